@@ -1,0 +1,361 @@
+"""The catalogue: every derived formula declared once, the single source of truth.
+
+A `Formula` record names the NumPy forward, the analytic derivative under test, the forward
+written in TensorFlow ops (the twin: TensorFlow derives its own gradient with the tape; no TF
+gradient is ever hand-coded), the input domain, the special values, and whether complex-step
+differentiation applies at the special values too. The test suite and the audit iterate over `CATALOGUE`; a formula added
+here is checked everywhere with no new test code.
+
+Twins are written as `lambda tf, *args, **kwargs: …` so that this module never imports
+TensorFlow: `backprop_ref.tf_twins` passes the module in.
+
+Kinds of derivative:
+- "elementwise": derivative(x) = f′(x), x's shape; its Jacobian is diagonal.
+- "jacobian": derivative(z) has shape z.shape + (K,), one K×K block per row (softmax).
+- "gradient": forward returns a scalar; derivative returns ∂f/∂args[i] for each i in case.wrt
+  (a tuple aligned with wrt, or one array when wrt names one argument).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backprop_ref import activations as act
+from backprop_ref import losses, network, softmax, worked
+from backprop_ref.domains import AnyDomain, Arg, Case, Domain, MLPDomain, Reals, Targets
+
+__all__ = ["Formula", "Problem", "CATALOGUE", "BY_NAME", "get", "problems", "derivatives"]
+
+Array = NDArray[Any]
+
+
+@dataclass(frozen=True)
+class Formula:
+    """One derived formula: what it computes, where it is derived, and how to check it.
+
+    `kinks` are the points where an elementwise formula is not differentiable (the domain keeps
+    random draws away from them; the specials sit on them). `smooth` is False for formulas with
+    kinks: complex step still applies to the random draws (each lies on one linear piece) but not
+    at the specials, where only the kink-aware central difference can judge.
+    """
+
+    name: str
+    section: str
+    equation: str
+    kind: str
+    forward: Callable[..., Any]
+    derivative: Callable[..., Any]
+    twin: Callable[..., Any] | None
+    domain: AnyDomain
+    specials: tuple[Case, ...] = ()
+    kinks: tuple[float, ...] = ()
+    smooth: bool = True
+
+    @property
+    def derivative_name(self) -> str:
+        return getattr(self.derivative, "__name__", self.name + " derivative")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One check for the gradient checker: f at x, the claimed derivative, and its form."""
+
+    label: str
+    f: Callable[[Array], Any]
+    x: Array
+    claimed: Array
+    jacobian: bool
+
+
+def derivatives(formula: Formula, case: Case) -> tuple[Array, ...]:
+    """The analytic derivative(s) under test at `case`, always as a tuple aligned with case.wrt."""
+    out = formula.derivative(*case.args, **case.kwargs)
+    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def _substitute(formula: Formula, case: Case, i: int) -> Callable[[Array], Any]:
+    def f(v: Array) -> Any:
+        args = list(case.args)
+        args[i] = v
+        return formula.forward(*args, **case.kwargs)
+
+    return f
+
+
+def _block_jacobian(blocks: Array) -> Array:
+    """(…, K, K) per-row Jacobians → the full Jacobian of shape z.shape + z.shape."""
+    k = blocks.shape[-1]
+    rows = blocks.reshape(-1, k, k)
+    n = rows.shape[0]
+    full = np.zeros((n, k, n, k), dtype=blocks.dtype)
+    full[np.arange(n), :, np.arange(n), :] = rows
+    lead = blocks.shape[:-2]
+    return full.reshape(lead + (k,) + lead + (k,))
+
+
+def problems(formula: Formula, case: Case) -> list[Problem]:
+    """The checker problems that verify `formula`'s derivative at `case`, one per wrt argument."""
+    claimed = derivatives(formula, case)
+    if formula.kind == "elementwise":
+        x = case.args[0]
+        diag = np.diagflat(np.ravel(claimed[0])).reshape(x.shape + x.shape)
+        return [Problem(formula.derivative_name, _substitute(formula, case, 0), x, diag, True)]
+    if formula.kind == "jacobian":
+        full = _block_jacobian(np.asarray(claimed[0]))
+        return [Problem(formula.derivative_name, _substitute(formula, case, 0), case.args[0], full, True)]
+    names = _arg_names(formula, case)
+    return [
+        Problem(f"∂/∂{names[i]}", _substitute(formula, case, i), case.args[i], np.asarray(g), False)
+        for i, g in zip(case.wrt, claimed)
+    ]
+
+
+def _arg_names(formula: Formula, case: Case) -> list[str]:
+    if isinstance(formula.domain, Domain):
+        return [a.name for a in formula.domain.args]
+    layers = (len(case.args) - 2) // 2
+    return [f"{p}{i + 1}" for i in range(layers) for p in ("W", "b")] + ["X", "Y"]
+
+
+# ---- the NumPy forwards that the catalogue composes from the formulas ----------------------
+
+def _log_softmax_jacobian(z: Array) -> Array:
+    """∂ log p_i / ∂z_j = δ_ij − p_j (003 §7.4.2 with log p_i = z_i − log Σ e^z)."""
+    p = softmax.softmax(z)
+    eye = np.eye(p.shape[-1])
+    return eye - p[..., None, :]
+
+
+def _dense_loss(x: Array, W: Array, b: Array, g: Array) -> Any:
+    """⟨g, xW + b⟩: the scalar whose gradient is dense_backward's VJP with cotangent g."""
+    return np.sum(g * network.dense_forward(x, W, b))
+
+
+def _dense_grads(x: Array, W: Array, b: Array, g: Array) -> tuple[Array, Array, Array]:
+    return network.dense_backward(x, W, g)
+
+
+def _mlp_params(args: tuple[Array, ...]) -> list[tuple[Array, Array]]:
+    weights = args[:-2]
+    return [(weights[i], weights[i + 1]) for i in range(0, len(weights), 2)]
+
+
+def _mlp_loss(*args: Array, activations: tuple[str, ...], loss: str) -> Any:
+    model = network.MLP(_mlp_params(args), list(activations), loss)
+    out = model.forward(args[-2])
+    return losses.mse(out, args[-1]) if loss == "mse" else losses.softmax_cross_entropy(out, args[-1])
+
+
+def _mlp_grads(*args: Array, activations: tuple[str, ...], loss: str) -> tuple[Array, ...]:
+    model = network.MLP(_mlp_params(args), list(activations), loss)
+    _, grads = model.loss_and_grads(args[-2], args[-1])
+    return tuple(g for pair in grads for g in pair)
+
+
+# ---- the TensorFlow twins ------------------------------------------------------------------
+
+def _tf_mean_rows(tf: Any, per_row: Any) -> Any:
+    """Mean over rows for a batch, the value itself for one example (the losses' reduction)."""
+    return tf.reduce_mean(per_row) if per_row.shape.rank == 1 else per_row
+
+
+def _tf_mlp_loss(tf: Any, *args: Any, activations: tuple[str, ...], loss: str) -> Any:
+    a = args[-2]
+    for (W, b), name in zip(_mlp_params(args), activations):
+        z = tf.matmul(a, W) + b
+        a = {
+            "sigmoid": tf.math.sigmoid,
+            "tanh": tf.math.tanh,
+            "relu": tf.nn.relu,
+            "leaky_relu": lambda t: tf.nn.leaky_relu(t, alpha=0.01),
+            "linear": tf.identity,
+        }[name](z)
+    y = args[-1]
+    if loss == "mse":
+        return _tf_mean_rows(tf, 0.5 * tf.reduce_sum(tf.square(a - y), axis=-1))
+    return _tf_mean_rows(tf, -tf.reduce_sum(y * tf.nn.log_softmax(a, axis=-1), axis=-1))
+
+
+# ---- domains shared by several records ---------------------------------------------------
+
+ANY_SHAPE = ("A?", "B?")          # elementwise formulas see 0-d, 1-d and 2-d arrays
+SHAPE_SIZES = {"A": (1, 5), "B": (1, 5)}
+ROWS = ("N?", "K")                # one example (K,) or a batch (N, K)
+ROW_SIZES = {"N": (1, 6), "K": (1, 6)}
+WIDE = Reals(-1e4, 1e4)           # the issue's extreme inputs: ±1e4, logit spread 1e4
+# 1e-3 keeps every finite-difference step (≤ 6e-6·max(|x|, 1)) on one side of a kink; the
+# kinks themselves are checked at the special values below.
+KINKED = Reals(-1e4, 1e4, kinks=(0.0,), margin=1e-3)
+
+
+def _elementwise(*x: float, label: str) -> Case:
+    return Case((np.array(x, dtype=np.float64),), {}, (0,), label)
+
+
+SATURATION = _elementwise(-1e4, -745.0, -40.0, -1.0, 0.0, 1.0, 40.0, 745.0, 1e4, label="saturation")
+AT_KINK = _elementwise(0.0, -0.0, 1e-300, -1e-300, 2.5, -2.5, label="kink at 0")
+EXTREME_LOGITS = Case(
+    (np.array([[1e4, 0.0, -1e4], [-1e300, 0.0, 1.0], [3.0, 3.0, 3.0]]),
+     np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.2, 0.3, 0.5]])),
+    {}, (0,), "extreme logits",
+)
+
+CATALOGUE: tuple[Formula, ...] = (
+    Formula(
+        "sigmoid", "003 §7.3.1", "σ′(x) = σ(x)(1 − σ(x))", "elementwise",
+        act.sigmoid, act.sigmoid_grad, lambda tf, x: tf.math.sigmoid(x),
+        Domain((Arg("x", ANY_SHAPE, WIDE),), SHAPE_SIZES), (SATURATION,),
+    ),
+    Formula(
+        "tanh", "003 §7.3.4", "tanh′(x) = 1 − tanh²(x)", "elementwise",
+        act.tanh, act.tanh_grad, lambda tf, x: tf.math.tanh(x),
+        Domain((Arg("x", ANY_SHAPE, WIDE),), SHAPE_SIZES), (SATURATION,),
+    ),
+    Formula(
+        "relu", "003 §7.3.2", "ReLU′(x) = 1 for x ≥ 0, 0 for x < 0", "elementwise",
+        act.relu, act.relu_grad, lambda tf, x: tf.nn.relu(x),
+        Domain((Arg("x", ANY_SHAPE, KINKED),), SHAPE_SIZES), (AT_KINK,),
+        kinks=(0.0,), smooth=False,
+    ),
+    Formula(
+        "leaky_relu", "003 §7.3.3", "LeakyReLU′(x) = 1 for x ≥ 0, p for x < 0", "elementwise",
+        act.leaky_relu, act.leaky_relu_grad,
+        lambda tf, x, slope=0.01: tf.nn.leaky_relu(x, alpha=slope),
+        Domain((Arg("x", ANY_SHAPE, KINKED),), SHAPE_SIZES, {"slope": (0.01, 0.2, 0.5)}),
+        (AT_KINK,), kinks=(0.0,), smooth=False,
+    ),
+    Formula(
+        "softmax", "003 §7.4.2", "∂p_i/∂z_j = p_i(δ_ij − p_j)", "jacobian",
+        softmax.softmax, softmax.softmax_jacobian, lambda tf, z: tf.nn.softmax(z, axis=-1),
+        Domain((Arg("z", ROWS, WIDE),), ROW_SIZES),
+        (Case((EXTREME_LOGITS.args[0],), {}, (0,), "extreme logits"),),
+    ),
+    Formula(
+        "log_softmax", "003 §7.4.2", "∂ log p_i/∂z_j = δ_ij − p_j", "jacobian",
+        softmax.log_softmax, _log_softmax_jacobian, lambda tf, z: tf.nn.log_softmax(z, axis=-1),
+        Domain((Arg("z", ROWS, WIDE),), ROW_SIZES),
+        (Case((EXTREME_LOGITS.args[0][[0, 2]],), {}, (0,), "extreme logits"),),
+    ),
+    Formula(
+        "mse", "003 §7.4.1", "∂L/∂o = (o − t)/N, L = ½ Σ (o − t)²/N", "gradient",
+        losses.mse, losses.mse_grad,
+        lambda tf, o, t: _tf_mean_rows(tf, 0.5 * tf.reduce_sum(tf.square(o - t), axis=-1)),
+        Domain((Arg("o", ROWS, WIDE), Arg("t", ROWS, WIDE)), ROW_SIZES),
+    ),
+    Formula(
+        "softmax_cross_entropy", "003 §7.4.2", "∂L/∂z = (softmax(z)·Σ_k y_k − y)/N", "gradient",
+        losses.softmax_cross_entropy, losses.softmax_cross_entropy_grad,
+        # Not tf.nn.softmax_cross_entropy_with_logits: its fused gradient is softmax − y, which
+        # is wrong for targets that do not sum to 1 (our domain includes them).
+        lambda tf, z, y: _tf_mean_rows(tf, -tf.reduce_sum(y * tf.nn.log_softmax(z, axis=-1), axis=-1)),
+        Domain((Arg("z", ROWS, WIDE), Arg("y", ROWS, Targets())), ROW_SIZES), (EXTREME_LOGITS,),
+    ),
+    Formula(
+        "cross_entropy", "000", "∂C/∂q = −p/q /N, C = −Σ p log q /N", "gradient",
+        losses.cross_entropy, losses.cross_entropy_grad,
+        lambda tf, q, p: _tf_mean_rows(tf, -tf.reduce_sum(p * tf.math.log(q), axis=-1)),
+        # q stays below 1 by more than a step: q ≤ 1 is validated and a step past it would raise.
+        Domain((Arg("q", ROWS, Reals(1e-6, 0.99)), Arg("p", ROWS, Targets())), ROW_SIZES),
+    ),
+    Formula(
+        "dense", "003 §7.5.2", "dW = xᵀδ, db = Σ_rows δ, dx = δWᵀ", "gradient",
+        _dense_loss, _dense_grads,
+        lambda tf, x, W, b, g: tf.reduce_sum(g * (tf.tensordot(x, W, axes=1) + b)),
+        Domain(
+            (Arg("x", ("N?", "I"), Reals(-10, 10)), Arg("W", ("I", "O"), Reals(-3, 3)),
+             Arg("b", ("O",), Reals(-3, 3)), Arg("δ", ("N?", "O"), Reals(-3, 3))),
+            {"N": (1, 6), "I": (1, 6), "O": (1, 6)}, wrt=(0, 1, 2),
+        ),
+    ),
+    Formula(
+        "mlp", "003 §7.7", "δ_J = f′(z_J) ⊙ (δ_K W_Kᵀ), dW_J = o_{J−1}ᵀ δ_J", "gradient",
+        _mlp_loss, _mlp_grads, _tf_mlp_loss, MLPDomain(), smooth=False,
+    ),
+    Formula(
+        "himmelblau", "003 §7.8", "∇f = (4x(x²+y−11) + 2(x+y²−7), 2(x²+y−11) + 4y(x+y²−7))",
+        "gradient", worked.himmelblau, worked.himmelblau_grad,
+        lambda tf, x: (x[0] ** 2 + x[1] - 11) ** 2 + (x[0] + x[1] ** 2 - 7) ** 2,
+        Domain((Arg("x", ("two",), Reals(-6, 6)),), {"two": (2, 2)}),
+        tuple(Case((np.array(p),), {}, (0,), "minimum") for p in
+              ([3.0, 2.0], [-2.805118, 3.131312], [-3.779310, -3.283186], [3.584428, -1.848126])),
+    ),
+    Formula(
+        "quadratic_objective", "003 §7.2.3", "L = x·w² + b²: ∂L/∂w = 2xw, ∂L/∂b = 2b", "gradient",
+        worked.quadratic_objective, worked.quadratic_objective_grad,
+        lambda tf, w, b, x: x * w ** 2 + b ** 2,
+        Domain((Arg("w", (), Reals(-100, 100)), Arg("b", (), Reals(-100, 100)),
+                Arg("x", (), Reals(-100, 100))), wrt=(0, 1)),
+    ),
+    Formula(
+        "exponential_objective", "003 §7.2.3", "L = x·eʷ + eᵇ: ∂L/∂w = x·eʷ, ∂L/∂b = eᵇ", "gradient",
+        worked.exponential_objective, worked.exponential_objective_grad,
+        lambda tf, w, b, x: x * tf.exp(w) + tf.exp(b),
+        Domain((Arg("w", (), Reals(-30, 30)), Arg("b", (), Reals(-30, 30)),
+                Arg("x", (), Reals(-100, 100))), wrt=(0, 1)),
+    ),
+    Formula(
+        "squared_error_objective", "003 §7.2.3",
+        "L = (xw + b − y)²: ∂L/∂w = 2(xw + b − y)x, ∂L/∂b = 2(xw + b − y)", "gradient",
+        worked.squared_error_objective, worked.squared_error_objective_grad,
+        lambda tf, w, b, x, y: (x * w + b - y) ** 2,
+        Domain(tuple(Arg(n, (), Reals(-100, 100)) for n in ("w", "b", "x", "y")), wrt=(0, 1)),
+    ),
+    Formula(
+        "log_objective", "003 §7.2.3", "L = a·ln(xw + b): ∂L/∂w = a·x/(xw + b), ∂L/∂b = a/(xw + b)",
+        "gradient", worked.log_objective, worked.log_objective_grad,
+        lambda tf, w, b, x, a: a * tf.math.log(x * w + b),
+        # Positive w, b, x keep xw + b > 0, the logarithm's domain.
+        Domain((Arg("w", (), Reals(0.01, 100)), Arg("b", (), Reals(0.01, 100)),
+                Arg("x", (), Reals(0.01, 100)), Arg("a", (), Reals(-100, 100))), wrt=(0, 1)),
+    ),
+    Formula(
+        "chain_rule_z", "003 §7.6", "z = (2t+1)² + e^{t²}: dz/dt = 4(2t+1) + 2t·e^{t²}", "elementwise",
+        worked.chain_rule_z, worked.chain_rule_z_grad,
+        lambda tf, t: (2 * t + 1) ** 2 + tf.exp(t ** 2),
+        Domain((Arg("t", ANY_SHAPE, Reals(-20, 20)),), SHAPE_SIZES),
+    ),
+    Formula(
+        "linear_chain", "003 §7.6", "y2 = (x·w1 + b1)·w2 + b2: ∂y2/∂w1 = x·w2 (chain rule)", "gradient",
+        worked.linear_chain, worked.linear_chain_grad,
+        lambda tf, w1, b1, w2, b2, x: (x * w1 + b1) * w2 + b2,
+        Domain(tuple(Arg(n, (), Reals(-100, 100)) for n in ("w1", "b1", "w2", "b2", "x")),
+               wrt=(0, 1, 2, 3)),
+    ),
+    Formula(
+        "one_layer", "000", "∂C/∂W = Xᵀ(∂C/∂y_o ⊙ σ′(y)), C = −Σ p log σ(XW) /N", "gradient",
+        worked.one_layer_loss, worked.one_layer_grad,
+        lambda tf, W, x, p: _tf_mean_rows(
+            tf, -tf.reduce_sum(p * tf.math.log(tf.math.sigmoid(tf.tensordot(x, W, axes=1))), axis=-1)),
+        # |XW| ≤ 15 keeps σ(XW) ≥ 3e-7: the cost takes log σ, finite but steep beyond that.
+        Domain((Arg("W", ("I", "K"), Reals(-1, 1)), Arg("x", ("N?", "I"), Reals(-3, 3)),
+                Arg("p", ("N?", "K"), Targets())), {"N": (1, 5), "I": (1, 5), "K": (1, 4)}),
+        (Case((np.array([[0.1, -0.2], [0.3, 0.05], [-0.4, 0.2]]), np.array([2.0, 4.0, -2.0]),
+               np.array([1.0, 0.0])), {}, (0,), "000's X = [2, 4, −2], class 0"),),
+    ),
+    Formula(
+        "two_layer", "001", "δ2 = p − y, dW2 = hᵀδ2, δ1 = (δ2 W2ᵀ) ⊙ σ′, dW1 = xᵀδ1", "gradient",
+        worked.two_layer_loss, worked.two_layer_grads,
+        lambda tf, W1, b1, W2, b2, x, y: _tf_mean_rows(tf, -tf.reduce_sum(
+            y * tf.nn.log_softmax(tf.tensordot(tf.math.sigmoid(tf.tensordot(x, W1, axes=1) + b1),
+                                               W2, axes=1) + b2, axis=-1), axis=-1)),
+        Domain((Arg("W1", ("I", "H"), Reals(-3, 3)), Arg("b1", ("H",), Reals(-3, 3)),
+                Arg("W2", ("H", "K"), Reals(-3, 3)), Arg("b2", ("K",), Reals(-3, 3)),
+                Arg("x", ("N?", "I"), Reals(-3, 3)), Arg("y", ("N?", "K"), Targets())),
+               {"N": (1, 5), "I": (1, 4), "H": (1, 5), "K": (1, 4)}, wrt=(0, 1, 2, 3)),
+    ),
+)
+
+BY_NAME: dict[str, Formula] = {f.name: f for f in CATALOGUE}
+
+
+def get(name: str) -> Formula:
+    """The record called `name`; ValueError listing the valid names otherwise."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown formula {name!r}; valid names are {', '.join(BY_NAME)}") from None

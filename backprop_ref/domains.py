@@ -1,0 +1,181 @@
+"""Input domains: one declaration per formula, read by a NumPy sampler here and by hypothesis.
+
+A domain says which arrays a formula takes, how their shapes are tied together and which values
+each may hold. `Domain.sample(rng)` draws a `Case` with NumPy (the audit uses it);
+`backprop_ref.strategies.cases(domain)` turns the same declaration into a hypothesis strategy
+(the test suite uses that). Neither interpreter knows a formula; the catalogue pairs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Case", "Reals", "Targets", "Arg", "Domain", "MLPDomain", "AnyDomain", "push_away"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input to a formula: positional arrays, keyword constants, and which args are differentiated."""
+
+    args: tuple[NDArray[np.float64], ...]
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    wrt: tuple[int, ...] = (0,)
+    label: str = "random"
+
+
+@dataclass(frozen=True)
+class Reals:
+    """Finite reals in [lo, hi], kept at least `margin` away from each of `kinks`.
+
+    The sampler mixes uniform draws with log-uniform magnitudes (from `tiny` up), so that
+    tiny, ordinary and saturating values all occur.
+    """
+
+    lo: float
+    hi: float
+    kinks: tuple[float, ...] = ()
+    margin: float = 0.0
+    tiny: float = 1e-6
+
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[np.float64]:
+        uniform = rng.uniform(self.lo, self.hi, size=shape)
+        top = max(abs(self.lo), abs(self.hi))
+        low = min(self.tiny, top)
+        magnitude = np.exp(rng.uniform(np.log(low), np.log(top), size=shape))
+        sign = rng.choice([-1.0, 1.0], size=shape) if self.lo < 0 else 1.0
+        logscale = np.clip(sign * magnitude, self.lo, self.hi)
+        return push_away(np.where(rng.random(shape) < 0.5, uniform, logscale), self)
+
+
+def push_away(x: NDArray[np.float64], values: Reals) -> NDArray[np.float64]:
+    """Move entries closer than `values.margin` to a kink out to kink ± margin (inside [lo, hi])."""
+    x = np.array(x, dtype=np.float64)
+    for k in values.kinks:
+        near = np.abs(x - k) < values.margin
+        side = np.where(x >= k, 1.0, -1.0)
+        side = np.where(k + side * values.margin > values.hi, -1.0, side)
+        side = np.where(k + side * values.margin < values.lo, 1.0, side)
+        x = np.where(near, k + side * values.margin, x)
+    return x
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Non-negative targets along the last axis: "onehot", "soft" (rows sum to 1) or "counts"
+    (unnormalised, zeros allowed). Each row is drawn as one kind from `kinds`."""
+
+    kinds: tuple[str, ...] = ("onehot", "soft", "counts")
+
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[np.float64]:
+        rows = int(np.prod(shape[:-1], dtype=np.int64))
+        k = shape[-1]
+        out = np.zeros((rows, k))
+        for r in range(rows):
+            kind = self.kinds[rng.integers(len(self.kinds))]
+            if kind == "onehot":
+                out[r, rng.integers(k)] = 1.0
+            elif kind == "soft":
+                out[r] = rng.dirichlet(np.ones(k))
+            else:
+                out[r] = rng.integers(0, 4, size=k) * rng.uniform(0.0, 2.0)
+        return out.reshape(shape)
+
+
+Values = Union[Reals, Targets]
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A positional array argument: its name, its dimension names, the values it may hold.
+
+    A dimension written "N?" is optional: per case it is either present for every arg that names
+    it, or absent from all (so a loss sees both one example (K,) and a batch (N, K)).
+    """
+
+    name: str
+    dims: tuple[str, ...]
+    values: Values
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Arrays with shapes tied by named dimensions; `sizes` gives each dimension's range."""
+
+    args: tuple[Arg, ...]
+    sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    kwargs: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    wrt: tuple[int, ...] = (0,)
+
+    def optional_dims(self) -> tuple[str, ...]:
+        names = {d for a in self.args for d in a.dims if d.endswith("?")}
+        return tuple(sorted(d[:-1] for d in names))
+
+    def shape_of(self, arg: Arg, sizes: Mapping[str, int], present: Mapping[str, bool]) -> tuple[int, ...]:
+        shape = []
+        for d in arg.dims:
+            name = d.rstrip("?")
+            if d.endswith("?") and not present[name]:
+                continue
+            shape.append(sizes[name])
+        return tuple(shape)
+
+    def sample(self, rng: np.random.Generator) -> Case:
+        sizes = {name: int(rng.integers(lo, hi + 1)) for name, (lo, hi) in self.sizes.items()}
+        present = {name: bool(rng.integers(2)) for name in self.optional_dims()}
+        args = tuple(a.values.sample(rng, self.shape_of(a, sizes, present)) for a in self.args)
+        kwargs = {k: options[int(rng.integers(len(options)))] for k, options in self.kwargs.items()}
+        return Case(args, kwargs, self.wrt)
+
+
+ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
+
+
+@dataclass(frozen=True)
+class MLPDomain:
+    """Random MLPs: depth, widths, batch, one activation per layer, the loss; weights, X and Y.
+
+    Case.args is (W1, b1, …, WL, bL, X, Y) with every W and b differentiated; kwargs carry
+    `activations` and `loss`. Weights are Glorot-normal so that activations neither saturate nor
+    vanish in a typical draw. A ReLU pre-activation may land within a finite-difference step of
+    its kink; the checker's kink handling, not the domain, deals with that.
+    """
+
+    depth: tuple[int, int] = (1, 4)
+    width: tuple[int, int] = (1, 8)
+    batch: tuple[int, int] = (1, 8)
+    losses: tuple[str, ...] = ("mse", "softmax_cross_entropy")
+    activations: tuple[str, ...] = ACTIVATION_NAMES
+
+    @staticmethod
+    def build(acts: list[str], loss: str, weights: list[NDArray[np.float64]],
+              X: NDArray[np.float64], Y: NDArray[np.float64]) -> Case:
+        """Assemble a Case from drawn parts (shared by the NumPy sampler and hypothesis)."""
+        if loss == "softmax_cross_entropy":
+            acts = acts[:-1] + ["linear"]  # the loss takes logits: a linear last layer
+        args = tuple(weights) + (X, Y)
+        return Case(args, {"activations": tuple(acts), "loss": loss}, tuple(range(len(weights))))
+
+    def sample(self, rng: np.random.Generator) -> Case:
+        layers = int(rng.integers(self.depth[0], self.depth[1] + 1))
+        widths = [int(rng.integers(self.width[0], self.width[1] + 1)) for _ in range(layers + 1)]
+        batch = int(rng.integers(self.batch[0], self.batch[1] + 1))
+        acts = [self.activations[int(rng.integers(len(self.activations)))] for _ in range(layers)]
+        loss = self.losses[int(rng.integers(len(self.losses)))]
+        weights: list[NDArray[np.float64]] = []
+        for n_in, n_out in zip(widths[:-1], widths[1:]):
+            scale = np.sqrt(2.0 / (n_in + n_out))
+            weights += [rng.normal(0.0, scale, (n_in, n_out)), rng.normal(0.0, 0.1, n_out)]
+        X = rng.normal(0.0, 1.0, (batch, widths[0]))
+        if loss == "mse":
+            Y = rng.uniform(0.0, 1.0, (batch, widths[-1]))
+        else:
+            Y = Targets(("onehot",)).sample(rng, (batch, widths[-1]))
+        return self.build(acts, loss, weights, X, Y)
+
+
+AnyDomain = Union[Domain, MLPDomain]

@@ -1,0 +1,110 @@
+"""Hypothesis strategies: the catalogue's domains read as hypothesis search strategies.
+
+Public for users who test their own derivations with hypothesis (it is a test dependency, not a
+runtime one: importing this module needs hypothesis installed). The building blocks:
+
+- `reals(values, shape)`: finite float64 arrays within a `Reals` declaration, pushed off its kinks
+  by its margin (hypothesis shrinks floats toward 0.0, exactly ReLU's kink);
+- `logits(...)`, `onehot(...)`, `soft_targets(...)`, `targets(values, shape)`;
+- `cases(domain)`: whole `Case`s for a `Domain` or `MLPDomain`, shapes tied as declared;
+- `mlp_architectures()`: (widths, activations, loss) triples.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from numpy.typing import NDArray
+
+from backprop_ref.domains import Case, Domain, MLPDomain, Reals, Targets, push_away
+
+__all__ = ["reals", "logits", "onehot", "soft_targets", "targets", "cases", "mlp_architectures"]
+
+
+def reals(values: Reals, shape: tuple[int, ...]) -> st.SearchStrategy[NDArray[np.float64]]:
+    """Finite float64 arrays of `shape` in [values.lo, values.hi], kept off values.kinks."""
+    elements = st.floats(values.lo, values.hi, allow_nan=False, allow_infinity=False)
+    return hnp.arrays(np.float64, shape, elements=elements).map(lambda a: push_away(a, values))
+
+
+def logits(shape: tuple[int, ...], spread: float = 1e4) -> st.SearchStrategy[NDArray[np.float64]]:
+    """Logits in [−spread, spread] (the default spread 1e4 is the issue's extreme)."""
+    return reals(Reals(-spread, spread), shape)
+
+
+def onehot(shape: tuple[int, ...]) -> st.SearchStrategy[NDArray[np.float64]]:
+    """One-hot rows along the last axis."""
+    return targets(Targets(("onehot",)), shape)
+
+
+def soft_targets(shape: tuple[int, ...]) -> st.SearchStrategy[NDArray[np.float64]]:
+    """Non-negative rows that sum to 1 along the last axis."""
+    return targets(Targets(("soft",)), shape)
+
+
+def _row(kind: str, k: int) -> st.SearchStrategy[NDArray[np.float64]]:
+    if kind == "onehot":
+        return st.integers(0, k - 1).map(lambda i: np.eye(k)[i])
+    weights = hnp.arrays(np.float64, (k,), elements=st.floats(0.0, 10.0))
+    if kind == "soft":
+        return weights.filter(lambda w: w.sum() > 0).map(lambda w: w / w.sum())
+    return weights
+
+
+def targets(values: Targets, shape: tuple[int, ...]) -> st.SearchStrategy[NDArray[np.float64]]:
+    """Rows of the kinds `values.kinds` (one-hot, soft, unnormalised counts), `shape` overall."""
+    rows = int(np.prod(shape[:-1], dtype=np.int64))
+    row = st.sampled_from(values.kinds).flatmap(lambda kind: _row(kind, shape[-1]))
+    return st.lists(row, min_size=rows, max_size=rows).map(
+        lambda rs: np.array(rs, dtype=np.float64).reshape(shape))
+
+
+def _values(values: Reals | Targets, shape: tuple[int, ...]) -> st.SearchStrategy[NDArray[np.float64]]:
+    return reals(values, shape) if isinstance(values, Reals) else targets(values, shape)
+
+
+@st.composite
+def _domain_case(draw: Any, domain: Domain) -> Case:
+    sizes = {name: draw(st.integers(lo, hi)) for name, (lo, hi) in domain.sizes.items()}
+    present = {name: draw(st.booleans()) for name in domain.optional_dims()}
+    args = tuple(draw(_values(a.values, domain.shape_of(a, sizes, present))) for a in domain.args)
+    kwargs = {k: draw(st.sampled_from(options)) for k, options in domain.kwargs.items()}
+    return Case(args, kwargs, domain.wrt, "hypothesis")
+
+
+def mlp_architectures(domain: MLPDomain = MLPDomain()) -> st.SearchStrategy[tuple[list[int], list[str], str]]:
+    """(widths, activations, loss): depth, widths and names drawn from `domain`'s ranges."""
+    depth = st.integers(*domain.depth)
+    return depth.flatmap(lambda n: st.tuples(
+        st.lists(st.integers(*domain.width), min_size=n + 1, max_size=n + 1),
+        st.lists(st.sampled_from(domain.activations), min_size=n, max_size=n),
+        st.sampled_from(domain.losses),
+    ))
+
+
+@st.composite
+def _mlp_case(draw: Any, domain: MLPDomain) -> Case:
+    widths, acts, loss = draw(mlp_architectures(domain))
+    batch = draw(st.integers(*domain.batch))
+    weights: list[NDArray[np.float64]] = []
+    for n_in, n_out in zip(widths[:-1], widths[1:]):
+        bound = float(np.sqrt(6.0 / (n_in + n_out)))  # Glorot-uniform: no saturation by design
+        weights.append(draw(reals(Reals(-bound, bound), (n_in, n_out))))
+        weights.append(draw(reals(Reals(-0.5, 0.5), (n_out,))))
+    X = draw(reals(Reals(-3.0, 3.0), (batch, widths[0])))
+    if loss == "mse":
+        Y = draw(reals(Reals(0.0, 1.0), (batch, widths[-1])))
+    else:
+        Y = draw(onehot((batch, widths[-1])))
+    return MLPDomain.build(list(acts), loss, weights, X, Y)
+
+
+def cases(domain: Domain | MLPDomain) -> st.SearchStrategy[Case]:
+    """Whole cases for a catalogue domain, shapes tied by its named dimensions."""
+    if isinstance(domain, MLPDomain):
+        return _mlp_case(domain)
+    return _domain_case(domain)
+

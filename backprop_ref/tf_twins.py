@@ -1,0 +1,78 @@
+"""The one module that imports TensorFlow, and only when a twin is evaluated.
+
+`import backprop_ref` never imports TensorFlow. Here the catalogue's twins (forwards written in
+TensorFlow ops) are run in float64 under `tf.GradientTape`, and TensorFlow derives the
+derivative itself: the independent oracle the analytic derivatives are compared against.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from functools import cache
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backprop_ref.catalogue import Formula
+from backprop_ref.domains import Case
+
+__all__ = ["available", "tensorflow", "forward", "tape_derivatives"]
+
+
+def available() -> bool:
+    """True when TensorFlow can be imported (without importing it)."""
+    return importlib.util.find_spec("tensorflow") is not None
+
+
+@cache
+def tensorflow() -> Any:
+    """Import TensorFlow once, quietly; ImportError with the install hint when it is absent."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no C++ start-up banner in reports
+    try:
+        import tensorflow as tf
+    except ImportError as exc:
+        raise ImportError(
+            "TensorFlow is not installed; install the extra: pip install 'backprop-ref[tf]'"
+        ) from exc
+    return tf
+
+
+def _constants(case: Case) -> list[Any]:
+    tf = tensorflow()
+    return [tf.constant(np.asarray(a), dtype=tf.float64) for a in case.args]
+
+
+def forward(formula: Formula, case: Case) -> NDArray[np.float64]:
+    """The twin's forward value at `case`, as a float64 array."""
+    if formula.twin is None:
+        raise ValueError(f"{formula.name} has no TensorFlow twin")
+    tf = tensorflow()
+    return np.asarray(formula.twin(tf, *_constants(case), **case.kwargs), dtype=np.float64)
+
+
+def tape_derivatives(formula: Formula, case: Case) -> tuple[NDArray[np.float64], ...]:
+    """What tf.GradientTape derives from the twin, shaped like `catalogue.derivatives`.
+
+    elementwise: the gradient of Σ f(x), which is f′(x) because the Jacobian is diagonal;
+    jacobian: `batch_jacobian` for a batch of rows, `jacobian` for one row;
+    gradient: the gradient of the scalar with respect to each argument in case.wrt.
+    """
+    if formula.twin is None:
+        raise ValueError(f"{formula.name} has no TensorFlow twin")
+    tf = tensorflow()
+    tensors = _constants(case)
+    watched = [tensors[i] for i in case.wrt]
+    with tf.GradientTape(persistent=formula.kind == "jacobian") as tape:
+        tape.watch(watched)
+        y = formula.twin(tf, *tensors, **case.kwargs)
+        if formula.kind == "elementwise":
+            y = tf.reduce_sum(y)
+    if formula.kind == "jacobian":
+        z = watched[0]
+        out = tape.batch_jacobian(y, z) if z.shape.rank == 2 else tape.jacobian(y, z)
+        return (np.asarray(out, dtype=np.float64),)
+    grads = tape.gradient(y, watched, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    return tuple(np.asarray(g, dtype=np.float64) for g in grads)
+

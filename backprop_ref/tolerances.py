@@ -1,0 +1,80 @@
+"""How closely two analytic float64 results must agree: the one table, each number with its reason.
+
+Finite differences carry their own error model (backprop_ref.gradcheck); this table is for
+comparing two exact-in-principle computations of the same quantity: our formula against
+TensorFlow's tape on the twin, and our forward against the twin's forward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = ["TAPE_RTOL", "TAPE_ATOL_EPS", "REASONS", "Agreement", "agree"]
+
+EPS = float(np.finfo(np.float64).eps)
+
+# Relative bound per entry. Both sides are analytic float64: each op adds ≲ eps of relative error
+# and our deepest formula (a 4-layer MLP) chains ~50 ops, ~1e-14 in all; conditioning of the
+# forward (sums of mixed-sign terms) can amplify that by a few decades. 1e-10 leaves room for it
+# while any real derivation error (a dropped term, a wrong factor) is ≥ 1e-6 relative.
+TAPE_RTOL = 1e-10
+
+# Absolute floor, in units of eps × the problem's scale (the largest of |ours|, |theirs| and the
+# forward's |f|). TensorFlow differentiates σ and tanh as y(1 − y) and 1 − y²: at saturation their
+# absolute error is eps·|y| while the true value is far below it (σ′(30) = 9e-14), so a purely
+# relative comparison would fail TensorFlow, not us. 1e3·eps ≈ 2e-13 of the scale covers that
+# cancellation (≤ 4 eps per op over the ≲ 50 ops of a twin, with margin) and nothing larger.
+TAPE_ATOL_EPS = 1e3
+
+REASONS = {
+    "rtol": f"{TAPE_RTOL:g} relative: two analytic float64 computations; real errors are ≥ 1e-6",
+    "atol": f"{TAPE_ATOL_EPS:g}·eps·scale absolute: TensorFlow's y(1−y) and 1−y² cancel at saturation",
+}
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """The verdict of comparing `ours` with `theirs` entry by entry."""
+
+    passed: bool
+    max_abs_err: float
+    max_rel_err: float
+    worst_index: tuple[int, ...]
+    bound: float
+
+    def __str__(self) -> str:
+        verdict = "agree" if self.passed else "DISAGREE"
+        return (f"{verdict}: max abs err {self.max_abs_err:.3g} at {list(self.worst_index)}, "
+                f"max rel err {self.max_rel_err:.3g}; bound {TAPE_RTOL:g}·|value| + {self.bound:.3g}")
+
+
+def agree(ours: ArrayLike, theirs: ArrayLike, forward_scale: Any = 0.0,
+          mask: ArrayLike | None = None) -> Agreement:
+    """Compare two float64 arrays of one shape under TAPE_RTOL and TAPE_ATOL_EPS.
+
+    Entries where `mask` is False are not compared (e.g. exactly at a kink, where conventions
+    differ by design). Non-finite entries on either side disagree unless both are the same inf.
+    """
+    a = np.asarray(ours, dtype=np.float64)
+    b = np.asarray(theirs, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"ours has shape {a.shape} but theirs has shape {b.shape}; they must match")
+    keep = np.ones(a.shape, bool) if mask is None else np.broadcast_to(np.asarray(mask, bool), a.shape)
+    finite = np.isfinite(a) & np.isfinite(b)
+    scale = max([float(np.max(np.abs(v[finite & keep]), initial=0.0)) for v in (a, b)]
+                + [float(np.max(np.abs(np.asarray(forward_scale, dtype=np.float64)), initial=0.0))])
+    atol = TAPE_ATOL_EPS * EPS * scale
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.where(finite, np.abs(a - b), np.where(a == b, 0.0, np.inf))
+        mag = np.maximum(np.abs(a), np.abs(b))
+        rel = np.where(diff == 0, 0.0, diff / np.where(mag > 0, mag, 1.0))
+    diff = np.where(keep, diff, 0.0)
+    rel = np.where(keep, rel, 0.0)
+    ok = diff <= TAPE_RTOL * np.where(finite, mag, 0.0) + atol
+    worst = np.unravel_index(int(np.argmax(diff)), a.shape) if a.size else ()
+    return Agreement(bool(np.all(ok)), float(np.max(diff, initial=0.0)),
+                     float(np.max(rel, initial=0.0)), tuple(int(i) for i in worst), atol)
