@@ -1,0 +1,83 @@
+"""The MLP's delta recursion (003 §7.7) on random architectures, against the tape and the checker."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from backprop_ref import MLP, tf_twins
+from backprop_ref.catalogue import BY_NAME
+from backprop_ref.gradcheck import assert_grad
+from backprop_ref.strategies import cases
+from backprop_ref.tolerances import agree
+
+MLP_RECORD = BY_NAME["mlp"]
+mlp_cases = cases(MLP_RECORD.domain)
+
+
+def model_of(case):
+    w = case.args[:-2]
+    return MLP(list(zip(w[::2], w[1::2])), list(case.kwargs["activations"]), case.kwargs["loss"])
+
+
+def pre_activations_at_kink(case):
+    model = model_of(case)
+    a = case.args[-2]
+    for (W, b), name in zip(model.params, model.activations):
+        z = a @ W + b
+        if name in ("relu", "leaky_relu") and np.any(z == 0):
+            return True
+        a = MLP([(W, b)], [name], "mse").forward(a)
+    return False
+
+
+@given(case=mlp_cases)
+def test_loss_and_grads_match_the_tape(case, tf):
+    assume(not pre_activations_at_kink(case))
+    model = model_of(case)
+    X, Y = case.args[-2:]
+    loss, grads = model.loss_and_grads(X, Y)
+    assert [(dW.shape, db.shape) for dW, db in grads] == [(W.shape, b.shape) for W, b in model.params]
+    tape_loss = tf_twins.forward(MLP_RECORD, case)
+    assert agree(loss, tape_loss).passed
+    ours = [g for pair in grads for g in pair]
+    for i, (a, b) in enumerate(zip(ours, tf_twins.tape_derivatives(MLP_RECORD, case))):
+        verdict = agree(a, b, forward_scale=loss)
+        assert verdict.passed, f"parameter {i}: {verdict}"
+
+
+@given(case=mlp_cases, seed=st.integers(0, 2**32 - 1))
+def test_loss_and_grads_pass_a_directional_check(case, seed):
+    model = model_of(case)
+    X, Y = case.args[-2:]
+    shapes = [p.shape for pair in model.params for p in pair]
+    sizes = [int(np.prod(s)) for s in shapes]
+
+    def unflatten(theta):
+        parts = np.split(theta, np.cumsum(sizes)[:-1])
+        flat = [p.reshape(s) for p, s in zip(parts, shapes)]
+        return list(zip(flat[::2], flat[1::2]))
+
+    def loss(theta):
+        return MLP(unflatten(theta), model.activations, model.loss).loss_and_grads(X, Y)[0]
+
+    theta = np.concatenate([p.ravel() for pair in model.params for p in pair])
+    _, grads = model.loss_and_grads(X, Y)
+    g = np.concatenate([p.ravel() for pair in grads for p in pair])
+    assert_grad(loss, theta, g, directions=8, seed=seed)
+
+
+@given(case=mlp_cases)
+def test_one_small_step_lowers_the_loss(case):
+    model = model_of(case)
+    X, Y = case.args[-2:]
+    loss, grads = model.loss_and_grads(X, Y)
+    norm2 = sum(float(np.sum(dW**2) + np.sum(db**2)) for dW, db in grads)
+    # A zero gradient (a dead ReLU net, a perfect fit) has nothing to descend; a gradient so small
+    # that the first-order decrease lr·|g|² is below the loss's rounding cannot be seen to lower it.
+    assume(norm2 > 1e-9 * max(1.0, loss))
+    lr = 1e-3 / max(1.0, np.sqrt(norm2))
+    stepped = [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(model.params, grads)]
+    new_loss, _ = MLP(stepped, model.activations, model.loss).loss_and_grads(X, Y)
+    assert new_loss < loss
