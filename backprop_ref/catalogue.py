@@ -3,8 +3,8 @@
 A `Formula` record names the NumPy forward, the analytic derivative under test, the forward
 written in TensorFlow ops (the twin: TensorFlow derives its own gradient with the tape; no TF
 gradient is ever hand-coded), the input domain, the special values, and whether complex-step
-differentiation applies at the special values too. The test suite and the audit iterate over `CATALOGUE`; a formula added
-here is checked everywhere with no new test code.
+differentiation applies at the special values too. The test suite and the audit iterate over
+`CATALOGUE`; a formula added here is checked everywhere with no new test code.
 
 Twins are written as `lambda tf, *args, **kwargs: …` so that this module never imports
 TensorFlow: `backprop_ref.tf_twins` passes the module in.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -86,7 +86,7 @@ class Targets:
         return out.reshape(shape)
 
 
-Values = Union[Reals, Targets]
+Values = Reals | Targets
 
 
 @dataclass(frozen=True)
@@ -178,4 +178,4 @@ class MLPDomain:
         return self.build(acts, loss, weights, X, Y)
 
 
-AnyDomain = Union[Domain, MLPDomain]
+AnyDomain = Domain | MLPDomain

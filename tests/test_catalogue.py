@@ -111,7 +111,8 @@ def compare_with_tape(formula: Formula, case: Case):
     # Exactly at a kink TensorFlow's convention differs from the seed's by design;
     # test_kink_conventions pins both, so those entries are left out here.
     mask = ~np.isin(case.args[0], formula.kinks) if formula.kinks else None
-    for i, ours, theirs in zip(case.wrt, derivatives(formula, case), tf_twins.tape_derivatives(formula, case)):
+    tape = tf_twins.tape_derivatives(formula, case)
+    for i, ours, theirs in zip(case.wrt, derivatives(formula, case), tape):
         verdict = agree(ours, theirs, forward_scale=ours_f, mask=mask)
         assert verdict.passed, f"{formula.derivative_name} w.r.t. argument {i} vs tape: {verdict}"
 

@@ -44,7 +44,9 @@ def test_tensorflow_leaky_relu_grad_at_zero_is_its_slope(tf, slope):
     assert np.array_equal(g, [slope, slope])
 
 
-@pytest.mark.parametrize("claimed, passes", [(1.0, True), (0.0, True), (0.5, True), (2.0, False), (-0.1, False)])
+@pytest.mark.parametrize(
+    "claimed, passes", [(1.0, True), (0.0, True), (0.5, True), (2.0, False), (-0.1, False)]
+)
 def test_checker_judges_relu_at_zero_by_the_one_sided_slopes(claimed, passes):
     result = check_grad(lambda v: float(np.sum(relu(v))), np.array([0.0]), np.array([claimed]))
     assert result.passed is passes
