@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["as_array", "same_shape", "require_finite", "require_nonnegative", "choose"]
+__all__ = ["as_array", "same_shape", "require_finite", "require_nonnegative", "choose", "real_scalar"]
 
 
 def as_array(x: Any, name: str, *, complex_ok: bool = True) -> NDArray[Any]:
@@ -65,3 +65,12 @@ def choose(value: str, name: str, valid: Iterable[str]) -> str:
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"unknown {name} {value!r}; valid names are {', '.join(options)}")
     return value
+
+
+def real_scalar(value: Any, name: str) -> float:
+    """Return `value` as a float if it is one finite real number, else TypeError/ValueError naming `name`."""
+    a = as_array(value, name, complex_ok=False)
+    if a.ndim != 0:
+        raise ValueError(f"{name} must be a single number, got shape {a.shape}")
+    require_finite(a, name)
+    return float(a)

@@ -1,0 +1,196 @@
+"""Losses and their gradients (003 §7.4, 000).
+
+A prediction of shape (K,) is one example; shape (N, K) is a batch of N rows, and the loss is the
+mean over rows of the per-row loss (a sum over the K classes), so every batch gradient carries a
+factor 1/N. Any other number of axes, or a batch of no rows, is a ValueError. Losses are 0-d
+NumPy scalars (np.float64, or np.complex128 for complex predictions); gradients have the
+prediction's shape. Targets are real.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from backprop_ref._validate import as_array, require_finite, require_nonnegative, same_shape
+from backprop_ref.softmax import log_softmax, softmax
+
+__all__ = [
+    "mse", "mse_grad",
+    "softmax_cross_entropy", "softmax_cross_entropy_grad",
+    "cross_entropy", "cross_entropy_grad",
+]
+
+Array = NDArray[Any]
+
+
+def _pair(pred: ArrayLike, name: str, target: ArrayLike, target_name: str) -> tuple[Array, Array, int]:
+    """Validate a (prediction, target) pair; return both arrays and the row count N (1 for 1-D)."""
+    a = as_array(pred, name)
+    t = as_array(target, target_name, complex_ok=False)
+    same_shape(a, name, t, target_name)
+    if a.ndim not in (1, 2):
+        raise ValueError(f"{name} must have shape (K,) or (N, K); got shape {a.shape}")
+    rows = a.shape[0] if a.ndim == 2 else 1
+    if rows == 0:
+        raise ValueError(f"{name} is a batch of no rows (shape {a.shape}); its mean loss is undefined")
+    return a, t, rows
+
+
+def mse(o: ArrayLike, t: ArrayLike) -> Any:
+    """Squared error, L = ½ Σ_k (o_k − t_k)², averaged over the rows of a batch.
+
+    Implements 003 §7.4.1 (the ½ form). Mean over rows, sum over outputs:
+    L = ½ Σ_{n,k} (o_nk − t_nk)² / N for o of shape (N, K).
+
+    Parameters
+    ----------
+    o : array_like, shape (K,) or (N, K)
+        Predictions.
+    t : array_like, o's shape
+        Targets; real and finite.
+
+    Returns
+    -------
+    np.float64 (np.complex128 for complex o)
+        The loss; inf, without a warning, when the true value exceeds the float64 range.
+        NaN in o propagates.
+    """
+    o, t, rows = _pair(o, "o", t, "t")
+    require_finite(t, "t")
+    # Squares beyond float64 mean the loss itself is beyond it: inf is the right answer.
+    with np.errstate(over="ignore"):
+        d = o - t
+        return np.sum(d * d) / (2 * rows)
+
+
+def mse_grad(o: ArrayLike, t: ArrayLike) -> Array:
+    """Gradient of `mse` with respect to o: ∂L/∂o = o − t, divided by N for a batch.
+
+    Implements 003 §7.4.1: ∂L/∂o_i = o_i − t_i for one example; the batch loss is a mean over
+    rows, hence (o − t)/N for o of shape (N, K).
+
+    Parameters
+    ----------
+    o : array_like, shape (K,) or (N, K)
+        Predictions.
+    t : array_like, o's shape
+        Targets; real and finite.
+
+    Returns
+    -------
+    ndarray, o's shape
+        ∂L/∂o; ±inf where o − t exceeds the float64 range. NaN in o propagates.
+    """
+    o, t, rows = _pair(o, "o", t, "t")
+    require_finite(t, "t")
+    with np.errstate(over="ignore"):
+        return (o - t) / rows
+
+
+def softmax_cross_entropy(z: ArrayLike, y: ArrayLike) -> Any:
+    """Cross-entropy of the softmax of logits, L = −Σ_k y_k log softmax(z)_k, mean over rows.
+
+    Implements 003 §7.4.2. Sum over classes, mean over the rows of a batch. Uses log_softmax, so
+    logits spread by 1e4 give the exact loss; a zero target contributes 0 even where its
+    log-probability is −inf.
+
+    Parameters
+    ----------
+    z : array_like, shape (K,) or (N, K)
+        Logits.
+    y : array_like, z's shape
+        Targets: finite and non-negative; one-hot, soft or unnormalised.
+
+    Returns
+    -------
+    np.float64 (np.complex128 for complex z)
+        The loss; inf where a positive target's log-probability is below −max float64.
+        NaN in z propagates.
+    """
+    z, y, rows = _pair(z, "z", y, "y")
+    require_nonnegative(y, "y")
+    logp = log_softmax(z)
+    terms = np.multiply(y, logp, out=np.zeros_like(logp), where=y != 0)
+    return -np.sum(terms) / rows
+
+
+def softmax_cross_entropy_grad(z: ArrayLike, y: ArrayLike) -> Array:
+    """Gradient of `softmax_cross_entropy` with respect to the logits: softmax(z)·Σ_k y_k − y.
+
+    Implements 003 §7.4.2 in its general form, ∂L/∂z_i = p_i(y_i + Σ_{k≠i} y_k) − y_i, before the
+    seed simplifies it to p_i − y_i for targets that sum to 1 (one-hot). Divided by N for a batch
+    (mean over rows).
+
+    Parameters
+    ----------
+    z : array_like, shape (K,) or (N, K)
+        Logits.
+    y : array_like, z's shape
+        Targets: finite and non-negative; they need not sum to 1.
+
+    Returns
+    -------
+    ndarray, z's shape
+        ∂L/∂z. Each row sums to 0 when its targets sum to 1. NaN in z propagates.
+    """
+    z, y, rows = _pair(z, "z", y, "y")
+    require_nonnegative(y, "y")
+    return (softmax(z) * np.sum(y, axis=-1, keepdims=True) - y) / rows
+
+
+def _probabilities(q: ArrayLike, p: ArrayLike) -> tuple[Array, Array, int]:
+    q, p, rows = _pair(q, "q", p, "p")
+    require_nonnegative(p, "p")
+    inside = (q.real > 0) & (q.real <= 1)
+    if not inside.all():
+        idx = tuple(int(i) for i in np.argwhere(~inside)[0])
+        raise ValueError(f"q must lie in (0, 1]; q{list(idx)} = {q[idx]}")
+    return q, p, rows
+
+
+def cross_entropy(q: ArrayLike, p: ArrayLike) -> Any:
+    """Categorical cross-entropy of probabilities, C = −Σ_k p_k log q_k, mean over rows.
+
+    Implements 000's cost, C = −(1/N) Σ p log q, applied there to sigmoid outputs q (so the q
+    need not sum to 1). Sum over classes, mean over the rows of a batch. This is the categorical
+    form, not the binary −Σ [p log q + (1 − p) log(1 − q)].
+
+    Parameters
+    ----------
+    q : array_like, shape (K,) or (N, K)
+        Predicted probabilities, each (real part) in (0, 1].
+    p : array_like, q's shape
+        True labels: finite and non-negative.
+
+    Returns
+    -------
+    np.float64 (np.complex128 for complex q)
+        The cost.
+    """
+    q, p, rows = _probabilities(q, p)
+    return -np.sum(p * np.log(q)) / rows
+
+
+def cross_entropy_grad(q: ArrayLike, p: ArrayLike) -> Array:
+    """Gradient of `cross_entropy` with respect to q: ∂C/∂q = −p/q, divided by N for a batch.
+
+    Implements 000's ∂C/∂y_o = −p/y_o (its first backward stage), with the cost's 1/N.
+
+    Parameters
+    ----------
+    q : array_like, shape (K,) or (N, K)
+        Predicted probabilities, each (real part) in (0, 1].
+    p : array_like, q's shape
+        True labels: finite and non-negative.
+
+    Returns
+    -------
+    ndarray, q's shape
+        ∂C/∂q; −inf, without a warning, where p/q exceeds the float64 range.
+    """
+    q, p, rows = _probabilities(q, p)
+    with np.errstate(over="ignore"):
+        return -p / (rows * q)
