@@ -1,0 +1,206 @@
+"""Losses (003 §7.4, 000): exact values, the general CE∘softmax form, the batch 1/N, extremes, bad input."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from backprop_ref.losses import (
+    cross_entropy,
+    cross_entropy_grad,
+    mse,
+    mse_grad,
+    softmax_cross_entropy,
+    softmax_cross_entropy_grad,
+)
+
+LN2 = math.log(2)
+PAIRS = [(mse, mse_grad), (softmax_cross_entropy, softmax_cross_entropy_grad),
+         (cross_entropy, cross_entropy_grad)]
+ALL = [f for pair in PAIRS for f in pair]
+
+
+@pytest.fixture
+def strict():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+def floats(lo, hi):
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def batches(draw, lo=-50.0, hi=50.0):
+    """(prediction in [lo, hi], non-negative target) of one (N, K) shape."""
+    shape = draw(st.tuples(st.integers(1, 6), st.integers(1, 5)))
+    pred = draw(hnp.arrays(np.float64, shape, elements=floats(lo, hi)))
+    return pred, draw(hnp.arrays(np.float64, shape, elements=floats(0, 3)))
+
+
+# ---- exact values -------------------------------------------------------------------------
+
+def test_mse_exact():
+    # ½(0² + 2² + 3²) = 6.5; ∂L/∂o = o − t.
+    assert mse([1.0, 2.0, 3.0], [1.0, 0.0, 0.0]) == 6.5
+    assert np.array_equal(mse_grad([1.0, 2.0, 3.0], [1.0, 0.0, 0.0]), [0.0, 2.0, 3.0])
+    # A batch of two rows: ½(1 + 4 + 9 + 16)/2 = 7.5; the gradient carries 1/2.
+    o = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert mse(o, np.zeros((2, 2))) == 7.5
+    assert np.array_equal(mse_grad(o, np.zeros((2, 2))), o / 2)
+
+
+def test_softmax_cross_entropy_exact():
+    ln3 = math.log(3)
+    # Equal logits, one-hot target: −log ½.
+    assert softmax_cross_entropy([0.0, 0.0], [1.0, 0.0]) == pytest.approx(LN2, rel=1e-15)
+    # z = (0, ln 3): p = (1/4, 3/4); unnormalised y = (2, 1): −(2 log ¼ + log ¾) = 4 ln 2 + (2 ln 2 − ln 3).
+    z, y = [0.0, ln3], [2.0, 1.0]
+    assert softmax_cross_entropy(z, y) == pytest.approx(6 * LN2 - ln3, rel=1e-15)
+    # General form p·Σy − y = (3/4 − 2, 9/4 − 1); the one-hot simplification p − y would be wrong.
+    np.testing.assert_allclose(softmax_cross_entropy_grad(z, y), [-1.25, 1.25], rtol=1e-15)
+
+
+def test_cross_entropy_exact():
+    # 000's cost on sigmoid outputs, which need not sum to 1: −(1·log ½ + 2·log ¼) = 5 ln 2.
+    assert cross_entropy([0.5, 0.25], [1.0, 2.0]) == pytest.approx(5 * LN2, rel=1e-15)
+    assert np.array_equal(cross_entropy_grad([0.5, 0.25], [1.0, 2.0]), [-2.0, -8.0])
+    # q = 1 is inside (0, 1]; a zero label contributes nothing.
+    assert cross_entropy([1.0, 0.5], [1.0, 0.0]) == 0.0
+
+
+# ---- the general CE∘softmax gradient --------------------------------------------------------
+
+@given(batches())
+def test_softmax_cross_entropy_grad_general_form(zy):
+    # softmax(z)·Σ_k y_k − y over N, with softmax computed independently (|z| ≤ 50: no overflow).
+    z, y = zy
+    e = np.exp(z)
+    p = e / e.sum(axis=-1, keepdims=True)
+    expected = (p * y.sum(axis=-1, keepdims=True) - y) / len(z)
+    np.testing.assert_allclose(softmax_cross_entropy_grad(z, y), expected, rtol=1e-12, atol=1e-15)
+
+
+@given(batches(-1e4, 1e4), st.data())
+def test_softmax_cross_entropy_grad_rows_sum_to_zero_for_one_hot(zy, data):
+    z, _ = zy
+    y = np.eye(z.shape[1])[data.draw(st.lists(st.integers(0, z.shape[1] - 1),
+                                              min_size=len(z), max_size=len(z)))]
+    g = softmax_cross_entropy_grad(z, y)
+    np.testing.assert_allclose(g.sum(axis=-1), 0.0, atol=4 * z.shape[1] * np.finfo(float).eps)
+    # With targets summing to 1 the general form is 003 §7.4.2's p − y.
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    np.testing.assert_allclose(g, (e / e.sum(axis=-1, keepdims=True) - y) / len(z), rtol=1e-12, atol=1e-16)
+
+
+# ---- the batch reduction: mean over rows, 1/N in every gradient ------------------------------
+
+@pytest.mark.parametrize("loss, grad", PAIRS, ids=[p[0].__name__ for p in PAIRS])
+@given(zy=batches(0.01, 1.0))
+def test_batch_is_the_mean_of_its_rows(loss, grad, zy):
+    # Predictions in (0, 1] are valid for all three losses.
+    o, t = zy
+    n = len(o)
+    rows = [loss(o[i], t[i]) for i in range(n)]
+    assert loss(o, t) == pytest.approx(sum(rows) / n, rel=1e-12, abs=1e-300)
+    expected = np.stack([grad(o[i], t[i]) for i in range(n)]) / n
+    np.testing.assert_allclose(grad(o, t), expected, rtol=1e-14, atol=1e-300)
+
+
+@pytest.mark.parametrize("loss, grad", PAIRS, ids=[p[0].__name__ for p in PAIRS])
+def test_losses_are_zero_dimensional_and_gradients_keep_the_shape(loss, grad):
+    o = np.full((3, 4), 0.5)
+    t = np.eye(3, 4)
+    assert np.ndim(loss(o, t)) == 0 and np.ndim(loss(o[0], t[0])) == 0
+    assert grad(o, t).shape == (3, 4) and grad(o[0], t[0]).shape == (4,)
+    complex_loss = loss(o + 1e-20j, t)
+    assert np.iscomplexobj(complex_loss) and np.ndim(complex_loss) == 0
+    assert grad(o + 1e-20j, t).dtype == np.complex128
+
+
+# ---- extremes -----------------------------------------------------------------------------
+
+def test_mse_overflows_to_inf_silently(strict):
+    assert mse([1e200], [0.0]) == np.inf
+    assert mse([[1e200, 0.0], [0.0, 0.0]], np.zeros((2, 2))) == np.inf
+    assert mse_grad([1e200], [0.0])[0] == 1e200
+    assert mse_grad([1.7e308], [-1.7e308])[0] == np.inf
+
+
+def test_softmax_cross_entropy_extreme_logits(strict):
+    # Logit spread 1e4: log p = (0, −1e4) exactly, so the loss of the far class is 1e4.
+    assert softmax_cross_entropy([1e4, 0.0], [0.0, 1.0]) == 1e4
+    assert np.array_equal(softmax_cross_entropy_grad([1e4, 0.0], [0.0, 1.0]), [1.0, -1.0])
+    # log p_2 = −inf here: a zero target must contribute 0, not 0·(−inf) = NaN.
+    assert softmax_cross_entropy([1.7e308, -1.7e308], [1.0, 0.0]) == 0.0
+    assert softmax_cross_entropy([1.7e308, -1.7e308], [0.0, 1.0]) == np.inf
+    assert softmax_cross_entropy([1e4, -1e300], [1.0, 0.0]) == 0.0
+
+
+def test_cross_entropy_grad_overflows_to_inf_silently(strict):
+    tiny = 5e-324
+    assert np.array_equal(cross_entropy_grad([tiny, 1.0], [1.0, 1.0]), [-np.inf, -1.0])
+    assert cross_entropy([tiny], [1.0]) == pytest.approx(-math.log(tiny), rel=1e-15)
+
+
+# ---- bad input ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("f", ALL, ids=lambda f: f.__name__)
+def test_shape_mismatch_names_both(f):
+    with pytest.raises(ValueError, match=r"(?s)\(2, 3\).*\(3, 2\)") as info:
+        f(np.full((2, 3), 0.5), np.zeros((3, 2)))
+    names = {"mse": "ot", "softmax_cross_entropy": "zy", "cross_entropy": "qp"}
+    names = names[f.__name__.removesuffix("_grad")]
+    assert all(f"{n} has shape" in str(info.value) for n in names)
+
+
+@pytest.mark.parametrize("f", ALL, ids=lambda f: f.__name__)
+def test_only_one_example_or_a_batch(f):
+    for shape in [(), (2, 2, 2), (0, 3)]:
+        with pytest.raises(ValueError):
+            f(np.full(shape, 0.5), np.zeros(shape))
+
+
+@pytest.mark.parametrize("f", ALL, ids=lambda f: f.__name__)
+def test_non_numeric_is_a_type_error(f):
+    with pytest.raises(TypeError):
+        f("a", [1.0])
+    with pytest.raises(TypeError):
+        f([0.5], None)
+    with pytest.raises(TypeError):
+        f([0.5], [1j])
+
+
+@pytest.mark.parametrize("f", [mse, mse_grad], ids=lambda f: f.__name__)
+def test_mse_targets_must_be_finite(f):
+    for bad in (np.nan, np.inf):
+        with pytest.raises(ValueError, match="t"):
+            f([1.0, 2.0], [0.0, bad])
+
+
+@pytest.mark.parametrize("f", ALL[2:], ids=lambda f: f.__name__)
+def test_targets_must_be_finite_and_non_negative(f):
+    name = "y" if "softmax" in f.__name__ else "p"
+    for bad in (-0.5, np.nan, np.inf):
+        with pytest.raises(ValueError, match=name):
+            f([0.5, 0.5], [1.0, bad])
+
+
+@pytest.mark.parametrize("f", [cross_entropy, cross_entropy_grad], ids=lambda f: f.__name__)
+def test_q_must_lie_in_zero_one(f):
+    for bad in (0.0, -0.1, 1.5, np.nan, np.inf):
+        with pytest.raises(ValueError, match=r"q must lie in \(0, 1\]"):
+            f([0.5, bad], [1.0, 1.0])
+    f([0.5, 1.0], [1.0, 1.0])
+
+
+def test_integer_and_bool_input_compute_in_float64():
+    assert mse(np.array([1, 2]), np.array([0, 0])) == 2.5
+    assert softmax_cross_entropy(np.array([True, False]), np.array([0, 1])).dtype == np.float64
