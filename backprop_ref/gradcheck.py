@@ -999,9 +999,9 @@ def _report(r: GradCheckResult) -> str:
             lines.append(f"    {k}")
     if r.mode == "directional" and r.miss_probability is not None:
         lines.append(f"  miss probability: an error above {r.detectable_error:.3g} in any one entry is seen "
-                     f"by each random direction with probability ≥ 1/2, so slips through all with probability "
-                     f"≤ {r.miss_probability:.3g}; a lone wrong entry that large, or a scale error along "
-                     "the claimed gradient, is seen with certainty")
+                     f"by each random direction with probability ≥ 1/2, so slips through all "
+                     f"with probability ≤ {r.miss_probability:.3g}; a lone wrong entry that large, "
+                     "or a scale error along the claimed gradient, is seen with certainty")
     lines.append(f"  tolerance: {r.tolerance_reason}")
     terms = getattr(r, "_terms", None)
     if terms is not None and r.n_checked and not r.user_tolerance:
