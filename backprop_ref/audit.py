@@ -1,0 +1,411 @@
+"""The audit: every catalogue formula against every available oracle, as records a person can read.
+
+`run_audit` is pure (formulas, samples, seed, oracles in; an `AuditReport` out; nothing printed):
+for each formula it draws `samples` random cases from the formula's domain plus its special values
+and checks the analytic derivative with three oracles:
+
+- "central": central differences through `check_grad` / `check_jacobian` (kink-aware), on every
+  random case and every special value;
+- "complex": the complex step, on every random case (each lies on one smooth piece) and on the
+  specials only when the formula is smooth there;
+- "tape": TensorFlow's `tf.GradientTape` on the formula's twin, compared with
+  `tolerances.agree` (forward against the twin's forward too), when TensorFlow is installed.
+  Entries exactly at a declared kink are not compared (the conventions differ there by design);
+  MLP cases with a ReLU-type pre-activation exactly at 0 are skipped for the same reason.
+
+One `Record` per formula × oracle. The writers below turn a report into the table text, JSON,
+Markdown and JUnit XML.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import numpy as np
+
+from backprop_ref import tf_twins
+from backprop_ref.catalogue import CATALOGUE, Formula, derivatives, problems
+from backprop_ref.domains import Case
+from backprop_ref.gradcheck import check_grad, check_jacobian
+from backprop_ref.tolerances import TAPE_ATOL_EPS, TAPE_RTOL, agree
+
+__all__ = [
+    "ORACLES", "DEFAULT_SAMPLES", "DEFAULT_SEED", "Record", "AuditReport", "run_audit",
+    "format_table", "to_json", "to_markdown", "to_junit_xml", "formula_rng",
+]
+
+ORACLES = ("central", "complex", "tape")
+DEFAULT_SAMPLES = 20
+DEFAULT_SEED = 0
+
+PASS, FAIL, SKIP = "pass", "FAIL", "skipped"
+
+Progress = Callable[[int, int, str], None]
+"""progress(done, total, label): called before each formula × oracle starts and once at the end."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One formula checked by one oracle.
+
+    `samples` counts the cases checked (random draws plus specials; skipped cases excluded),
+    `worst_rel_err` is the largest relative error any of them showed (None when nothing ran),
+    `tolerance` says which bound applied, `failure` is the first failing case's full report.
+    """
+
+    formula: str
+    section: str
+    equation: str
+    oracle: str
+    samples: int
+    worst_rel_err: float | None
+    tolerance: str
+    verdict: str
+    failure: str | None = None
+    note: str = ""
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict != FAIL
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """All records of one audit run, with what is needed to replay it."""
+
+    records: tuple[Record, ...]
+    seed: int
+    samples: int
+    tf_version: str | None
+    seconds: float
+    formulas: tuple[str, ...] = field(default=())
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.records)
+
+    @property
+    def failures(self) -> tuple[Record, ...]:
+        return tuple(r for r in self.records if r.verdict == FAIL)
+
+    def counts(self) -> dict[str, int]:
+        out = {PASS: 0, FAIL: 0, SKIP: 0}
+        for r in self.records:
+            out[r.verdict] += 1
+        return out
+
+    def summary(self) -> str:
+        c = self.counts()
+        verdict = "PASS" if self.passed else "FAIL"
+        tf = f"TensorFlow {self.tf_version}" if self.tf_version else "TensorFlow not installed"
+        return (f"{verdict}: {c[PASS]} passed, {c[FAIL]} failed, {c[SKIP]} skipped "
+                f"({len(self.formulas)} formulas × {len(ORACLES)} oracles, {self.samples} random samples "
+                f"each + specials); seed {self.seed}; {tf}; {self.seconds:.1f} s")
+
+
+def formula_rng(seed: int, name: str) -> np.random.Generator:
+    """The generator for one formula: depends on the seed and the formula's name only, so that
+    `--only NAME` replays exactly the cases the full audit drew for NAME."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode())])
+
+
+def draw_cases(formula: Formula, samples: int, seed: int) -> list[Case]:
+    """`samples` random cases from the formula's domain (deterministic for the seed)."""
+    rng = formula_rng(seed, formula.name)
+    return [formula.domain.sample(rng) for _ in range(samples)]
+
+
+def at_kink(formula: Formula, case: Case) -> bool:
+    """True when an MLP case has a ReLU-type pre-activation exactly at 0 (conventions differ there)."""
+    if formula.name != "mlp":
+        return False
+    from backprop_ref.network import MLP
+
+    weights = case.args[:-2]
+    a = case.args[-2]
+    for W, b, name in zip(weights[::2], weights[1::2], case.kwargs["activations"]):
+        if name in ("relu", "leaky_relu") and np.any(a @ W + b == 0):
+            return True
+        a = MLP([(W, b)], [name], "mse").forward(a)
+    return False
+
+
+# ---- the oracles ------------------------------------------------------------------------------
+
+class _Tally:
+    """Accumulates one formula × oracle: cases, worst error, first failure."""
+
+    def __init__(self) -> None:
+        self.samples = 0
+        self.skipped = 0
+        self.worst: float | None = None
+        self.failure: str | None = None
+        self.tolerances: list[str] = []
+        self.ratio = 0.0  # finite differences: the worst error as a fraction of its tolerance
+
+    def add(self, rel_err: float, passed: bool, report: str, tolerance: str | None = None) -> None:
+        if np.isfinite(rel_err) or not passed:
+            self.worst = rel_err if self.worst is None else max(self.worst, rel_err)
+        if tolerance and tolerance not in self.tolerances:
+            self.tolerances.append(tolerance)
+        if not passed and self.failure is None:
+            self.failure = report
+
+    def raised(self, case: Case, exc: BaseException) -> None:
+        if self.failure is None:
+            self.failure = f"case {case.label!r}: raised {type(exc).__name__}: {exc}"
+
+
+def _err_over_tol(result: Any) -> float:
+    """The largest |analytic − numerical| / tolerance over the checked entries (≤ 1 passes)."""
+    with np.errstate(all="ignore"):
+        err = np.abs(np.asarray(result.analytic) - np.asarray(result.numerical))
+        ratio = err / np.asarray(result.tolerance)
+    ratio = ratio[~np.isnan(ratio)]
+    return float(np.max(ratio, initial=0.0))
+
+
+def _finite_difference(formula: Formula, cases: Sequence[Case], method: str, seed: int) -> _Tally:
+    tally = _Tally()
+    for case in cases:
+        try:
+            results = []
+            for problem in problems(formula, case):
+                check = check_jacobian if problem.jacobian else check_grad
+                results.append((problem, check(problem.f, problem.x, problem.claimed, method=method,
+                                               seed=seed)))
+        except Exception as exc:  # a planted or broken derivative may not even have the right shape
+            tally.samples += 1
+            tally.raised(case, exc)
+            continue
+        tally.samples += 1
+        for problem, result in results:
+            header = f"case {case.label!r}, {problem.label}:\n"
+            tally.add(float(result.max_rel_err), bool(result.passed), header + str(result))
+            tally.ratio = max(tally.ratio, _err_over_tol(result))
+    return tally
+
+
+def _tape(formula: Formula, cases: Sequence[Case]) -> _Tally:
+    tally = _Tally()
+    tolerance = f"{TAPE_RTOL:g} rel + {TAPE_ATOL_EPS:g}·eps·scale"
+    for case in cases:
+        if at_kink(formula, case):
+            tally.skipped += 1
+            continue
+        tally.samples += 1
+        try:
+            ours_f = np.asarray(formula.forward(*case.args, **case.kwargs), dtype=np.float64)
+            verdict = agree(ours_f, tf_twins.forward(formula, case))
+            tally.add(verdict.max_rel_err, verdict.passed,
+                      f"case {case.label!r}, forward vs twin forward: {verdict}", tolerance)
+            mask = ~np.isin(case.args[0], formula.kinks) if formula.kinks else None
+            tape = tf_twins.tape_derivatives(formula, case)
+            for i, ours, theirs in zip(case.wrt, derivatives(formula, case), tape):
+                verdict = agree(ours, theirs, forward_scale=ours_f, mask=mask)
+                tally.add(verdict.max_rel_err, verdict.passed,
+                          f"case {case.label!r}, {formula.derivative_name} w.r.t. argument {i} "
+                          f"vs tape: {verdict}", tolerance)
+        except Exception as exc:
+            tally.raised(case, exc)
+    return tally
+
+
+def _record(formula: Formula, oracle: str, tally: _Tally, seconds: float, note: str = "") -> Record:
+    if tally.skipped:
+        note = (note + "; " if note else "") + f"{tally.skipped} case(s) at a ReLU kink skipped"
+    if tally.samples == 0:
+        return Record(formula.name, formula.section, formula.equation, oracle, 0, None, "", SKIP,
+                      None, note or "no cases", seconds)
+    verdict = FAIL if tally.failure is not None else PASS
+    tolerance = " / ".join(tally.tolerances) or f"error model, err/tol ≤ {tally.ratio:.2g}"
+    return Record(formula.name, formula.section, formula.equation, oracle, tally.samples, tally.worst,
+                  tolerance, verdict, tally.failure, note, seconds)
+
+
+def _skip(formula: Formula, oracle: str, note: str) -> Record:
+    return Record(formula.name, formula.section, formula.equation, oracle, 0, None, "", SKIP, None, note)
+
+
+def run_audit(
+    formulas: Iterable[Formula] = CATALOGUE,
+    *,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+    oracles: Sequence[str] = ORACLES,
+    use_tf: bool | None = None,
+    progress: Progress | None = None,
+) -> AuditReport:
+    """Check every formula with every oracle; return the records (nothing is printed).
+
+    `use_tf=None` uses TensorFlow when it is installed; False skips the tape column ("not
+    installed" when it is absent, "disabled" otherwise). Raises ValueError for a non-positive
+    `samples` or an unknown oracle; the caller decides what a missing TensorFlow means.
+    """
+    formulas = tuple(formulas)
+    if samples < 1:
+        raise ValueError(f"samples must be a positive integer, got {samples}")
+    unknown = set(oracles) - set(ORACLES)
+    if unknown:
+        raise ValueError(f"unknown oracle(s) {sorted(unknown)}; valid oracles are {', '.join(ORACLES)}")
+    installed = tf_twins.available()
+    if use_tf is None:
+        use_tf = installed
+    tf_version = str(tf_twins.tensorflow().__version__) if use_tf else None
+    start = time.perf_counter()
+    total = len(formulas) * len(oracles)
+    done = 0
+    records: list[Record] = []
+    for formula in formulas:
+        random_cases = draw_cases(formula, samples, seed)
+        for oracle in oracles:
+            if progress is not None:
+                progress(done, total, f"{formula.name} {oracle}")
+            t0 = time.perf_counter()
+            if oracle == "central":
+                tally = _finite_difference(formula, random_cases + list(formula.specials), "central", seed)
+                records.append(_record(formula, oracle, tally, time.perf_counter() - t0))
+            elif oracle == "complex":
+                cases = [c for c in random_cases if not at_kink(formula, c)]
+                note = "" if formula.smooth or not formula.specials else "specials: not smooth, central only"
+                if formula.smooth:
+                    cases += list(formula.specials)
+                tally = _finite_difference(formula, cases, "complex", seed)
+                tally.skipped = len(random_cases) - sum(1 for c in random_cases if not at_kink(formula, c))
+                records.append(_record(formula, oracle, tally, time.perf_counter() - t0, note))
+            elif not use_tf:
+                records.append(_skip(formula, oracle, "not installed" if not installed else "disabled"))
+            elif formula.twin is None:
+                records.append(_skip(formula, oracle, "no TensorFlow twin"))
+            else:
+                tally = _tape(formula, random_cases + list(formula.specials))
+                records.append(_record(formula, oracle, tally, time.perf_counter() - t0))
+            done += 1
+    if progress is not None:
+        progress(total, total, "done")
+    return AuditReport(tuple(records), seed, samples, tf_version, time.perf_counter() - start,
+                       tuple(f.name for f in formulas))
+
+
+# ---- the writers --------------------------------------------------------------------------------
+
+COLUMNS = ("formula", "seed section", "oracle", "samples", "worst rel err", "tolerance", "verdict")
+
+
+def _rel(r: Record) -> str:
+    return "—" if r.worst_rel_err is None else f"{r.worst_rel_err:.1e}"
+
+
+def _verdict(r: Record) -> str:
+    return f"{r.verdict} ({r.note})" if r.note and r.verdict == SKIP else r.verdict
+
+
+def _rows(report: AuditReport) -> list[tuple[str, ...]]:
+    return [(r.formula, r.section, r.oracle, str(r.samples) if r.samples else "—", _rel(r),
+             r.tolerance or "—", _verdict(r)) for r in report.records]
+
+
+def format_table(report: AuditReport, *, failures: bool = True) -> str:
+    """The plain-text table, the failing cases' reports (when `failures`), and the summary line."""
+    rows = [COLUMNS] + _rows(report)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    right = {3, 4}
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        return "  ".join(cells).rstrip()
+
+    out = [line(rows[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in rows[1:]]
+    if failures and report.failures:
+        out.append("")
+        for r in report.failures:
+            out.append(f"FAILED {r.formula} [{r.section}] by {r.oracle} ({r.equation}); first failing case:")
+            out.extend("    " + s for s in (r.failure or "").splitlines())
+        out.append(f"replay: backprop-ref audit --seed {report.seed} --samples {report.samples} --only "
+                   + " ".join(dict.fromkeys(r.formula for r in report.failures)))
+    out.append("")
+    out.append(report.summary())
+    return "\n".join(out)
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, float) and not np.isfinite(x):
+        return str(x)
+    return x
+
+
+def to_json(report: AuditReport) -> str:
+    """A top-level verdict and one object per formula × oracle with its figures."""
+    doc = {
+        "verdict": "pass" if report.passed else "fail",
+        "passed": report.passed,
+        "seed": report.seed,
+        "samples": report.samples,
+        "tensorflow": report.tf_version,
+        "seconds": round(report.seconds, 3),
+        "counts": report.counts(),
+        "summary": report.summary(),
+        "records": [{k: _jsonable(v) for k, v in asdict(r).items()} for r in report.records],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def _md_cell(s: str) -> str:
+    return s.replace("|", "\\|")
+
+
+def to_markdown(report: AuditReport) -> str:
+    """A report to attach to a pull request: the table, each failure's report, the summary."""
+    head = "PASS" if report.passed else "FAIL"
+    out = [f"# backprop-ref audit: {head}", "", f"**{report.summary()}**", "",
+           "| " + " | ".join(COLUMNS) + " |",
+           "| " + " | ".join("---:" if i in (3, 4) else "---" for i in range(len(COLUMNS))) + " |"]
+    for row in _rows(report):
+        out.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
+    if report.failures:
+        out += ["", "## Failures", ""]
+        for r in report.failures:
+            out += [f"### {r.formula} — {r.oracle}", "", f"{r.section}: `{r.equation}`", "",
+                    "```", r.failure or "", "```", ""]
+        out.append(f"Replay: `backprop-ref audit --seed {report.seed} --samples {report.samples} --only "
+                   + " ".join(dict.fromkeys(r.formula for r in report.failures)) + "`")
+    out.append("")
+    return "\n".join(out)
+
+
+def to_junit_xml(report: AuditReport) -> str:
+    """One <testcase> per formula × oracle (classname backprop_ref.audit.FORMULA, name ORACLE)."""
+    c = report.counts()
+    suite = ET.Element("testsuite", {
+        "name": "backprop-ref audit", "tests": str(len(report.records)), "failures": str(c[FAIL]),
+        "errors": "0", "skipped": str(c[SKIP]), "time": f"{report.seconds:.3f}",
+    })
+    props = ET.SubElement(suite, "properties")
+    for name, value in (("seed", report.seed), ("samples", report.samples),
+                        ("tensorflow", report.tf_version or "not installed")):
+        ET.SubElement(props, "property", {"name": name, "value": str(value)})
+    for r in report.records:
+        case = ET.SubElement(suite, "testcase", {
+            "classname": f"backprop_ref.audit.{r.formula}", "name": r.oracle, "time": f"{r.seconds:.3f}",
+        })
+        if r.verdict == FAIL:
+            failure = ET.SubElement(case, "failure", {
+                "message": f"{r.formula} [{r.section}] fails the {r.oracle} check; worst rel err {_rel(r)}",
+            })
+            failure.text = r.failure
+        elif r.verdict == SKIP:
+            ET.SubElement(case, "skipped", {"message": r.note})
+        else:
+            out = ET.SubElement(case, "system-out")
+            out.text = f"{r.samples} samples, worst rel err {_rel(r)}, tolerance {r.tolerance}"
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

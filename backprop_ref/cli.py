@@ -1,0 +1,332 @@
+"""`backprop-ref`: the audit, a check of the user's own gradient, the worked demos, the plots.
+
+Exit status: 0 everything passed, 1 a check failed, 2 a usage error or a missing requirement
+(unknown formula, non-positive --samples, unimportable MODULE:FUNCTION, an output directory
+that does not exist, TensorFlow absent under --require-tf, matplotlib absent for plots).
+Errors are one line on stderr; progress goes to stderr, results to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+import numpy as np
+
+__all__ = ["main", "UsageError", "ProgressLine"]
+
+PROG = "backprop-ref"
+
+
+class UsageError(Exception):
+    """A usage error or missing requirement: one line on stderr, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+class ProgressLine:
+    """Progress on a stream: an in-place bar on a terminal, a line every `every` seconds otherwise."""
+
+    def __init__(self, stream: TextIO, *, every: float = 2.0, width: int = 24) -> None:
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.every = every
+        self.width = width
+        self.last = -float("inf")
+        self.start = time.perf_counter()
+        self.shown = False
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        now = time.perf_counter()
+        elapsed = now - self.start
+        if self.tty:
+            filled = self.width * done // max(total, 1)
+            bar = "#" * filled + "." * (self.width - filled)
+            self.stream.write(f"\r[{bar}] {done}/{total} {elapsed:5.1f}s {label[:40]:<40}")
+            if done >= total:
+                self.stream.write("\r" + " " * (self.width + 60) + "\r")
+            self.stream.flush()
+            self.shown = True
+        elif done >= total or now - self.last >= self.every:
+            self.stream.write(f"{PROG}: {done}/{total} {label} ({elapsed:.1f} s)\n")
+            self.stream.flush()
+            self.last = now
+
+
+# ---- argument types -------------------------------------------------------------------------
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
+    return value
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    text = text.strip().strip("()[]")
+    if not text:
+        return ()
+    try:
+        shape = tuple(int(s) for s in text.replace("x", ",").split(",") if s.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected dimensions like 3,4 (or 3x4; empty for a scalar), got {text!r}") from None
+    if any(d < 1 for d in shape):
+        raise argparse.ArgumentTypeError(f"dimensions must be positive, got {text!r}")
+    return shape
+
+
+def _output_path(text: str) -> Path:
+    path = Path(text)
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"directory {str(parent)!r} does not exist (for {text!r})")
+    return path
+
+
+def _output_dir(text: str) -> Path:
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"directory {text!r} does not exist")
+    return path
+
+
+def _build_parser() -> _Parser:
+    from backprop_ref import demos
+    from backprop_ref.audit import DEFAULT_SAMPLES, DEFAULT_SEED
+
+    parser = _Parser(prog=PROG, description="Audit backpropagation formulas against numerical oracles.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    audit = sub.add_parser("audit", help="check every catalogue formula against every oracle",
+                           description="Check every catalogue formula against central differences, the "
+                           "complex step and (when installed) tf.GradientTape. Exit 0 all pass, 1 any "
+                           "check fails, 2 usage error or missing requirement.")
+    audit.add_argument("--only", nargs="+", metavar="NAME", help="audit only these formulas")
+    audit.add_argument("--samples", type=_positive_int, default=DEFAULT_SAMPLES, metavar="N",
+                       help=f"random draws per formula, besides its specials (default {DEFAULT_SAMPLES})")
+    audit.add_argument("--seed", type=_seed, default=DEFAULT_SEED, metavar="S",
+                       help=f"seed of the draws; the same seed replays a failure (default {DEFAULT_SEED})")
+    tf = audit.add_mutually_exclusive_group()
+    tf.add_argument("--require-tf", action="store_true",
+                    help="fail (exit 2) instead of skipping the tape column when TensorFlow is absent")
+    tf.add_argument("--no-tf", action="store_true",
+                    help="skip the tape column even when TensorFlow is installed")
+    audit.add_argument("--json", type=_output_path, metavar="PATH", help="write a JSON report")
+    audit.add_argument("--markdown", type=_output_path, metavar="PATH", help="write a Markdown report")
+    audit.add_argument("--junit-xml", type=_output_path, metavar="PATH",
+                       help="write JUnit XML (one test case per formula × oracle)")
+    audit.add_argument("--list", action="store_true", help="list the formula names and exit")
+    audit.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
+    check = sub.add_parser("check", help="check your own gradient: MODULE:FUNCTION --grad MODULE:GRAD",
+                           description="Run the gradient checker on your code: FUNCTION(x) returns a scalar "
+                           "(or an array with --jacobian), GRAD(x) your derivative of it. x is drawn from a "
+                           "standard normal with --shape, or loaded with --x FILE.npy.")
+    check.add_argument("function", metavar="MODULE:FUNCTION")
+    check.add_argument("--grad", required=True, metavar="MODULE:GRAD")
+    where = check.add_mutually_exclusive_group(required=True)
+    where.add_argument("--shape", type=_shape, metavar="D1,D2,…", help="shape of x (e.g. 3,4)")
+    where.add_argument("--x", type=Path, metavar="FILE.npy", help="load x from a .npy file")
+    check.add_argument("--jacobian", action="store_true", help="GRAD returns the Jacobian f.shape + x.shape")
+    check.add_argument("--method", choices=("central", "richardson", "complex"), default="central")
+    check.add_argument("--directions", type=_positive_int, metavar="K",
+                       help="check K random directional derivatives instead of every entry")
+    check.add_argument("--rtol", type=float)
+    check.add_argument("--atol", type=float)
+    check.add_argument("--seed", type=_seed, default=0, metavar="S")
+
+    demo = sub.add_parser("demo", help="run one of the source documents' worked examples",
+                          description="The source documents' worked examples, reproduced and checked.")
+    demo.add_argument("name", choices=tuple(demos.DEMOS), metavar="NAME",
+                      help="one of: " + ", ".join(demos.DEMOS))
+    demo.add_argument("--seed", type=_seed, default=0, metavar="S")
+    demo.add_argument("--no-tf", action="store_true", help="do not use TensorFlow's tape as a second oracle")
+    demo.add_argument("--out", type=_output_dir, metavar="DIR",
+                      help="moons: write the figures (Figures 7.14–7.16) as PNGs here (needs matplotlib)")
+
+    plot = sub.add_parser("plot", help="plot each activation and its derivative with finite differences",
+                          description="Each activation and its analytic derivative with central-difference "
+                          "points over it (003 Figures 7.2–7.5), as PNG files. Needs matplotlib.")
+    plot.add_argument("--out", type=_output_dir, default=Path("."), metavar="DIR",
+                      help="directory for the PNG files (default: the current directory)")
+    return parser
+
+
+# ---- commands -------------------------------------------------------------------------------
+
+def _load_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up lines (oneDNN, absl) kept off the user's stderr,
+    and its Python warnings (e.g. pfor retracing inside tape.jacobian) turned down to errors."""
+    from backprop_ref import tf_twins
+
+    try:
+        fd = sys.__stderr__.fileno() if sys.__stderr__ is not None else 2
+        saved = os.dup(fd)
+    except (AttributeError, OSError, ValueError):
+        tf = tf_twins.tensorflow()
+    else:
+        try:
+            with open(os.devnull, "w") as sink:
+                os.dup2(sink.fileno(), fd)
+                tf = tf_twins.tensorflow()
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
+    tf.get_logger().setLevel("ERROR")
+
+
+def _write(path: Path | None, text: str) -> None:
+    if path is not None:
+        path.write_text(text, encoding="utf-8")
+
+
+def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from backprop_ref import tf_twins
+    from backprop_ref.audit import format_table, run_audit, to_json, to_junit_xml, to_markdown
+    from backprop_ref.catalogue import CATALOGUE, get
+
+    if args.list:
+        for f in CATALOGUE:
+            out.write(f"{f.name:<26} {f.section:<11} {f.equation}\n")
+        return 0
+    try:
+        formulas = [get(name) for name in dict.fromkeys(args.only)] if args.only else list(CATALOGUE)
+    except ValueError as exc:
+        raise UsageError(f"{PROG} audit: --only: {exc}") from None
+    if args.require_tf and not tf_twins.available():
+        raise UsageError(f"{PROG} audit: --require-tf: TensorFlow is not installed; "
+                         "install it with: pip install 'backprop-ref[tf]'")
+    use_tf = False if args.no_tf else None
+    if not args.no_tf and tf_twins.available():
+        _load_tensorflow_quietly()
+    err.write(f"{PROG} audit: seed {args.seed}, {args.samples} samples per formula, "
+              f"{len(formulas)} formulas\n")
+    progress = None if args.quiet else ProgressLine(err)
+    report = run_audit(formulas, samples=args.samples, seed=args.seed, use_tf=use_tf, progress=progress)
+    out.write(format_table(report) + "\n")
+    _write(args.json, to_json(report))
+    _write(args.markdown, to_markdown(report))
+    _write(args.junit_xml, to_junit_xml(report))
+    return 0 if report.passed else 1
+
+
+def _import(spec: str, what: str) -> Callable[..., Any]:
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise UsageError(f"{PROG} check: {what} must be MODULE:FUNCTION, got {spec!r}")
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise UsageError(f"{PROG} check: cannot import module {module_name!r} "
+                         f"({type(exc).__name__}: {exc})") from None
+    obj: Any = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise UsageError(f"{PROG} check: module {module_name!r} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise UsageError(f"{PROG} check: {spec} is not callable")
+    return obj
+
+
+def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from backprop_ref.gradcheck import check_grad, check_jacobian
+
+    f = _import(args.function, "FUNCTION")
+    grad = _import(args.grad, "--grad")
+    if args.x is not None:
+        try:
+            x = np.asarray(np.load(args.x), dtype=np.float64)
+        except Exception as exc:
+            raise UsageError(f"{PROG} check: cannot load --x {str(args.x)!r} "
+                             f"({type(exc).__name__}: {exc})") from None
+    else:
+        x = np.random.default_rng(args.seed).standard_normal(args.shape)
+    try:
+        claimed = np.asarray(grad(x.copy()), dtype=np.float64)
+    except Exception as exc:
+        raise UsageError(f"{PROG} check: calling {args.grad} raised {type(exc).__name__}: {exc}") from None
+    checker = check_jacobian if args.jacobian else check_grad
+    try:
+        result = checker(f, x, claimed, method=args.method, directions=args.directions,
+                         rtol=args.rtol, atol=args.atol, seed=args.seed)
+    except Exception as exc:
+        raise UsageError(f"{PROG} check: could not check {args.function}: "
+                         f"{type(exc).__name__}: {exc}") from None
+    out.write(f"{PROG} check {args.function} against {args.grad} at x of shape {x.shape} "
+              f"(seed {args.seed}, method {args.method})\n")
+    out.write(str(result) + "\n")
+    out.write(("PASS" if result.passed else "FAIL") + "\n")
+    return 0 if result.passed else 1
+
+
+def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from backprop_ref import demos, tf_twins
+
+    if not args.no_tf and args.name != "moons" and tf_twins.available():
+        _load_tensorflow_quietly()
+    progress = ProgressLine(err, every=1.0)
+    try:
+        result = demos.run(args.name, seed=args.seed, use_tf=not args.no_tf, out_dir=args.out,
+                           progress=progress)
+    except demos.MissingRequirement as exc:
+        raise UsageError(f"{PROG} demo {args.name}: {exc}") from None
+    out.write(demos.format_result(result) + "\n")
+    return 0 if result.passed else 1
+
+
+def _plot(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from backprop_ref import demos
+
+    try:
+        result = demos.plot(args.out)
+    except demos.MissingRequirement as exc:
+        raise UsageError(f"{PROG} plot: {exc}") from None
+    out.write(demos.format_result(result) + "\n")
+    return 0 if result.passed else 1
+
+
+COMMANDS = {"audit": _audit, "check": _check, "demo": _demo, "plot": _plot}
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    """Run the command line; return the exit status (0 pass, 1 a check failed, 2 usage error)."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        args = _build_parser().parse_args(argv)
+        return COMMANDS[args.command](args, out, err)
+    except UsageError as exc:
+        err.write(f"{exc}\n")
+        return 2
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        err.write(f"{PROG}: interrupted\n")
+        return 130

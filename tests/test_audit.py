@@ -1,0 +1,173 @@
+"""The audit engine and its report writers: passes on the catalogue, catches a planted error."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from backprop_ref import audit, tf_twins
+from backprop_ref.audit import ORACLES, draw_cases, format_table, run_audit
+from backprop_ref.catalogue import BY_NAME, CATALOGUE
+
+SIGMOID = BY_NAME["sigmoid"]
+
+
+def planted(formula, factor=1.001):
+    """The record with its derivative scaled by `factor`: a wrong derivation, 0.1% off."""
+    wrong = formula.derivative
+
+    def derivative(*args, **kwargs):
+        out = wrong(*args, **kwargs)
+        return tuple(np.asarray(g) * factor for g in out) if isinstance(out, tuple) else out * factor
+
+    derivative.__name__ = formula.derivative_name
+    return dataclasses.replace(formula, derivative=derivative)
+
+
+@pytest.fixture(scope="module")
+def full_report():
+    # TensorFlow when installed: the tape column runs; otherwise it is skipped, not failed.
+    return run_audit(CATALOGUE, samples=3, seed=0)
+
+
+def test_the_catalogue_passes_every_oracle(full_report):
+    assert full_report.passed, format_table(full_report)
+    assert len(full_report.records) == len(CATALOGUE) * len(ORACLES)
+    central = [r for r in full_report.records if r.oracle == "central"]
+    assert all(r.verdict == "pass" and r.samples >= 3 for r in central)
+    for r in full_report.records:
+        assert r.verdict in ("pass", "skipped")
+        if r.verdict == "pass":
+            assert r.worst_rel_err is not None and r.tolerance
+
+
+def test_the_tape_column_runs_when_tensorflow_is_installed(full_report, tf):
+    tape = [r for r in full_report.records if r.oracle == "tape"]
+    assert all(r.verdict == "pass" for r in tape), format_table(full_report)
+    assert full_report.tf_version == tf.__version__
+
+
+def test_specials_count_and_complex_step_skips_kinked_specials(full_report):
+    by_key = {(r.formula, r.oracle): r for r in full_report.records}
+    relu = BY_NAME["relu"]
+    assert by_key["relu", "central"].samples == 3 + len(relu.specials)
+    assert by_key["relu", "complex"].samples == 3
+    assert "not smooth" in by_key["relu", "complex"].note
+    assert by_key["sigmoid", "complex"].samples == 3 + len(SIGMOID.specials)
+
+
+def test_a_planted_wrong_derivative_fails_and_is_named():
+    report = run_audit([BY_NAME["tanh"], planted(SIGMOID)], samples=3, seed=0, use_tf=False)
+    assert not report.passed
+    failed = {(r.formula, r.oracle) for r in report.failures}
+    assert failed == {("sigmoid", "central"), ("sigmoid", "complex")}
+    text = format_table(report)
+    assert "FAILED sigmoid [003 §7.3.1] by central" in text
+    assert "--only sigmoid" in text and "--seed 0" in text
+    first = next(r for r in report.failures if r.oracle == "complex")
+    assert "case 'random'" in first.failure and len(first.failure.splitlines()) > 1
+
+
+def test_a_planted_error_fails_the_tape_too(tf):
+    report = run_audit([planted(BY_NAME["softmax_cross_entropy"], 1.0 + 1e-7)], samples=3, seed=0,
+                       oracles=("tape",))
+    (record,) = report.records
+    assert record.verdict == "FAIL" and "vs tape" in record.failure
+
+
+def test_a_derivative_that_raises_is_a_failure_not_a_crash():
+    def broken(x):
+        raise ValueError("shapes do not line up")
+
+    record = dataclasses.replace(SIGMOID, derivative=broken)
+    report = run_audit([record], samples=2, seed=0, use_tf=False)
+    assert not report.passed
+    assert "raised ValueError: shapes do not line up" in report.failures[0].failure
+
+
+def test_the_audit_is_deterministic_for_a_seed():
+    one = run_audit([SIGMOID, BY_NAME["mlp"]], samples=4, seed=11, use_tf=False)
+    two = run_audit([SIGMOID, BY_NAME["mlp"]], samples=4, seed=11, use_tf=False)
+    strip = [dataclasses.replace(r, seconds=0.0) for r in one.records]
+    assert strip == [dataclasses.replace(r, seconds=0.0) for r in two.records]
+    other = run_audit([SIGMOID, BY_NAME["mlp"]], samples=4, seed=12, use_tf=False)
+    assert [r.worst_rel_err for r in other.records] != [r.worst_rel_err for r in one.records]
+
+
+def test_only_replays_the_cases_of_the_full_run():
+    # Each formula's draws depend on the seed and its name, not on which formulas run with it.
+    a = draw_cases(SIGMOID, 5, seed=3)
+    b = draw_cases(SIGMOID, 5, seed=3)
+    assert all(np.array_equal(x.args[0], y.args[0]) for x, y in zip(a, b))
+    alone = run_audit([SIGMOID], samples=3, seed=3, use_tf=False).records
+    together = run_audit([BY_NAME["tanh"], SIGMOID], samples=3, seed=3, use_tf=False).records[3:]
+    assert [r.worst_rel_err for r in alone] == [r.worst_rel_err for r in together]
+
+
+def test_without_tensorflow_the_tape_column_is_skipped_not_failed(monkeypatch):
+    monkeypatch.setattr(tf_twins, "available", lambda: False)
+    report = run_audit([BY_NAME["tanh"]], samples=2, seed=0)
+    tape = next(r for r in report.records if r.oracle == "tape")
+    assert tape.verdict == "skipped" and tape.note == "not installed"
+    assert report.passed and report.tf_version is None
+    assert "TensorFlow not installed" in report.summary()
+    assert "skipped (not installed)" in format_table(report)
+
+
+@pytest.mark.parametrize("samples", [0, -1])
+def test_non_positive_samples_is_an_error(samples):
+    with pytest.raises(ValueError, match="positive"):
+        run_audit([SIGMOID], samples=samples)
+
+
+def test_progress_is_reported_for_every_step():
+    calls = []
+    run_audit([SIGMOID, BY_NAME["tanh"]], samples=1, use_tf=False, progress=lambda *a: calls.append(a))
+    assert [c[0] for c in calls] == list(range(7))
+    assert calls[-1] == (6, 6, "done") and calls[0][2] == "sigmoid central"
+
+
+def test_the_table_has_the_columns_and_a_summary_line_last(full_report):
+    lines = format_table(full_report).splitlines()
+    for column in audit.COLUMNS:
+        assert column in lines[0]
+    assert lines[-1] == full_report.summary() and "seed 0" in lines[-1]
+    assert any(line.startswith("himmelblau") and "003 §7.8" in line for line in lines)
+
+
+def test_json_report_parses_and_holds_every_record():
+    report = run_audit([BY_NAME["tanh"], planted(SIGMOID)], samples=2, seed=5, use_tf=False)
+    doc = json.loads(audit.to_json(report))
+    assert doc["verdict"] == "fail" and doc["passed"] is False and doc["seed"] == 5
+    assert len(doc["records"]) == 6
+    bad = [r for r in doc["records"] if r["verdict"] == "FAIL"]
+    assert {r["formula"] for r in bad} == {"sigmoid"}
+    assert all(r["failure"] for r in bad)
+    assert {"formula", "section", "oracle", "samples", "worst_rel_err", "tolerance"} <= set(bad[0])
+
+
+def test_markdown_report_has_the_table_and_the_failures():
+    report = run_audit([BY_NAME["tanh"], planted(SIGMOID)], samples=2, seed=5, use_tf=False)
+    md = audit.to_markdown(report)
+    assert md.startswith("# backprop-ref audit: FAIL")
+    rows = [line for line in md.splitlines() if line.startswith("| ")]
+    assert len(rows) == 2 + 6
+    assert all(row.count(" | ") == len(audit.COLUMNS) - 1 for row in rows)
+    assert "### sigmoid — central" in md and "```" in md
+
+
+def test_junit_xml_has_one_testcase_per_formula_and_oracle():
+    report = run_audit([BY_NAME["tanh"], planted(SIGMOID)], samples=2, seed=5, use_tf=False)
+    root = ET.fromstring(audit.to_junit_xml(report))
+    suite = root.find("testsuite")
+    cases = suite.findall("testcase")
+    assert len(cases) == 6 == int(suite.get("tests"))
+    failed = [c for c in cases if c.find("failure") is not None]
+    assert {(c.get("classname"), c.get("name")) for c in failed} == {
+        ("backprop_ref.audit.sigmoid", "central"), ("backprop_ref.audit.sigmoid", "complex")}
+    assert suite.get("failures") == "2"
+    assert "sigmoid" in failed[0].find("failure").get("message")

@@ -1,0 +1,268 @@
+"""The `backprop-ref` command line: exit codes, one-line errors, reports, `check` on user code."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backprop_ref import catalogue, cli, tf_twins
+from backprop_ref.cli import ProgressLine, main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def one_line_error(err):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.fixture
+def planted_sigmoid(monkeypatch):
+    sigmoid = catalogue.BY_NAME["sigmoid"]
+    wrong = dataclasses.replace(sigmoid, derivative=lambda x: 1.001 * sigmoid.derivative(x))
+    monkeypatch.setitem(catalogue.BY_NAME, "sigmoid", wrong)
+    monkeypatch.setattr(catalogue, "CATALOGUE",
+                        tuple(wrong if f.name == "sigmoid" else f for f in catalogue.CATALOGUE))
+
+
+@pytest.fixture
+def user_module(tmp_path, monkeypatch):
+    """A user's module with a right and a wrong hand-derived gradient, importable by name."""
+    (tmp_path / "mynet.py").write_text(textwrap.dedent("""
+        import numpy as np
+
+        def loss(W):
+            return 0.5 * np.sum(np.tanh(W) ** 2)
+
+        def loss_grad(W):
+            a = np.tanh(W)
+            return a * (1 - a ** 2)
+
+        def loss_grad_wrong(W):
+            return np.tanh(W)  # forgot the chain rule's tanh′
+
+        def act(x):
+            return np.tanh(x)
+
+        def act_jacobian(x):
+            return np.diag(1 - np.tanh(x) ** 2)
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+    sys.modules.pop("mynet", None)
+
+
+# ---- audit ----------------------------------------------------------------------------------
+
+def test_audit_passes_and_prints_the_table_and_the_seed():
+    code, out, err = run("audit", "--only", "tanh", "relu", "--samples", "3", "--seed", "4")
+    assert code == 0, out + err
+    assert "seed 4" in err
+    lines = out.strip().splitlines()
+    assert lines[0].split()[:3] == ["formula", "seed", "section"]
+    assert lines[-1].startswith("PASS:") and "seed 4" in lines[-1]
+    assert sum(line.startswith("relu ") for line in lines) == 3
+
+
+def test_planted_wrong_derivative_exits_1_and_names_the_formula(planted_sigmoid, tmp_path):
+    code, out, _ = run("audit", "--samples", "2", "--no-tf", "--only", "sigmoid", "tanh",
+                       "--json", str(tmp_path / "a.json"))
+    assert code == 1
+    assert "FAILED sigmoid" in out and "FAILED tanh" not in out
+    assert out.strip().splitlines()[-1].startswith("FAIL:")
+    doc = json.loads((tmp_path / "a.json").read_text())
+    assert doc["verdict"] == "fail"
+    assert {r["formula"] for r in doc["records"] if r["verdict"] == "FAIL"} == {"sigmoid"}
+
+
+def test_planted_error_in_the_full_catalogue_run(planted_sigmoid):
+    code, out, _ = run("audit", "--samples", "1", "--no-tf", "--quiet")
+    assert code == 1 and "FAILED sigmoid" in out
+
+
+def test_reports_are_written(tmp_path):
+    paths = {flag: tmp_path / name for flag, name in
+             (("--json", "a.json"), ("--markdown", "a.md"), ("--junit-xml", "a.xml"))}
+    argv = ["audit", "--only", "tanh", "--samples", "2", "--no-tf"]
+    for flag, path in paths.items():
+        argv += [flag, str(path)]
+    code, _, _ = run(*argv)
+    assert code == 0
+    assert json.loads(paths["--json"].read_text())["verdict"] == "pass"
+    assert "| tanh |" in paths["--markdown"].read_text()
+    assert "<testcase" in paths["--junit-xml"].read_text()
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["audit", "--only", "sigmoid", "nosuch"], "unknown formula 'nosuch'"),
+    (["audit", "--samples", "0"], "positive integer"),
+    (["audit", "--samples", "-3"], "positive integer"),
+    (["audit", "--samples", "many"], "positive integer"),
+    (["audit", "--seed", "-1"], "non-negative"),
+    (["audit", "--json", "/no/such/dir/report.json"], "does not exist"),
+    (["audit", "--markdown", "/no/such/dir/report.md"], "does not exist"),
+    (["audit", "--junit-xml", "/no/such/dir/report.xml"], "does not exist"),
+    (["audit", "--bogus"], "unrecognized arguments"),
+    ([], "required"),
+    (["demo", "nosuch"], "invalid choice"),
+    (["plot", "--out", "/no/such/dir"], "does not exist"),
+])
+def test_usage_errors_exit_2_with_one_line(argv, needle):
+    code, out, err = run(*argv)
+    assert code == 2
+    assert needle in one_line_error(err)
+    assert out == ""
+
+
+def test_require_tf_without_tensorflow_exits_2(monkeypatch):
+    monkeypatch.setattr(tf_twins, "available", lambda: False)
+    code, _, err = run("audit", "--only", "sigmoid", "--require-tf")
+    assert code == 2
+    assert "TensorFlow is not installed" in one_line_error(err)
+
+
+def test_without_tensorflow_the_tape_column_reads_not_installed(monkeypatch):
+    monkeypatch.setattr(tf_twins, "available", lambda: False)
+    code, out, _ = run("audit", "--only", "tanh", "--samples", "2")
+    assert code == 0
+    assert "skipped (not installed)" in out and "TensorFlow not installed" in out
+
+
+def test_audit_output_is_deterministic_for_a_seed():
+    def table():
+        _, out, _ = run("audit", "--only", "mlp", "softmax", "--samples", "3", "--seed", "9", "--no-tf")
+        return [line for line in out.splitlines() if not line.startswith("PASS")]
+
+    assert table() == table()
+
+
+def test_list_names_every_formula():
+    code, out, _ = run("audit", "--list")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()] == [f.name for f in catalogue.CATALOGUE]
+
+
+def test_help_exits_0(capsys):
+    assert main(["--help"]) == 0
+    assert "audit" in capsys.readouterr().out
+
+
+# ---- check ----------------------------------------------------------------------------------
+
+def test_check_passes_a_correct_gradient(user_module):
+    code, out, _ = run("check", "mynet:loss", "--grad", "mynet:loss_grad", "--shape", "3,4")
+    assert code == 0, out
+    assert out.strip().endswith("PASS") and "(3, 4)" in out
+
+
+def test_check_fails_a_wrong_gradient_with_the_report(user_module):
+    code, out, _ = run("check", "mynet:loss", "--grad", "mynet:loss_grad_wrong", "--shape", "3,4",
+                       "--seed", "1")
+    assert code == 1
+    assert out.strip().endswith("FAIL") and "seed 1" in out
+
+
+def test_check_jacobian_and_other_methods(user_module):
+    assert run("check", "mynet:act", "--grad", "mynet:act_jacobian", "--shape", "4", "--jacobian")[0] == 0
+    assert run("check", "mynet:loss", "--grad", "mynet:loss_grad", "--shape", "2x2",
+               "--method", "complex")[0] == 0
+    assert run("check", "mynet:loss", "--grad", "mynet:loss_grad", "--shape", "20,30",
+               "--directions", "4")[0] == 0
+
+
+def test_check_loads_x_from_a_file(user_module):
+    np.save(user_module / "x.npy", np.linspace(-1, 1, 6).reshape(2, 3))
+    code, out, _ = run("check", "mynet:loss", "--grad", "mynet:loss_grad", "--x", "x.npy")
+    assert code == 0 and "(2, 3)" in out
+
+
+@pytest.mark.parametrize("function, grad, needle", [
+    ("nosuchmodule:f", "mynet:loss_grad", "cannot import module 'nosuchmodule'"),
+    ("mynet:nosuch", "mynet:loss_grad", "has no attribute 'nosuch'"),
+    ("mynet", "mynet:loss_grad", "MODULE:FUNCTION"),
+    ("mynet:loss", "nosuchmodule:g", "cannot import module 'nosuchmodule'"),
+])
+def test_check_unimportable_function_exits_2(user_module, function, grad, needle):
+    code, _, err = run("check", function, "--grad", grad, "--shape", "3")
+    assert code == 2
+    assert needle in one_line_error(err)
+
+
+def test_check_needs_a_shape_or_x(user_module):
+    code, _, err = run("check", "mynet:loss", "--grad", "mynet:loss_grad")
+    assert code == 2 and "--shape" in one_line_error(err)
+
+
+# ---- progress -------------------------------------------------------------------------------
+
+class FakeTTY(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_is_an_in_place_bar_on_a_terminal():
+    stream = FakeTTY()
+    progress = ProgressLine(stream)
+    for i in range(3):
+        progress(i, 3, f"step {i}")
+    progress(3, 3, "done")
+    text = stream.getvalue()
+    assert "\n" not in text and text.count("\r") >= 4 and "[" in text and "2/3" in text
+
+
+def test_progress_is_periodic_lines_otherwise():
+    stream = io.StringIO()
+    progress = ProgressLine(stream, every=3600)
+    for i in range(5):
+        progress(i, 5, f"step {i}")
+    progress(5, 5, "done")
+    lines = stream.getvalue().splitlines()
+    assert lines == [f"{cli.PROG}: 0/5 step 0 ({lines[0].split('(')[1]}", lines[1]]
+    assert lines[1].startswith(f"{cli.PROG}: 5/5 done")
+
+
+# ---- end to end -----------------------------------------------------------------------------
+
+def _python_m(*argv, cwd=None, env_extra=None):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), *(env_extra or [])]))}
+    return subprocess.run([sys.executable, "-m", "backprop_ref", *argv], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=300)
+
+
+def test_python_m_audit_end_to_end():
+    proc = _python_m("audit", "--only", "sigmoid", "--samples", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert "sigmoid" in proc.stdout and proc.stdout.strip().splitlines()[-1].startswith("PASS")
+    assert "seed 0" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_python_m_usage_error_end_to_end():
+    proc = _python_m("audit", "--only", "sigmoidd")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "unknown formula 'sigmoidd'" in proc.stderr
+
+
+def test_python_m_check_end_to_end(user_module):
+    ok = _python_m("check", "mynet:loss", "--grad", "mynet:loss_grad", "--shape", "3",
+                   cwd=user_module)
+    bad = _python_m("check", "mynet:loss", "--grad", "mynet:loss_grad_wrong", "--shape", "3",
+                    cwd=user_module)
+    assert (ok.returncode, bad.returncode) == (0, 1), ok.stderr + bad.stderr
