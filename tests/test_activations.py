@@ -84,8 +84,9 @@ def test_tanh_grad_is_one_minus_tanh_squared(x):
 def test_derivatives_are_even_and_bounded(x):
     assert np.array_equal(sigmoid_grad(x), sigmoid_grad(-x))
     assert np.array_equal(tanh_grad(x), tanh_grad(-x))
-    assert np.all((sigmoid_grad(x) >= 0) & (sigmoid_grad(x) <= 0.25))
-    assert np.all((tanh_grad(x) >= 0) & (tanh_grad(x) <= 1))
+    # The maxima 1/4 and 1 at x = 0, up to the formulas' rounding (a few ulps).
+    assert np.all((sigmoid_grad(x) >= 0) & (sigmoid_grad(x) <= 0.25 * (1 + 4 * EPS)))
+    assert np.all((tanh_grad(x) >= 0) & (tanh_grad(x) <= 1 + 4 * EPS))
 
 
 @given(reals())
