@@ -1,0 +1,288 @@
+"""Dense layers and the MLP (003 §7.5, §7.7): hand-derived gradients, identities, the batch 1/N,
+training, and validation. The tape and finite-difference checks are in test_mlp_oracles.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from backprop_ref.network import MLP, dense_backward, dense_forward
+
+RNG = np.random.default_rng(20240611)
+
+
+def normal(*shape):
+    return RNG.normal(size=shape)
+
+
+# ---- dense layer --------------------------------------------------------------------------
+
+def test_dense_forward_exact():
+    x = np.array([[1.0, 2.0], [0.0, -1.0]])
+    W = np.array([[1.0, 0.0, 2.0], [3.0, -1.0, 1.0]])
+    b = np.array([0.5, 0.0, -1.0])
+    assert np.array_equal(dense_forward(x, W, b), [[7.5, -2.0, 3.0], [-2.5, 1.0, -2.0]])
+    assert np.array_equal(dense_forward(x[0], W, b), [7.5, -2.0, 3.0])
+
+
+@given(st.integers(1, 5), st.integers(1, 4), st.integers(1, 4), st.data())
+def test_dense_backward_is_the_sum_over_rows_of_x_j_delta_k(n, n_in, n_out, data):
+    # 003 §7.5.2: ∂L/∂w_jk = Σ_n x_nj δ_nk, ∂L/∂b_k = Σ_n δ_nk, ∂L/∂x_nj = Σ_k δ_nk w_jk: loops.
+    ints = st.integers(-5, 5).map(float)
+    x = data.draw(hnp.arrays(np.float64, (n, n_in), elements=ints))
+    W = data.draw(hnp.arrays(np.float64, (n_in, n_out), elements=ints))
+    delta = data.draw(hnp.arrays(np.float64, (n, n_out), elements=ints))
+    dx, dW, db = dense_backward(x, W, delta)
+    for j in range(n_in):
+        for k in range(n_out):
+            assert dW[j, k] == sum(x[r, j] * delta[r, k] for r in range(n))
+    assert np.array_equal(db, [sum(delta[r, k] for r in range(n)) for k in range(n_out)])
+    for r in range(n):
+        assert np.array_equal(dx[r], [sum(delta[r, k] * W[j, k] for k in range(n_out)) for j in range(n_in)])
+
+
+def test_dense_backward_is_the_vjp_of_the_linear_map():
+    # z = xW + b is linear in each argument, so ⟨δ, xW⟩ = ⟨dW, W⟩ = ⟨dx, x⟩ and ⟨δ, b⟩ = ⟨db, b⟩.
+    x, W, b, delta = normal(4, 3), normal(3, 2), normal(2), normal(4, 2)
+    dx, dW, db = dense_backward(x, W, delta)
+    pairing = np.sum(delta * (x @ W))
+    assert np.sum(dW * W) == pytest.approx(pairing, rel=1e-12)
+    assert np.sum(dx * x) == pytest.approx(pairing, rel=1e-12)
+    assert np.sum(db * b) == pytest.approx(np.sum(delta * b), rel=1e-12)
+
+
+def test_dense_backward_for_one_example_is_the_outer_product():
+    x, W, delta = normal(3), normal(3, 2), normal(2)
+    dx, dW, db = dense_backward(x, W, delta)
+    assert np.array_equal(dW, np.outer(x, delta)) and np.array_equal(db, delta)
+    batched = dense_backward(x[None], W, delta[None])
+    np.testing.assert_allclose(dx, batched[0][0], rtol=1e-15)
+    np.testing.assert_allclose(dW, batched[1], rtol=1e-15)
+    db[0] += 1.0
+    assert db[0] != delta[0], "db must not alias delta"
+
+
+def test_dense_shape_mismatches_name_both():
+    with pytest.raises(ValueError, match=r"x has shape \(2, 4\) but W has shape \(3, 2\)"):
+        dense_forward(np.zeros((2, 4)), np.zeros((3, 2)), np.zeros(2))
+    with pytest.raises(ValueError, match=r"b has shape \(3,\) but W has shape \(3, 2\)"):
+        dense_forward(np.zeros((2, 3)), np.zeros((3, 2)), np.zeros(3))
+    with pytest.raises(ValueError, match=r"delta has shape \(5, 2\) but x has shape \(4, 3\)"):
+        dense_backward(np.zeros((4, 3)), np.zeros((3, 2)), np.zeros((5, 2)))
+    with pytest.raises(ValueError, match="W must have shape"):
+        dense_forward(np.zeros(3), np.zeros(3), np.zeros(1))
+    with pytest.raises(TypeError, match="x"):
+        dense_forward("x", np.zeros((3, 2)), np.zeros(2))
+
+
+def test_dense_overflow_is_silent_inf():
+    with np.errstate(all="raise"):
+        # A product beyond float64 is an inf result, not an error (errstate(all="raise") would catch it).
+        assert dense_forward([1e200], [[1e200]], [0.0])[0] == np.inf
+
+
+# ---- MLP: the delta recursion against the seed's hand-written formulas -----------------------
+
+def test_one_sigmoid_layer_with_mse_matches_003_7_5_2():
+    # δ_k = (o_k − t_k) o_k (1 − o_k), ∂L/∂w_jk = δ_k x_j, with the batch mean's 1/N.
+    X, W, b = normal(5, 3), normal(3, 2), normal(2)
+    T = RNG.uniform(size=(5, 2))
+    o = 1 / (1 + np.exp(-(X @ W + b)))
+    delta = (o - T) * o * (1 - o) / 5
+    loss, [(dW, db)] = MLP([(W, b)], ["sigmoid"], "mse").loss_and_grads(X, T)
+    assert loss == pytest.approx(0.5 * np.sum((o - T) ** 2) / 5, rel=1e-13)
+    np.testing.assert_allclose(dW, np.einsum("nj,nk->jk", X, delta), rtol=1e-12)
+    np.testing.assert_allclose(db, delta.sum(axis=0), rtol=1e-12)
+
+
+def test_two_sigmoid_layers_with_mse_match_003_7_7():
+    # Output layer δ_k = o_k(1 − o_k)(o_k − t_k); penultimate δ_j = o_j(1 − o_j) Σ_k δ_k w_jk.
+    X, W1, b1, W2, b2 = normal(4, 3), normal(3, 5), normal(5), normal(5, 2), normal(2)
+    T = RNG.uniform(size=(4, 2))
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    o_j = sig(X @ W1 + b1)
+    o_k = sig(o_j @ W2 + b2)
+    delta_k = o_k * (1 - o_k) * (o_k - T) / 4
+    delta_j = o_j * (1 - o_j) * np.einsum("nk,jk->nj", delta_k, W2)
+    model = MLP([(W1, b1), (W2, b2)], ["sigmoid", "sigmoid"], "mse")
+    _, [(dW1, db1), (dW2, db2)] = model.loss_and_grads(X, T)
+    np.testing.assert_allclose(dW2, np.einsum("nj,nk->jk", o_j, delta_k), rtol=1e-12)
+    np.testing.assert_allclose(db2, delta_k.sum(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(dW1, np.einsum("ni,nj->ij", X, delta_j), rtol=1e-12)
+    np.testing.assert_allclose(db1, delta_j.sum(axis=0), rtol=1e-12)
+
+
+def test_softmax_cross_entropy_output_delta_is_p_minus_y_over_n():
+    X, W, b = normal(3, 4), normal(4, 3), normal(3)
+    Y = np.eye(3)[[2, 0, 1]]
+    z = X @ W + b
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    loss, [(dW, db)] = MLP([(W, b)], ["linear"], "softmax_cross_entropy").loss_and_grads(X, Y)
+    assert loss == pytest.approx(-np.mean(np.log(p[Y == 1])), rel=1e-13)
+    np.testing.assert_allclose(db, ((p - Y) / 3).sum(axis=0), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(dW, X.T @ ((p - Y) / 3), rtol=1e-12, atol=1e-15)
+
+
+def test_relu_network_uses_one_at_the_kink():
+    # z1 = 0 exactly; L = ½(2·relu(z1) − 1)², so ∂L/∂b1 = (0 − 1)·2·relu′(0) = −2 with relu′(0) = 1.
+    model = MLP([([[1.0]], [0.0]), ([[2.0]], [0.0])], ["relu", "linear"], "mse")
+    _, [(dW1, db1), (dW2, db2)] = model.loss_and_grads([[0.0]], [[1.0]])
+    assert db1[0] == -2.0 and dW1[0, 0] == 0.0 and db2[0] == -1.0 and dW2[0, 0] == 0.0
+
+
+ACTS = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
+
+
+@st.composite
+def networks(draw):
+    depth = draw(st.integers(1, 3))
+    widths = draw(st.lists(st.integers(1, 4), min_size=depth + 1, max_size=depth + 1))
+    acts = draw(st.lists(st.sampled_from(ACTS), min_size=depth, max_size=depth))
+    loss = draw(st.sampled_from(["mse", "softmax_cross_entropy"]))
+    if loss == "softmax_cross_entropy":
+        acts[-1] = "linear"
+    seed = draw(st.integers(0, 2**32 - 1))
+    n = draw(st.integers(1, 5))
+    rng = np.random.default_rng(seed)
+    model = MLP.init(widths, acts, loss, seed=seed)
+    model.params = [(W, rng.normal(0, 0.1, b.shape)) for W, b in model.params]
+    X = rng.normal(size=(n, widths[0]))
+    classes = rng.integers(widths[-1], size=n)
+    Y = rng.uniform(size=(n, widths[-1])) if loss == "mse" else np.eye(widths[-1])[classes]
+    return model, X, Y
+
+
+@given(networks())
+def test_batch_loss_and_grads_are_the_means_of_the_rows(net):
+    model, X, Y = net
+    n = len(X)
+    loss, grads = model.loss_and_grads(X, Y)
+    rows = [model.loss_and_grads(X[i], Y[i]) for i in range(n)]
+    assert loss == pytest.approx(sum(r[0] for r in rows) / n, rel=1e-12, abs=1e-300)
+    for layer, (dW, db) in enumerate(grads):
+        np.testing.assert_allclose(dW, sum(r[1][layer][0] for r in rows) / n, rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(db, sum(r[1][layer][1] for r in rows) / n, rtol=1e-9, atol=1e-14)
+
+
+@given(networks())
+def test_grads_align_with_params_and_forward_feeds_the_loss(net):
+    model, X, Y = net
+    loss, grads = model.loss_and_grads(X, Y)
+    assert [(dW.shape, db.shape) for dW, db in grads] == [(W.shape, b.shape) for W, b in model.params]
+    out = model.forward(X)
+    assert out.shape == Y.shape
+    if model.loss == "mse":
+        assert loss == pytest.approx(0.5 * np.sum((out - Y) ** 2) / len(X), rel=1e-12, abs=1e-300)
+    assert np.array_equal(model.predict(X), np.argmax(out, axis=1))
+    # One example (1-D X) is the first row of the batch, up to BLAS's vector/matrix rounding.
+    np.testing.assert_allclose(model.forward(X[0]), out[0], rtol=1e-13, atol=1e-15)
+
+
+def test_complex_parameters_flow_through():
+    model = MLP.init([3, 4, 2], ["tanh", "linear"], "softmax_cross_entropy", seed=1)
+    X = normal(2, 3)
+    params = [(W + 1e-20j, b) for W, b in model.params]
+    loss, grads = MLP(params, model.activations, model.loss).loss_and_grads(X, np.eye(2))
+    assert np.iscomplexobj(loss) and all(dW.dtype == np.complex128 for dW, _ in grads)
+    real_loss, real_grads = model.loss_and_grads(X, np.eye(2))
+    assert loss.real == pytest.approx(real_loss, rel=1e-15)
+    np.testing.assert_allclose(grads[0][0].real, real_grads[0][0], rtol=1e-14)
+
+
+# ---- MLP: construction and validation -----------------------------------------------------
+
+def test_init_draws_reproducible_scaled_weights_and_zero_biases():
+    a = MLP.init([400, 300, 2], ["relu", "tanh"], "mse", seed=3)
+    b = MLP.init([400, 300, 2], ["relu", "tanh"], "mse", seed=3)
+    assert all(np.array_equal(p, q) for (p, _), (q, _) in zip(a.params, b.params))
+    (W1, b1), (W2, b2) = a.params
+    assert W1.shape == (400, 300) and W2.shape == (300, 2)
+    assert not b1.any() and not b2.any()
+    # He for relu (std √(2/400)), Glorot for tanh (std √(2/302)); 120000 and 600 draws.
+    assert W1.std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
+    assert W2.std() == pytest.approx(np.sqrt(2 / 302), rel=0.15)
+    assert a.activations == ["relu", "tanh"] and a.loss == "mse"
+
+
+def test_constructor_validates():
+    ok = [(np.zeros((3, 4)), np.zeros(4)), (np.zeros((4, 2)), np.zeros(2))]
+    with pytest.raises(ValueError, match=r"layer 1: W has shape \(5, 2\).*\(3, 4\)"):
+        MLP([ok[0], (np.zeros((5, 2)), np.zeros(2))], ["tanh", "linear"], "mse")
+    with pytest.raises(ValueError, match=r"layer 0: W has shape \(3, 4\) and b has shape \(3,\)"):
+        MLP([(np.zeros((3, 4)), np.zeros(3))], ["tanh"], "mse")
+    with pytest.raises(ValueError, match="one per layer"):
+        MLP(ok, ["tanh"], "mse")
+    with pytest.raises(ValueError, match="sigmoid, tanh, relu, leaky_relu, linear"):
+        MLP(ok, ["tanh", "softplus"], "mse")
+    with pytest.raises(ValueError, match="mse, softmax_cross_entropy"):
+        MLP(ok, ["tanh", "linear"], "hinge")
+    with pytest.raises(ValueError, match="last activation must be 'linear'"):
+        MLP(ok, ["tanh", "sigmoid"], "softmax_cross_entropy")
+    with pytest.raises(ValueError, match="at least one"):
+        MLP([], [], "mse")
+    model = MLP(ok, ["tanh", "linear"], "mse")
+    assert all(W.dtype == np.float64 for W, _ in model.params)
+    with pytest.raises(ValueError, match=r"X has shape \(2, 5\) but the first W has shape \(3, 4\)"):
+        model.forward(np.zeros((2, 5)))
+    with pytest.raises(ValueError, match=r"Y has shape \(2, 3\)"):
+        model.loss_and_grads(np.zeros((2, 3)), np.zeros((2, 3)))
+
+
+# ---- MLP: training ------------------------------------------------------------------------
+
+def xor_task():
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    return X, np.eye(2)[[0, 1, 1, 0]]
+
+
+def test_fit_full_batch_descends_and_reports_the_loss_before_each_step():
+    X, Y = xor_task()
+    model = MLP.init([2, 8, 2], ["tanh", "linear"], "softmax_cross_entropy", seed=0)
+    start, _ = model.loss_and_grads(X, Y)
+    originals = list(model.params)
+    copies = [(W.copy(), b.copy()) for W, b in originals]
+    history = model.fit(X, Y, lr=0.5, epochs=300)
+    assert history.shape == (300,) and history[0] == start
+    assert np.all(np.diff(history[:20]) < 0) and history[-1] < 0.1 * history[0]
+    assert np.array_equal(model.predict(X), [0, 1, 1, 0])
+    # fit rebinds params to new arrays; arrays the caller holds are not updated in place.
+    for (W, b), (W0, b0) in zip(originals, copies):
+        assert np.array_equal(W, W0) and np.array_equal(b, b0)
+
+
+def test_fit_one_full_batch_epoch_is_one_gradient_step():
+    X, Y = xor_task()
+    model = MLP.init([2, 3, 2], ["sigmoid", "sigmoid"], "mse", seed=5)
+    _, grads = model.loss_and_grads(X, Y)
+    expected = [(W - 0.1 * dW, b - 0.1 * db) for (W, b), (dW, db) in zip(model.params, grads)]
+    model.fit(X, Y, lr=0.1, epochs=1)
+    for (W, b), (eW, eb) in zip(model.params, expected):
+        assert np.array_equal(W, eW) and np.array_equal(b, eb)
+
+
+def test_fit_minibatches_are_seeded():
+    X, Y = xor_task()
+    runs = []
+    for _ in range(2):
+        model = MLP.init([2, 4, 2], ["relu", "linear"], "softmax_cross_entropy", seed=1)
+        runs.append(model.fit(X, Y, lr=0.1, epochs=5, batch_size=3, seed=9))
+    assert np.array_equal(runs[0], runs[1])
+    other = MLP.init([2, 4, 2], ["relu", "linear"], "softmax_cross_entropy", seed=1)
+    assert not np.array_equal(other.fit(X, Y, lr=0.1, epochs=5, batch_size=3, seed=10), runs[0])
+
+
+def test_fit_validates():
+    X, Y = xor_task()
+    model = MLP.init([2, 2], ["linear"], "mse", seed=0)
+    assert model.fit(X, Y, lr=0.1, epochs=0).shape == (0,)
+    assert model.fit(X[0], Y[0], lr=0.1, epochs=2).shape == (2,)
+    for lr in (0.0, -1.0, np.nan):
+        with pytest.raises(ValueError, match="lr"):
+            model.fit(X, Y, lr=lr, epochs=1)
+    with pytest.raises(ValueError, match="epochs"):
+        model.fit(X, Y, lr=0.1, epochs=-1)
+    with pytest.raises(ValueError, match="batch_size"):
+        model.fit(X, Y, lr=0.1, epochs=1, batch_size=0)
