@@ -30,7 +30,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
+Mask = NDArray[np.bool_]
 EPS = float(np.finfo(np.float64).eps)
 METHODS = ("central", "richardson", "complex")
 
@@ -132,7 +133,7 @@ class _Evaluator:
         self.out_shape = () if self.scalar else a.shape
         return a.astype(np.float64).ravel()
 
-    def complex(self, x: NDArray[np.complex128]) -> NDArray[np.complex128]:
+    def complex(self, x: NDArray[Any]) -> NDArray[np.complex128]:
         try:
             a = self._call(x)
         except (TypeError, ValueError) as exc:
@@ -173,9 +174,9 @@ class TaylorResult:
     order: float
     passed: bool
     conclusive: bool
-    steps: Array
-    remainders: Array
-    orders: Array
+    steps: NDArray[np.floating[Any]]
+    remainders: NDArray[np.floating[Any]]
+    orders: NDArray[np.floating[Any]]
     seed: int | None
 
     def __str__(self) -> str:
@@ -307,7 +308,7 @@ class _Level:
     side_err: Array   # truncation of the one-sided slopes
     fmax: Array       # max |f| over the stencil
     sigma: Array      # fourth-difference noise estimate
-    finite: Array
+    finite: Mask
     bad: list[str]    # per coordinate, "" or the first non-finite stencil value
 
 
@@ -369,7 +370,7 @@ def _first_nonfinite(fp: Array, fm: Array, h: float, i: int, x: Array) -> str:
     return "the difference overflowed"
 
 
-def _suspect(lv: _Level, e_f: Array) -> Array:
+def _suspect(lv: _Level, e_f: Array) -> Mask:
     """Kink suspects: a one-sided gap above its noise that does not grow in proportion to the step."""
     gerr1 = SAFETY * 4.0 * e_f / lv.h[:, None]
     gerr2 = SAFETY * 4.0 * e_f / (2.0 * lv.h[:, None])
@@ -384,8 +385,8 @@ class _Full:
     numerical: Array
     trunc: Array
     rnd: Array
-    kink: Array
-    fallback: Array   # unresolved entries: kink interval usable if the smooth verdict fails
+    kink: Mask
+    fallback: Mask   # unresolved entries: kink interval usable if the smooth verdict fails
     left: Array
     right: Array
     side_err: Array
@@ -490,7 +491,7 @@ def _rademacher_bits(rng: np.random.Generator, n: int) -> NDArray[np.uint8]:
 def _rademacher(rng: np.random.Generator, n: int) -> Array:
     """A signed unit direction: ±1/√n in every entry (every entry seen with the same weight)."""
     c = 1.0 / math.sqrt(n)
-    return _rademacher_bits(rng, n) * (2.0 * c) - c
+    return cast(Array, _rademacher_bits(rng, n) * (2.0 * c) - c)
 
 
 @dataclass
@@ -504,12 +505,12 @@ class _DirOut:
     left: Array
     right: Array
     steps: Array         # (p,)
-    directions: list[Array]
+    directions: list[NDArray[Any]]
     problems: dict[int, str]
 
 
 def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, method: str,
-                 dirs: list[Array], scale: float, n_random: int, seed: int) -> _DirOut:
+                 dirs: list[NDArray[Any]], scale: float, n_random: int, seed: int) -> _DirOut:
     p, m = len(dirs), f0.size
     n = x.size
     num = np.empty((p, m))
@@ -570,6 +571,7 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
         with np.errstate(all="ignore"):
             arnd[j] = C_A * eps_g * (dabs_g + gfloor * dsum)
         if method == "complex":
+            assert d is not None  # central alone works from the bits
             t = STEP["complex"] * scale / dmax
             y = ev.complex(x + (1j * t) * d)
             with np.errstate(all="ignore"):
@@ -580,6 +582,7 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
                 problems[j] = f"f(x + {t:.3g}i·d_{j}) = {y[~np.isfinite(y)][0]}"
             continue
         if method == "richardson":
+            assert d is not None
             t = STEP["richardson"] * scale / dmax
             fp = np.empty((3, m))
             fm = np.empty((3, m))
@@ -871,7 +874,7 @@ def _model_reason(trunc: Array, rnd: Array, ana: Array, method: str, eps_g: floa
             f"{SAFETY:g}×(truncation + rounding) + claimed rounding; {top} decided for most entries")
 
 
-def _finish(A: Array, N: Array, tol: Array, kink_ok: Array, kinks: list[Kink], problems: list[str],
+def _finish(A: Array, N: Array, tol: Array, kink_ok: Mask, kinks: list[Kink], problems: list[str],
             reason: str, method: str, mode: str, step: Any, ev: _Evaluator, shape: tuple[int, ...],
             x_shape: tuple[int, ...], jacobian: bool, user: tuple[float, float] | None, *,
             trunc: Array | None = None, rnd: Array | None = None, ana_rnd: Array | None = None,
@@ -1006,9 +1009,9 @@ def _report(r: GradCheckResult) -> str:
     terms = getattr(r, "_terms", None)
     if terms is not None and r.n_checked and not r.user_tolerance:
         w = r.worst_index
-        st, sr, sa = (float(t[w]) for t in terms)
-        lines.append(f"    at {list(w)}: {SAFETY:g}×truncation {st:.2g} + {SAFETY:g}×rounding {sr:.2g} + "
-                     f"claimed rounding {sa:.2g}")
+        wt, wr, wa = (float(t[w]) for t in terms)
+        lines.append(f"    at {list(w)}: {SAFETY:g}×truncation {wt:.2g} + {SAFETY:g}×rounding {wr:.2g} + "
+                     f"claimed rounding {wa:.2g}")
     if r.taylor is not None:
         lines.append(f"  second opinion (verdict marginal): {r.taylor}")
     return "\n".join(lines)
