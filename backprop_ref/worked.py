@@ -211,7 +211,7 @@ def chain_rule_z_grad(t: ArrayLike) -> Array:
     """Derivative of z = (2t + 1)² + e^{t²}: dz/dt = 4(2t + 1) + 2t·e^{t²}, elementwise.
 
     Implements 003 §7.6: dz/dt = ∂z/∂x·dx/dt + ∂z/∂y·dy/dt = 2x·2 + eʸ·2t. ±inf (the sign of
-    t), without a warning, once e^{t²} exceeds the float64 range (|t| ≳ 26.6).
+    t), without a warning, once 2t·e^{t²} exceeds the float64 range (|t| ≳ 26.5).
     """
     t = as_array(t, "t")
     with np.errstate(over="ignore"):
