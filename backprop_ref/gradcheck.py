@@ -59,8 +59,11 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
                      "(1e-40) clear of underflow"),
     "directional_step": (EPS ** 0.5, "per-entry perturbation of a direction: its truncation is only "
                          "bounded (by the curvature), so the step balances t·φ″ against eps·|f|/t"),
-    "f_rounding": (16.0, "f's own rounding in units of eps·|f|: a well-conditioned sum of m terms errs "
-                   "by ≲ log2(m)·eps (pairwise summation), 16 covers m up to 65,536"),
+    "f_rounding": (16.0, "f's own rounding in units of eps·max(|f|, 1): a well-conditioned sum of m terms "
+                   "errs by ≲ log2(m)·eps (pairwise summation), 16 covers m up to 65,536"),
+    "f_scale_floor": (1.0, "f's rounding is at least eps·1 even when |f| is far smaller: formulas round O(1) "
+                      "intermediates (log(1 + eˣ) at x = −11 is 1.7e-5 but rounds 1 + eˣ at eps, and that "
+                      "error is linear along the stencil, invisible to any difference)"),
     "analytic_rounding": (8.0, "the claimed gradient's rounding in units of its dtype's eps times "
                           "|g_i| + max|g| + |f| (a cast plus a few operations; the floor covers "
                           "cancelled sums and 1 − σ at saturation)"),
@@ -85,6 +88,7 @@ STEP = {
     "complex": ERROR_MODEL["complex_step"][0],
 }
 C_F = ERROR_MODEL["f_rounding"][0]
+F_FLOOR = ERROR_MODEL["f_scale_floor"][0]
 C_A = ERROR_MODEL["analytic_rounding"][0]
 C_X = ERROR_MODEL["complex_rounding"][0]
 SAFETY = ERROR_MODEL["safety"][0]
@@ -399,16 +403,22 @@ def _full_real(ev: _Evaluator, x: Array, f0: Array, method: str) -> _Full:
     h0 = STEP[method] * np.maximum(np.abs(x), 1.0)
     idx = np.arange(n)
     lv = _probe_level(ev, x, f0, idx, h0, method)
-    e_model = C_F * EPS * lv.fmax
+    e_model = C_F * EPS * np.maximum(lv.fmax, F_FLOOR)
     clean = ~_suspect(lv, e_model) & (lv.trunc <= REFINE_RATIO * e_model * lv.coef[:, None]) & lv.finite
     pool = np.max(np.where(clean, lv.sigma, 0.0), axis=0, initial=0.0)   # f's noise, seen where clean
 
     def noise(level: _Level) -> Array:
-        return np.maximum(C_F * EPS * level.fmax, pool)
+        """f's rounding for the kink tests: the model, or the noise seen along the clean entries."""
+        return np.maximum(C_F * EPS * np.maximum(level.fmax, F_FLOOR), pool)
+
+    def smooth_noise(level: _Level, gap_noise: Array) -> Array:
+        # An entry's own fourth difference also sees noise the model misses (f = log(1 + tiny)
+        # rounds at eps, not eps·|f|); it would also see a kink's jump, so the kink tests leave it out.
+        return np.maximum(gap_noise, level.sigma)
 
     e0 = noise(lv)
     susp = _suspect(lv, e0)
-    rnd0 = e0 * lv.coef[:, None]
+    rnd0 = smooth_noise(lv, e0) * lv.coef[:, None]
     out = _Full(lv.est.copy(), lv.trunc.copy(), rnd0, np.zeros((n, m), bool), np.zeros((n, m), bool),
                 lv.left.copy(), lv.right.copy(), lv.side_err.copy(), np.repeat(h0[:, None], m, 1), {})
     for j in np.flatnonzero(~lv.finite.all(1)):
@@ -416,6 +426,7 @@ def _full_real(ev: _Evaluator, x: Array, f0: Array, method: str) -> _Full:
     open_ = ~(~susp & (lv.trunc <= REFINE_RATIO * rnd0)) & lv.finite
     best = np.where(lv.finite, lv.trunc + rnd0, np.inf)
     prev_gap, prev_susp = lv.gap1.copy(), susp.copy()
+    prev_left, prev_right = lv.left.copy(), lv.right.copy()
     for level in range(1, REFINE_LEVELS + 1):
         rows = np.flatnonzero(open_.any(1))
         if rows.size == 0:
@@ -424,11 +435,15 @@ def _full_real(ev: _Evaluator, x: Array, f0: Array, method: str) -> _Full:
         lv = _probe_level(ev, x, f0, rows, h, method)
         e = noise(lv)
         susp = _suspect(lv, e)
-        rnd = e * lv.coef[:, None]
+        rnd = smooth_noise(lv, e) * lv.coef[:, None]
         op = open_[rows]
         with np.errstate(all="ignore"):
             ratio = lv.gap1 / prev_gap[rows]
-        kinked = op & susp & prev_susp[rows] & (ratio >= KINK_RATIO) & (ratio <= 1.0 / KINK_RATIO)
+            # at a kink both one-sided slopes stay put as the step shrinks; noise makes them jump
+            steady = (np.maximum(np.abs(lv.left - prev_left[rows]), np.abs(lv.right - prev_right[rows]))
+                      <= 0.25 * np.abs(lv.gap1))
+        kinked = (op & susp & prev_susp[rows] & steady
+                  & (ratio >= KINK_RATIO) & (ratio <= 1.0 / KINK_RATIO))
         smooth = op & ~susp & (lv.trunc <= REFINE_RATIO * rnd) & lv.finite
         better = op & lv.finite & (lv.trunc + rnd < best[rows])
         take = smooth | better | kinked
@@ -444,15 +459,17 @@ def _full_real(ev: _Evaluator, x: Array, f0: Array, method: str) -> _Full:
         out.left[gi, c], out.right[gi, c] = lv.left[r, c], lv.right[r, c]
         out.side_err[gi, c] = lv.side_err[r, c] + 2.0 * e[r, c] / h[r]
         out.fallback[gi, c] = True
-        r, c = np.nonzero(kinked)
-        out.kink[rows[r], c] = True
-        closed = smooth | kinked
+        r, c = np.nonzero(op)
+        out.kink[rows[r], c] = kinked[r, c]   # the finest level decides: a kink nearby but not at x leaves
+        closed = smooth
         sub = open_[rows]
         sub[closed] = False
         open_[rows] = sub
         prev_gap[rows] = lv.gap1
         prev_susp[rows] = susp
-    out.fallback &= ~out.kink
+        prev_left[rows] = lv.left
+        prev_right[rows] = lv.right
+    out.fallback &= open_ & ~out.kink   # only entries no step could resolve may fall back to a kink
     return out
 
 
@@ -557,6 +574,9 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
                 d = None
             else:
                 d = bits * (2.0 * c_unit) - c_unit
+                dmax, dabs_g, dsum = c_unit, absg_sum * c_unit, n * c_unit
+                with np.errstate(all="ignore"):
+                    ana[j] = G @ d
             dirs[j] = bits   # kept for bisection and replay, 1 byte per entry
         else:
             # the claimed gradient's own direction d = g/‖g‖: ⟨g, d⟩ = ‖g‖, Σ|g_i d_i| = ‖g‖
@@ -565,9 +585,8 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
             dabs_g = gnorm
             dsum = float(math.sqrt(n))
             ana[j] = gnorm
-        if d is not None and method != "central":
-            if j >= n_random:
-                d = G[0] / gnorm[0]
+        if method != "central" and j >= n_random:
+            d = G[0] / gnorm[0]
         with np.errstate(all="ignore"):
             arnd[j] = C_A * eps_g * (dabs_g + gfloor * dsum)
         if method == "complex":
@@ -594,7 +613,7 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
             lv = _level_stats(f0, fp[:, None], fm[:, None], hs, hs, np.array([t]), method,
                               np.array([0]), x[:1])
             num[j], trunc[j] = lv.est[0], lv.trunc[0]
-            e_f = np.maximum(C_F * EPS * lv.fmax[0], lv.sigma[0]) + rep_err
+            e_f = np.maximum(C_F * EPS * np.maximum(lv.fmax[0], F_FLOOR), lv.sigma[0]) + rep_err
             rnd[j] = e_f * lv.coef[0]
             left[j], right[j] = lv.left[0], lv.right[0]
             if not lv.finite[0].all():
@@ -611,12 +630,15 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
             right[j] = (fp1 - f0) / t
             left[j] = (f0 - fm1) / t
             curv[j] = np.abs(right[j] - left[j]) / t
-        fmax = np.maximum(np.abs(f0), np.maximum(np.abs(fp1), np.abs(fm1)))
+        fmax = np.maximum(np.maximum(np.abs(f0), F_FLOOR), np.maximum(np.abs(fp1), np.abs(fm1)))
         rnd[j] = (C_F * EPS * fmax + rep_err) / t
         steps[j] = t
         if not (np.isfinite(fp1).all() and np.isfinite(fm1).all()):
             bad = fp1 if not np.isfinite(fp1).all() else fm1
             problems[j] = f"f(x ± {t:.3g}·d_{j}) = {bad[~np.isfinite(bad)][0]}"
+    if method != "central":   # the one-sided kink rule needs the small central step
+        left[:] = np.nan
+        right[:] = np.nan
     if method == "central" and p:
         # A direction at an inflection point borrows the median curvature of the others.
         fin = np.where(np.isfinite(curv), curv, 0.0)
@@ -658,7 +680,7 @@ def _bisect(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Arra
         with np.errstate(all="ignore"):
             a = float(G[out_k, lo:hi] @ v[lo:hi])
             rep = 0.5 * EPS * float(absg[lo:hi] @ np.abs(x[lo:hi]))
-            e_f = max(C_F * EPS * float(lv.fmax[0, 0]), float(lv.sigma[0, 0])) + rep
+            e_f = max(C_F * EPS * max(float(lv.fmax[0, 0]), F_FLOOR), float(lv.sigma[0, 0])) + rep
             n_ = float(lv.est[0, 0])
             if user is not None:
                 tol = user[0] + user[1] * abs(n_)
@@ -851,6 +873,7 @@ def _judge_directional(*, f: Any, x: Array, x_shape: tuple[int, ...], out_shape:
             dj = G[0] / float(np.linalg.norm(G[0]))
         found, note = _bisect(ev, x, f0, G, eps_g, dj, kk, user, x_shape)
         res.localised = found
+        res.n_evals = ev.n_evals
         if note:
             res.localised_note += "; " + note
     return res
