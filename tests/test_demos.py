@@ -106,7 +106,7 @@ def test_moons_reaches_95_percent_within_10_seconds():
 
     r = demos.moons(seed=0, progress=ProgressLine(stream, every=0.0))
     assert r.final_accuracy >= 0.95, demos.format_result(r)
-    assert r.seconds < 10
+    assert r.seconds_to_target < 10  # the issue: 95% in under 10 s on 2 cores
     assert (r.n_train, r.n_test, r.sizes) == (1400, 600, (2, 25, 50, 25, 2))
     assert r.losses[-1] < r.losses[0]
     assert stream.getvalue().count("\n") >= r.epochs  # progress every epoch
