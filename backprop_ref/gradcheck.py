@@ -7,10 +7,10 @@ How a verdict is reached (every number below lives in `ERROR_MODEL`, with its re
 
 - Full mode (``directions=None``) probes every entry i with steps ±h, ±2h (and ±4h for Richardson),
   h = step·max(|x_i|, 1). The central estimate D(h) errs by truncation T ≈ |D(h) − D(2h)|/3 (the two
-  step sizes measure it) plus rounding R = e_f/h, where e_f is f's own rounding: C_F·eps·|f| for a
-  well-conditioned f, or the noise seen in the fourth difference of f along the clean entries when
-  that is larger. An entry passes when |analytic − numerical| ≤ S·(T + R) + A, A being the claimed
-  gradient's own rounding in its dtype: C_A·eps_g·(|g_i| + max|g| + |f|).
+  step sizes measure it) plus rounding R = e_f/h, where e_f is f's own rounding: C_F·eps·max(|f|, 1)
+  for a well-conditioned f, or the noise seen in the fourth difference of f when that is larger. An entry
+  passes when |analytic − numerical| ≤ S·(T + R) + A, A being the claimed
+  gradient's own rounding in its dtype: C_A·eps_g·(|g_i| + max|g| + max(|f|, 1)).
 - Kinks: the one-sided slopes F = (f(x+h) − f(x))/h and B = (f(x) − f(x−h))/h differ by h·f″ on a
   smooth function (the gap doubles with the step) and by a constant jump at a kink. An entry whose gap
   does not scale with the step is re-probed with steps 16, 256 and 4096 times smaller: a kink within
@@ -21,7 +21,7 @@ How a verdict is reached (every number below lives in `ERROR_MODEL`, with its re
   direction is bounded by its curvature, t·|φ″|/6, seen in the second difference with f(x). A failing
   direction is localised by bisection over blocks of entries.
 - Complex step: Im f(x + ih·e_i)/h has no subtractive cancellation; its error is that of an analytic
-  derivative, C_X·eps·(|n_i| + max|n| + |f|).
+  derivative, C_X·eps·(|n_i| + max|n| + max(|f|, 1)).
 """
 
 from __future__ import annotations
@@ -65,10 +65,12 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
                       "intermediates (log(1 + eˣ) at x = −11 is 1.7e-5 but rounds 1 + eˣ at eps, and that "
                       "error is linear along the stencil, invisible to any difference)"),
     "analytic_rounding": (8.0, "the claimed gradient's rounding in units of its dtype's eps times "
-                          "|g_i| + max|g| + |f| (a cast plus a few operations; the floor covers "
-                          "cancelled sums and 1 − σ at saturation)"),
+                          "|g_i| + max|g| + max(|f|, 1) (a cast plus a few operations; the floor covers "
+                          "cancelled sums, 1 − σ at saturation and δ_ij − p_j with p near 1)"),
     "complex_rounding": (16.0, "the complex step is forward-mode AD in complex arithmetic: a few eps "
                          "per operation over tens of operations, relative to the same scale"),
+    "complex_underflow": (2.0 ** -1022, "Im f(x + ih) = h·f′ underflows below the smallest normal float: "
+                          "derivatives under tiny/h (≈ 2e-288) are unresolved, an absolute floor"),
     "safety": (4.0, "multiplies the estimated truncation and rounding: the truncation estimate is "
                "itself an O(h²) approximation and the rounding terms bound sums of random-sign errors"),
     "refine_ratio": (100.0, "an entry whose truncation exceeds 100× its rounding is probed again with a "
@@ -91,6 +93,7 @@ C_F = ERROR_MODEL["f_rounding"][0]
 F_FLOOR = ERROR_MODEL["f_scale_floor"][0]
 C_A = ERROR_MODEL["analytic_rounding"][0]
 C_X = ERROR_MODEL["complex_rounding"][0]
+TINY = ERROR_MODEL["complex_underflow"][0]
 SAFETY = ERROR_MODEL["safety"][0]
 REFINE_RATIO = ERROR_MODEL["refine_ratio"][0]
 REFINE_FACTOR = ERROR_MODEL["refine_factor"][0]
@@ -545,7 +548,7 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
     absg_sum = math.sqrt(n) * gnorm
     g_sum = G.sum(axis=1)
     gmax = np.maximum(np.abs(G.max(axis=1)), np.abs(G.min(axis=1)))
-    gfloor = np.where(np.isfinite(gmax), gmax, 0.0) + np.abs(f0)
+    gfloor = np.where(np.isfinite(gmax), gmax, 0.0) + np.maximum(np.abs(f0), F_FLOOR)
     # rounding of x ± t·d (twice: x ∓ c, then + 2c·b), seen through f: ≤ eps·Σ|g|(|x| + t|d|)
     rep_err = EPS * gnorm * (float(np.linalg.norm(x)) + 1.0)
     curv = np.zeros((p, m))
@@ -595,7 +598,8 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
             y = ev.complex(x + (1j * t) * d)
             with np.errstate(all="ignore"):
                 num[j] = y.imag / t
-            rnd[j] = C_X * EPS * (np.abs(num[j]) + np.abs(ana[j]) + np.abs(f0))
+            scale_f = np.maximum(np.abs(f0), F_FLOOR)
+            rnd[j] = C_X * EPS * (np.abs(num[j]) + np.abs(ana[j]) + scale_f) + TINY / t
             steps[j] = t
             if not np.isfinite(y).all():
                 problems[j] = f"f(x + {t:.3g}i·d_{j}) = {y[~np.isfinite(y)][0]}"
@@ -659,7 +663,7 @@ def _bisect(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Arra
     stuck: list[tuple[int, int]] = []
     stack = [(0, x.size)]
     absg = np.abs(G[out_k])
-    gfloor = float(np.max(np.where(np.isfinite(absg), absg, 0.0), initial=0.0) + abs(f0[out_k]))
+    gfloor = float(np.max(np.where(np.isfinite(absg), absg, 0.0), initial=0.0) + max(abs(f0[out_k]), F_FLOOR))
     scale = float(max(1.0, np.sqrt(np.mean(x * x)))) if x.size else 1.0
 
     def block_fails(lo: int, hi: int) -> bool:
@@ -761,7 +765,8 @@ def _check(f: Callable[[Any], Any], x_in: ArrayLike, claimed: Any, *, jacobian: 
 
 def _floors(G: Array, f0: Array) -> Array:
     absg = np.abs(G)
-    return (np.max(np.where(np.isfinite(absg), absg, 0.0), axis=1, initial=0.0) + np.abs(f0))[:, None]
+    return (np.max(np.where(np.isfinite(absg), absg, 0.0), axis=1, initial=0.0)
+            + np.maximum(np.abs(f0), F_FLOOR))[:, None]
 
 
 def _judge_full(*, f: Any, x: Array, x_shape: tuple[int, ...], out_shape: tuple[int, ...], f0: Array,
@@ -778,7 +783,7 @@ def _judge_full(*, f: Any, x: Array, x_shape: tuple[int, ...], out_shape: tuple[
     if method == "complex":
         num_t, h, bad = _full_complex(ev, x, f0)
         num = num_t.T
-        rnd = C_X * EPS * (np.abs(num) + _floors(num, f0))
+        rnd = C_X * EPS * (np.abs(num) + _floors(num, f0)) + TINY / h[None, :]
         tol = SAFETY * rnd + ana_rnd
         trunc = np.zeros_like(num)
         step: Any = h.reshape(x_shape)
