@@ -8,7 +8,9 @@ independent draws) and its own `--hypothesis-seed`, so any failure replays with
 
     BACKPROP_REF_PROFILE=dev python -m pytest --hypothesis-seed=SEED
 
-Usage:  python benchmarks/flakiness.py [--runs 20] [--workers 0] [--rev HEAD] [--out FILE]
+Usage:  python benchmarks/flakiness.py [--runs 20] [--workers 0] [--rev HEAD] [--out FILE] [-- PYTEST ARGS]
+
+Arguments after `--` go to pytest (e.g. test modules to run instead of the whole suite).
 """
 
 from __future__ import annotations
@@ -38,11 +40,13 @@ def clone(rev: str, into: Path) -> str:
     return out.stdout.strip()
 
 
-def run_once(where: Path, seed: int, workers: int, log: Path) -> tuple[int, str, list[str], float]:
+def run_once(where: Path, seed: int, workers: int, log: Path,
+             extra: list[str]) -> tuple[int, str, list[str], float]:
     shutil.rmtree(where / ".hypothesis", ignore_errors=True)
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--hypothesis-seed={seed}"]
     if workers:
         cmd += ["-n", str(workers)]
+    cmd += extra
     env = {**os.environ, "BACKPROP_REF_PROFILE": "dev", "BACKPROP_REF_REQUIRE_TF": "1",
            "OPENBLAS_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
     start = time.perf_counter()
@@ -61,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rev", default="HEAD", help="the commit to measure")
     parser.add_argument("--out", type=Path, help="append the markdown result to this file")
     parser.add_argument("--logs", type=Path, default=Path(tempfile.gettempdir()) / "backprop-ref-flakiness")
+    parser.add_argument("pytest_args", nargs="*", help="after --: passed to pytest")
     args = parser.parse_args(argv)
 
     args.logs.mkdir(parents=True, exist_ok=True)
@@ -71,18 +76,20 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(1, args.runs + 1):
             seed = secrets.randbelow(2**32)
             log = args.logs / f"run{i:02d}.log"
-            code, summary, failed, secs = run_once(Path(tmp), seed, args.workers, log)
+            code, summary, failed, secs = run_once(Path(tmp), seed, args.workers, log, args.pytest_args)
             failures += code != 0
             rows.append(f"| {i} | {seed} | {code} | {summary} | {secs:.0f} s | {', '.join(failed) or '—'} |")
             print(rows[-1], flush=True)
 
     workers = f" -n {args.workers}" if args.workers else ""
+    extra = (" " + " ".join(args.pytest_args)) if args.pytest_args else ""
     report = "\n".join([
         f"### {started}, commit {commit}: {args.runs} runs, {failures} failed",
         "",
-        f"Command: `python benchmarks/flakiness.py --runs {args.runs} --workers {args.workers}` "
-        f"(each run: `BACKPROP_REF_PROFILE=dev BACKPROP_REF_REQUIRE_TF=1 python -m pytest -q "
-        f"-p no:cacheprovider --hypothesis-seed=SEED{workers}` in a fresh clone, empty example database).",
+        f"Command: `python benchmarks/flakiness.py --runs {args.runs} --workers {args.workers}"
+        f"{' --' + extra if extra else ''}` (each run: `BACKPROP_REF_PROFILE=dev BACKPROP_REF_REQUIRE_TF=1 "
+        f"python -m pytest -q -p no:cacheprovider --hypothesis-seed=SEED{workers}{extra}` in a fresh clone "
+        f"of {commit}, empty example database).",
         "",
         "| run | seed | exit | pytest summary | time | failed tests |",
         "| --- | --- | --- | --- | --- | --- |",
