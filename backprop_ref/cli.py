@@ -221,7 +221,13 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                          "install it with: pip install 'backprop-ref[tf]'")
     use_tf = False if args.no_tf else None
     if not args.no_tf and tf_twins.available():
-        _load_tensorflow_quietly()
+        try:
+            _load_tensorflow_quietly()
+        except ImportError as exc:  # installed but broken: say so rather than crash
+            if args.require_tf:
+                raise UsageError(f"{PROG} audit: --require-tf: TensorFlow fails to import ({exc})") from None
+            err.write(f"{PROG} audit: TensorFlow fails to import ({exc}); skipping the tape column\n")
+            use_tf = False
     err.write(f"{PROG} audit: seed {args.seed}, {args.samples} samples per formula, "
               f"{len(formulas)} formulas\n")
     progress = None if args.quiet else ProgressLine(err)
