@@ -426,7 +426,9 @@ def _full_real(ev: _Evaluator, x: Array, f0: Array, method: str) -> _Full:
                 lv.left.copy(), lv.right.copy(), lv.side_err.copy(), np.repeat(h0[:, None], m, 1), {})
     for j in np.flatnonzero(~lv.finite.all(1)):
         out.problems[int(j)] = lv.bad[j]
-    open_ = ~(~susp & (lv.trunc <= REFINE_RATIO * rnd0)) & lv.finite
+    # Whether a step resolves an entry is judged with the model's rounding: an entry's own fourth
+    # difference also carries any kink inside the stencil and would hide it.
+    open_ = ~(~susp & (lv.trunc <= REFINE_RATIO * e0 * lv.coef[:, None])) & lv.finite
     best = np.where(lv.finite, lv.trunc + rnd0, np.inf)
     prev_gap, prev_susp = lv.gap1.copy(), susp.copy()
     prev_left, prev_right = lv.left.copy(), lv.right.copy()
@@ -447,7 +449,7 @@ def _full_real(ev: _Evaluator, x: Array, f0: Array, method: str) -> _Full:
                       <= 0.25 * np.abs(lv.gap1))
         kinked = (op & susp & prev_susp[rows] & steady
                   & (ratio >= KINK_RATIO) & (ratio <= 1.0 / KINK_RATIO))
-        smooth = op & ~susp & (lv.trunc <= REFINE_RATIO * rnd) & lv.finite
+        smooth = op & ~susp & (lv.trunc <= REFINE_RATIO * e * lv.coef[:, None]) & lv.finite
         better = op & lv.finite & (lv.trunc + rnd < best[rows])
         take = smooth | better | kinked
         r, c = np.nonzero(take)
