@@ -1,0 +1,131 @@
+"""Tests written to kill mutants that survived `tox -e mutation` (benchmarks/MUTATION.md).
+
+Each pins a documented behaviour that no other test pinned: the complex branch at exactly 0 (the
+complex step must agree with the real derivative's convention there), warnings silenced where a
+docstring promises none, the full text of error messages (anchored, so the argument's name is the
+message's first word), the MLP's documented initialisation, and `predict` on one example.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+from backprop_ref import activations as act
+from backprop_ref import losses, network, softmax
+
+H = 1e-20  # complex step
+
+
+def complex_step(f, x, **kwargs):
+    return f(np.array([x + 1j * H]), **kwargs).imag[0] / H
+
+
+@pytest.mark.parametrize("x", [0.0, -0.0])
+def test_complex_step_at_zero_matches_the_real_derivative(x):
+    # At Re x = 0 the branch (x ≥ 0) decides which analytic piece carries the imaginary part.
+    assert complex_step(act.sigmoid, x) == pytest.approx(act.sigmoid_grad(0.0), rel=1e-15)
+    assert complex_step(act.tanh, x) == pytest.approx(act.tanh_grad(0.0), rel=1e-15)
+    assert complex_step(act.leaky_relu, x, slope=0.2) == act.leaky_relu_grad(0.0, slope=0.2) == 1.0
+    # relu: "x where Re x > 0, else 0", so a complex step at 0 sees the flat piece.
+    assert complex_step(act.relu, x) == 0.0
+
+
+def test_sigmoid_of_a_pure_imaginary_number():
+    y = 0.3
+    assert act.sigmoid(np.array(1j * y)) == pytest.approx(1 / (1 + np.exp(-1j * y)), rel=1e-15)
+
+
+def no_warnings(f, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return f(*args, **kwargs)
+
+
+def test_leaky_relu_with_slope_zero_at_inf_gives_inf_without_warning():
+    assert no_warnings(act.leaky_relu, np.array([np.inf, 2.0]), slope=0.0).tolist() == [np.inf, 2.0]
+
+
+@pytest.mark.parametrize("fn", [softmax.softmax, softmax.log_softmax])
+def test_inf_logit_spoils_only_its_row_without_warning(fn):
+    out = no_warnings(fn, np.array([[np.inf, 0.0], [1.0, 2.0]]))
+    assert np.isnan(out[0, 0]) and not np.isfinite(out[0]).any() and np.isfinite(out[1]).all()
+
+
+def test_dense_forward_inf_minus_inf_is_nan_without_warning():
+    out = no_warnings(network.dense_forward, np.array([np.inf]), np.array([[1.0]]), np.array([-np.inf]))
+    assert np.isnan(out).all()
+
+
+W34, b4 = np.ones((3, 4)), np.zeros(4)
+
+
+def mlp3(acts=("relu", "sigmoid", "linear"), loss="mse"):
+    return network.MLP([(np.ones((3, 4)), np.zeros(4)), (np.ones((4, 4)), np.zeros(4)),
+                        (np.ones((4, 2)), np.zeros(2))], list(acts), loss)
+
+
+def full(message: str) -> str:
+    return "^" + re.escape(message) + "$"
+
+
+EXACT = [
+    pytest.param(lambda: softmax.softmax(1.0), ValueError,
+                 full("z must have a class axis (the last one); got a 0-d array"), id="softmax 0-d"),
+    pytest.param(lambda: network.dense_forward(np.ones(3), np.ones((3, 2)), "b"), TypeError,
+                 "^b must be numeric", id="dense_forward b str"),
+    pytest.param(lambda: network.MLP([], [], "mse"), ValueError,
+                 full("params must hold at least one (W, b) layer"), id="MLP no layers"),
+    pytest.param(lambda: network.MLP([(W34, "b")], ["linear"], "mse"), TypeError,
+                 "^" + re.escape("b[0] must be numeric"), id="MLP b str"),
+    pytest.param(lambda: network.MLP([(W34, np.zeros(3))], ["linear"], "mse"), ValueError,
+                 full("layer 0: W has shape (3, 4) and b has shape (3,); they must be (n_in, n_out) and "
+                      "(n_out,)"), id="MLP W vs b"),
+    pytest.param(lambda: mlp3(("relu", "sigmoid", "tanh"), "softmax_cross_entropy"), ValueError,
+                 full("softmax_cross_entropy takes logits: the last activation must be 'linear', not 'tanh'"),
+                 id="MLP sce needs linear"),
+    pytest.param(lambda: mlp3().forward("X"), TypeError, "^X must be numeric", id="MLP X str"),
+    pytest.param(lambda: mlp3().forward(np.ones((2, 4))), ValueError,
+                 full("X has shape (2, 4) but the first W has shape (3, 4); X must be (N, 3) or (3,)"),
+                 id="MLP X shape"),
+    pytest.param(lambda: mlp3().loss_and_grads(np.ones(3), "Y"), TypeError, "^Y must be numeric",
+                 id="MLP Y str"),
+    pytest.param(lambda: mlp3().loss_and_grads(np.ones(3), np.ones(2) * 1j), TypeError, "^Y must be real",
+                 id="MLP Y complex"),
+    pytest.param(lambda: mlp3().fit(np.ones((2, 3)), np.ones((2, 2)), lr="fast", epochs=1), TypeError,
+                 "^lr must be numeric", id="fit lr str"),
+    pytest.param(lambda: mlp3().fit(np.ones((2, 3)), np.ones((2, 2)), lr=0.1, epochs=1, batch_size=0),
+                 ValueError, full("batch_size must be at least 1, got 0"), id="fit batch_size 0"),
+    pytest.param(lambda: mlp3().fit(np.ones((2, 3)), np.ones((2, 2)), lr=0.1, epochs=True), ValueError,
+                 full("epochs must be a non-negative integer, got True"), id="fit epochs bool"),
+    pytest.param(lambda: losses.mse_grad(np.zeros(2), [0.0, np.inf]), ValueError,
+                 full("t must be finite; t[1] = inf"), id="mse_grad inf t"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", EXACT)
+def test_error_message_in_full(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+@pytest.mark.parametrize("act_name, expected_var", [
+    ("tanh", 2.0 / (300 + 200)),     # Glorot/Xavier
+    ("sigmoid", 2.0 / (300 + 200)),
+    ("relu", 2.0 / 300),             # He
+])
+def test_mlp_init_draws_the_documented_weights(act_name, expected_var):
+    model = network.MLP.init([300, 200], [act_name], "mse", seed=0)
+    W, b = model.params[0]
+    assert abs(W.mean()) < 0.01 * np.sqrt(expected_var) * 10
+    assert W.var() == pytest.approx(expected_var, rel=0.02)
+    assert not b.any()
+
+
+def test_predict_on_one_example_is_one_class_index():
+    model = network.MLP([(np.eye(3), np.array([0.0, 5.0, 0.0]))], ["linear"], "mse")
+    assert model.predict(np.zeros(3)) == 1
+    assert model.predict(np.zeros((2, 3))).tolist() == [1, 1]
