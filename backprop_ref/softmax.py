@@ -26,24 +26,38 @@ def _logits(z: ArrayLike) -> Array:
     return z
 
 
-def _shifted(z: Array) -> Array:
-    """z minus its row maximum (real part): every entry ≤ 0, the maximum exactly 0.
+def _shifted(z: Array) -> tuple[Array, Array]:
+    """z minus its entry with the largest real part, and a mask of every other entry.
 
-    For logits as far apart as 1.7e308 and −1.7e308 the difference is below −max float64: it
-    overflows to −inf, which is the exact limit of both e^{z − max} (0) and the log-probability,
-    so that overflow is expected and silenced. An inf logit gives NaN in its row.
+    The shifted maximum is exactly 0, so its e^0 is exactly 1 and log Σ e^z is log1p of the other
+    terms: no rounding of 1 + (small) and, under a complex step, no cancellation in the
+    derivative. For logits as far apart as 1.7e308 and −1.7e308 the difference is below −max
+    float64: it overflows to −inf, the exact limit of both e^{z − z_m} (0) and the
+    log-probability, so that overflow is expected and silenced. NaN, +inf and rows of only −inf
+    give NaN (inf − inf), silently.
     """
-    top = np.max(z.real, axis=-1, keepdims=True, initial=-np.inf)
+    top = np.argmax(z.real, axis=-1)[..., None]
     with np.errstate(over="ignore", invalid="ignore"):
-        return z - top
+        s = z - np.take_along_axis(z, top, axis=-1)
+    rest = np.ones(z.shape, bool)
+    np.put_along_axis(rest, top, False, axis=-1)
+    return s, rest
+
+
+def _log1p(w: Array) -> Array:
+    """log(1 + w), accurate for small w: NumPy's complex log1p loses the real part of small w."""
+    if not np.iscomplexobj(w):
+        return np.log1p(w)
+    a, b = w.real, w.imag
+    return 0.5 * np.log1p(a * (2 + a) + b * b) + 1j * np.arctan2(b, 1 + a)
 
 
 def softmax(z: ArrayLike) -> Array:
     """Softmax over the last axis, p_i = e^{z_i} / Σ_k e^{z_k}.
 
-    Implements 003 §7.4.2. Evaluated as e^{z − max z} / Σ e^{z − max z}, which cannot overflow
-    for any finite logits (a spread of 1e4 or −1e300 included): entries far below the maximum
-    underflow to exactly 0.
+    Implements 003 §7.4.2. Evaluated as e^{z − z_m} / Σ e^{z − z_m} with z_m the largest logit (by
+    real part), which cannot overflow for any finite logits (a spread of 1e4 or −1e300 included):
+    entries far below the maximum underflow to exactly 0.
 
     Parameters
     ----------
@@ -53,13 +67,13 @@ def softmax(z: ArrayLike) -> Array:
     Returns
     -------
     ndarray, z's shape
-        Probabilities; each row sums to 1. NaN or +inf in a row gives NaN in that row; −inf
-        logits get probability 0.
+        Probabilities; each row sums to 1. NaN, +inf, or a row of only −inf gives NaN in that
+        row; other −inf logits get probability 0.
     """
     z = _logits(z)
     if z.size == 0:
         return z.copy()
-    e = np.exp(_shifted(z))
+    e = np.exp(_shifted(z)[0])
     return e / np.sum(e, axis=-1, keepdims=True)
 
 
@@ -67,8 +81,9 @@ def log_softmax(z: ArrayLike) -> Array:
     """Log of the softmax over the last axis, log p_i = z_i − log Σ_k e^{z_k}.
 
     Implements 003 §7.4.2 (the log p_k of its cross-entropy). Evaluated as
-    (z − max z) − log Σ e^{z − max z}: the sum is at least 1, so the log never sees 0, and a
-    logit 1e4 below the maximum gets its exact log-probability (≈ −1e4) instead of log 0.
+    (z − z_m) − log1p(Σ_{k≠m} e^{z_k − z_m}) with z_m the largest logit: the log never sees 0, a
+    logit 1e4 below the maximum gets its exact log-probability (≈ −1e4) instead of log 0, and a
+    log-probability near 0 keeps its relative accuracy.
 
     Parameters
     ----------
@@ -79,13 +94,13 @@ def log_softmax(z: ArrayLike) -> Array:
     -------
     ndarray, z's shape
         Log-probabilities, all ≤ 0; −inf only where the true value is below −max float64.
-        NaN or +inf in a row gives NaN in that row.
+        A NaN or +inf logit gives NaN in its place (NaN: the whole row), as does a row of −inf.
     """
     z = _logits(z)
     if z.size == 0:
         return z.copy()
-    s = _shifted(z)
-    return s - np.log(np.sum(np.exp(s), axis=-1, keepdims=True))
+    s, rest = _shifted(z)
+    return s - _log1p(np.sum(np.exp(s), axis=-1, keepdims=True, where=rest))
 
 
 def softmax_jacobian(z: ArrayLike) -> Array:

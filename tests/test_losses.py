@@ -21,6 +21,7 @@ from backprop_ref.losses import (
 )
 
 LN2 = math.log(2)
+EPS = float(np.finfo(np.float64).eps)
 PAIRS = [(mse, mse_grad), (softmax_cross_entropy, softmax_cross_entropy_grad),
          (cross_entropy, cross_entropy_grad)]
 ALL = [f for pair in PAIRS for f in pair]
@@ -66,6 +67,18 @@ def test_softmax_cross_entropy_exact():
     assert softmax_cross_entropy(z, y) == pytest.approx(6 * LN2 - ln3, rel=1e-15)
     # General form p·Σy − y = (3/4 − 2, 9/4 − 1); the one-hot simplification p − y would be wrong.
     np.testing.assert_allclose(softmax_cross_entropy_grad(z, y), [-1.25, 1.25], rtol=1e-15)
+
+
+def test_softmax_cross_entropy_near_a_perfect_fit_keeps_its_relative_accuracy():
+    # z = (0, −8), y = (1, 0): L = log(1 + e^{−8}) and ∂L/∂z_1 = p_1 − 1 = −e^{−8}/(1 + e^{−8}),
+    # a small value that p_1 − 1 computed from p_1 ≈ 1 would get only to ~1e-13 relative.
+    e = math.exp(-8)
+    assert softmax_cross_entropy([0.0, -8.0], [1.0, 0.0]) == pytest.approx(math.log1p(e), rel=4 * EPS)
+    np.testing.assert_allclose(softmax_cross_entropy_grad([0.0, -8.0], [1.0, 0.0]),
+                               [-e / (1 + e), e / (1 + e)], rtol=4 * EPS)
+    # Unnormalised y = (2, 1): the general form 3p − y, ∂L/∂z_1 = 3/(1 + e) − 2 = 1 − 3e/(1 + e).
+    np.testing.assert_allclose(softmax_cross_entropy_grad([0.0, -8.0], [2.0, 1.0]),
+                               [1 - 3 * e / (1 + e), 3 * e / (1 + e) - 1], rtol=4 * EPS)
 
 
 def test_cross_entropy_exact():

@@ -101,6 +101,13 @@ def test_extreme_logits_are_exact_and_silent(strict):
     assert np.array_equal(softmax([1e4, 1e4]), [0.5, 0.5])
 
 
+def test_log_probability_near_zero_keeps_its_relative_accuracy():
+    # log p_1 for z = (15, 0, 0, 0) is −log(1 + 3e^{−15}) ≈ −9e-7: log of the rounded sum would
+    # lose ~1e-10 of it; −log1p(3e^{−15}) is the independent closed form.
+    expected = -math.log1p(3 * math.exp(-15))
+    assert log_softmax([15.0, 0.0, 0.0, 0.0])[0] == pytest.approx(expected, rel=4 * EPS)
+
+
 def test_logits_whose_difference_overflows(strict):
     # 1.7e308 − (−1.7e308) exceeds the float64 range: p is exactly (1, 0); log p_2 is below −max.
     assert np.array_equal(softmax([1.7e308, -1.7e308]), [1.0, 0.0])
