@@ -61,9 +61,10 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
                          "bounded (by the curvature), so the step balances t·φ″ against eps·|f|/t"),
     "f_rounding": (16.0, "f's own rounding in units of eps·max(|f|, 1): a well-conditioned sum of m terms "
                    "errs by ≲ log2(m)·eps (pairwise summation), 16 covers m up to 65,536"),
-    "f_scale_floor": (1.0, "f's rounding is at least eps·1 even when |f| is far smaller: formulas round O(1) "
-                      "intermediates (log(1 + eˣ) at x = −11 is 1.7e-5 but rounds 1 + eˣ at eps, and that "
-                      "error is linear along the stencil, invisible to any difference)"),
+    "f_scale_floor": (1.0, "f's rounding is at least eps·max(1, max|x|·max|g|) even when |f| is far smaller: "
+                      "formulas round O(1) intermediates (log(1 + eˣ) at x = −11 is 1.7e-5 but rounds 1 + eˣ "
+                      "at eps) and first-order terms as large as x·g (logits near 1e4: 1e4 − lse ≈ 1); "
+                      "such errors are linear along the stencil, invisible to any difference"),
     "analytic_rounding": (8.0, "the claimed gradient's rounding in units of its dtype's eps times "
                           "|g_i| + max|g| + max(|f|, 1) (a cast plus a few operations; the floor covers "
                           "cancelled sums, 1 − σ at saturation and δ_ij − p_j with p near 1)"),
@@ -401,18 +402,20 @@ class _Full:
     problems: dict[int, str]
 
 
-def _full_real(ev: _Evaluator, x: Array, f0: Array, method: str) -> _Full:
+def _full_real(ev: _Evaluator, x: Array, f0: Array, method: str, fscale: Array | None = None) -> _Full:
+    """Probe every entry; `fscale` (per output) is a floor on the scale of f's intermediates."""
     n, m = x.size, f0.size
+    floor = np.maximum(F_FLOOR, fscale if fscale is not None else 0.0)
     h0 = STEP[method] * np.maximum(np.abs(x), 1.0)
     idx = np.arange(n)
     lv = _probe_level(ev, x, f0, idx, h0, method)
-    e_model = C_F * EPS * np.maximum(lv.fmax, F_FLOOR)
+    e_model = C_F * EPS * np.maximum(lv.fmax, floor)
     clean = ~_suspect(lv, e_model) & (lv.trunc <= REFINE_RATIO * e_model * lv.coef[:, None]) & lv.finite
     pool = np.max(np.where(clean, lv.sigma, 0.0), axis=0, initial=0.0)   # f's noise, seen where clean
 
     def noise(level: _Level) -> Array:
         """f's rounding for the kink tests: the model, or the noise seen along the clean entries."""
-        return np.maximum(C_F * EPS * np.maximum(level.fmax, F_FLOOR), pool)
+        return np.maximum(C_F * EPS * np.maximum(level.fmax, floor), pool)
 
     def smooth_noise(level: _Level, gap_noise: Array) -> Array:
         # An entry's own fourth difference also sees noise the model misses (f = log(1 + tiny)
@@ -765,6 +768,14 @@ def _check(f: Callable[[Any], Any], x_in: ArrayLike, claimed: Any, *, jacobian: 
     return result
 
 
+def _first_order_scale(G: Array, x: Array) -> Array:
+    """max|x|·max|g| per output: f's first-order terms are this large, so its intermediates are too
+    (logits near 1e4 give an O(1) loss computed from 1e4 − 1e4) even when |f| is small."""
+    absg = np.abs(G)
+    gmax = np.max(np.where(np.isfinite(absg), absg, 0.0), axis=1, initial=0.0)
+    return gmax * float(np.max(np.abs(x), initial=0.0))
+
+
 def _floors(G: Array, f0: Array) -> Array:
     absg = np.abs(G)
     return (np.max(np.where(np.isfinite(absg), absg, 0.0), axis=1, initial=0.0)
@@ -791,7 +802,7 @@ def _judge_full(*, f: Any, x: Array, x_shape: tuple[int, ...], out_shape: tuple[
         step: Any = h.reshape(x_shape)
         passed_kink = np.zeros((m, n), bool)
     else:
-        fr = _full_real(ev, x, f0, method)
+        fr = _full_real(ev, x, f0, method, _first_order_scale(G, x))
         bad = fr.problems
         num, trunc, rnd = fr.numerical.T, fr.trunc.T, fr.rnd.T
         tol = SAFETY * (trunc + rnd) + ana_rnd
