@@ -30,10 +30,10 @@ from xml.etree import ElementTree as ET
 import numpy as np
 
 from backprop_ref import tf_twins
-from backprop_ref.catalogue import CATALOGUE, Formula, derivatives, problems
+from backprop_ref.catalogue import CATALOGUE, Formula, at_kink, problems
 from backprop_ref.domains import Case
 from backprop_ref.gradcheck import check_grad, check_jacobian
-from backprop_ref.tolerances import TAPE_ATOL_EPS, TAPE_RTOL, agree
+from backprop_ref.tolerances import TAPE_ATOL_EPS, TAPE_RTOL
 
 __all__ = [
     "ORACLES", "DEFAULT_SAMPLES", "DEFAULT_SEED", "Record", "AuditReport", "run_audit",
@@ -121,21 +121,6 @@ def draw_cases(formula: Formula, samples: int, seed: int) -> list[Case]:
     """`samples` random cases from the formula's domain (deterministic for the seed)."""
     rng = formula_rng(seed, formula.name)
     return [formula.domain.sample(rng) for _ in range(samples)]
-
-
-def at_kink(formula: Formula, case: Case) -> bool:
-    """True when an MLP case has a ReLU-type pre-activation exactly at 0 (conventions differ there)."""
-    if formula.name != "mlp":
-        return False
-    from backprop_ref.network import MLP
-
-    weights = case.args[:-2]
-    a = case.args[-2]
-    for W, b, name in zip(weights[::2], weights[1::2], case.kwargs["activations"]):
-        if name in ("relu", "leaky_relu") and np.any(a @ W + b == 0):
-            return True
-        a = MLP([(W, b)], [name], "mse").forward(a)
-    return False
 
 
 # ---- the oracles ------------------------------------------------------------------------------
@@ -229,18 +214,9 @@ def _tape(formula: Formula, cases: Sequence[Case]) -> _Tally:
             continue
         tally.samples += 1
         try:
-            ours_f = np.asarray(formula.forward(*case.args, **case.kwargs), dtype=np.float64)
-            theirs_f = tf_twins.forward(formula, case)
-            verdict = agree(ours_f, theirs_f)
-            tally.add(relative_error(ours_f, theirs_f, verdict.bound), verdict.passed,
-                      f"{describe(case)}, forward vs twin forward: {verdict}", tolerance)
-            mask = ~np.isin(case.args[0], formula.kinks) if formula.kinks else None
-            tape = tf_twins.tape_derivatives(formula, case)
-            for i, ours, theirs in zip(case.wrt, derivatives(formula, case), tape):
-                verdict = agree(ours, theirs, forward_scale=ours_f, mask=mask)
-                tally.add(relative_error(ours, theirs, verdict.bound, mask), verdict.passed,
-                          f"{describe(case)}, {formula.derivative_name} w.r.t. argument {i} "
-                          f"vs tape: {verdict}", tolerance)
+            for c in tf_twins.compare(formula, case):
+                tally.add(relative_error(c.ours, c.theirs, c.agreement.bound, c.mask), c.agreement.passed,
+                          f"{describe(case)}, {c.label}: {c.agreement}", tolerance)
         except Exception as exc:
             tally.raised(case, exc)
     return tally

@@ -26,10 +26,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_ref import activations as act
-from backprop_ref import losses, network, softmax, worked
+from backprop_ref import losses, network, worked
 from backprop_ref.domains import AnyDomain, Arg, Case, Domain, MLPDomain, Reals, Targets
+from backprop_ref.softmax import log_softmax, softmax, softmax_jacobian
 
-__all__ = ["Formula", "Problem", "CATALOGUE", "BY_NAME", "get", "problems", "derivatives"]
+__all__ = ["Formula", "Problem", "CATALOGUE", "BY_NAME", "get", "problems", "derivatives", "at_kink"]
 
 Array = NDArray[Any]
 
@@ -41,7 +42,9 @@ class Formula:
     `kinks` are the points where an elementwise formula is not differentiable (the domain keeps
     random draws away from them; the specials sit on them). `smooth` is False for formulas with
     kinks: complex step still applies to the random draws (each lies on one linear piece) but not
-    at the specials, where only the kink-aware central difference can judge.
+    at the specials, where only the kink-aware central difference can judge. `tape_scale` is a
+    tolerance override with its reason: a floor on the scale the tape comparison's absolute bound is
+    relative to, for twins whose ops round at a larger scale than their result.
     """
 
     name: str
@@ -55,6 +58,7 @@ class Formula:
     specials: tuple[Case, ...] = ()
     kinks: tuple[float, ...] = ()
     smooth: bool = True
+    tape_scale: tuple[float, str] = (0.0, "")
 
     @property
     def derivative_name(self) -> str:
@@ -76,6 +80,25 @@ def derivatives(formula: Formula, case: Case) -> tuple[Array, ...]:
     """The analytic derivative(s) under test at `case`, always as a tuple aligned with case.wrt."""
     out = formula.derivative(*case.args, **case.kwargs)
     return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def at_kink(formula: Formula, case: Case) -> bool:
+    """True when an MLP case has a ReLU-type pre-activation exactly at 0.
+
+    There the chain rule with a fixed ReLU′(0) need not be a derivative along any direction: with
+    two units at 0, relu(t) − relu(−t) = t has slope 1 where the chain rule claims 2. Neither finite
+    differences nor the tape can judge such a case; single kinks are checked at the specials.
+    """
+    if not isinstance(formula.domain, MLPDomain):
+        return False
+    weights = case.args[:-2]
+    a = case.args[-2]
+    for W, b, name in zip(weights[::2], weights[1::2], case.kwargs["activations"]):
+        z = network.dense_forward(a, W, b)
+        if name in ("relu", "leaky_relu") and np.any(z == 0):
+            return True
+        a = network.ACTIVATIONS[name][0](z)
+    return False
 
 
 def _substitute(formula: Formula, case: Case, i: int) -> Callable[[Array], Any]:
@@ -126,7 +149,7 @@ def _arg_names(formula: Formula, case: Case) -> list[str]:
 
 def _log_softmax_jacobian(z: Array) -> Array:
     """∂ log p_i / ∂z_j = δ_ij − p_j (003 §7.4.2 with log p_i = z_i − log Σ e^z)."""
-    p = softmax.softmax(z)
+    p = softmax(z)
     eye = np.eye(p.shape[-1])
     return eye - p[..., None, :]
 
@@ -137,6 +160,7 @@ def _dense_loss(x: Array, W: Array, b: Array, g: Array) -> Any:
 
 
 def _dense_grads(x: Array, W: Array, b: Array, g: Array) -> tuple[Array, Array, Array]:
+    """`dense_backward` (003 §7.5.2) read as the gradient of `_dense_loss` in (x, W, b)."""
     return network.dense_backward(x, W, g)
 
 
@@ -152,6 +176,7 @@ def _mlp_loss(*args: Array, activations: tuple[str, ...], loss: str) -> Any:
 
 
 def _mlp_grads(*args: Array, activations: tuple[str, ...], loss: str) -> tuple[Array, ...]:
+    """`MLP.loss_and_grads`, the delta recursion of 003 §7.7, flattened to (dW1, db1, …, dWL, dbL)."""
     model = network.MLP(_mlp_params(args), list(activations), loss)
     _, grads = model.loss_and_grads(args[-2], args[-1])
     return tuple(g for pair in grads for g in pair)
@@ -164,6 +189,15 @@ def _tf_mean_rows(tf: Any, per_row: Any) -> Any:
     return tf.reduce_mean(per_row) if per_row.shape.rank == 1 else per_row
 
 
+def _tf_leaky_relu(tf: Any, x: Any, slope: float) -> Any:
+    """LeakyReLU in TensorFlow ops, exact in float64.
+
+    Not tf.nn.leaky_relu: its alpha is a float32 attribute, so slope 0.2 becomes 0.2000000030 and
+    the twin would differ from the formula by 1.5e-8 relative, 1e2 times the tape tolerance.
+    """
+    return tf.where(x >= 0, x, slope * x)
+
+
 def _tf_mlp_loss(tf: Any, *args: Any, activations: tuple[str, ...], loss: str) -> Any:
     a = args[-2]
     for (W, b), name in zip(_mlp_params(args), activations):
@@ -172,7 +206,7 @@ def _tf_mlp_loss(tf: Any, *args: Any, activations: tuple[str, ...], loss: str) -
             "sigmoid": tf.math.sigmoid,
             "tanh": tf.math.tanh,
             "relu": tf.nn.relu,
-            "leaky_relu": lambda t: tf.nn.leaky_relu(t, alpha=0.01),
+            "leaky_relu": lambda t: _tf_leaky_relu(tf, t, 0.01),
             "linear": tf.identity,
         }[name](z)
     y = args[-1]
@@ -199,6 +233,11 @@ def _elementwise(*x: float, label: str) -> Case:
 
 SATURATION = _elementwise(-1e4, -745.0, -40.0, -1.0, 0.0, 1.0, 40.0, 745.0, 1e4, label="saturation")
 AT_KINK = _elementwise(0.0, -0.0, 1e-300, -1e-300, 2.5, -2.5, label="kink at 0")
+# TensorFlow's log_softmax is z − max − log Σ e^{z − max} and its log σ is log of a number near 1:
+# the log of a sum ≥ 1 errs by eps absolute, so a confident loss (z = [14, 0] gives 8.3e-7) is off
+# by 1.3e-10 relative on the tape's side. Its rounding scale is 1 per unit of target mass, not |L|.
+LOG_OF_SUM = (1.0, "TensorFlow takes the log of a sum ≥ 1 (log_softmax, log σ): eps absolute, not relative")
+
 EXTREME_LOGITS = Case(
     (np.array([[1e4, 0.0, -1e4], [-1e300, 0.0, 1.0], [3.0, 3.0, 3.0]]),
      np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.2, 0.3, 0.5]])),
@@ -225,19 +264,19 @@ CATALOGUE: tuple[Formula, ...] = (
     Formula(
         "leaky_relu", "003 §7.3.3", "LeakyReLU′(x) = 1 for x ≥ 0, p for x < 0", "elementwise",
         act.leaky_relu, act.leaky_relu_grad,
-        lambda tf, x, slope=0.01: tf.nn.leaky_relu(x, alpha=slope),
+        lambda tf, x, slope=0.01: _tf_leaky_relu(tf, x, slope),
         Domain((Arg("x", ANY_SHAPE, KINKED),), SHAPE_SIZES, {"slope": (0.01, 0.2, 0.5)}),
         (AT_KINK,), kinks=(0.0,), smooth=False,
     ),
     Formula(
         "softmax", "003 §7.4.2", "∂p_i/∂z_j = p_i(δ_ij − p_j)", "jacobian",
-        softmax.softmax, softmax.softmax_jacobian, lambda tf, z: tf.nn.softmax(z, axis=-1),
+        softmax, softmax_jacobian, lambda tf, z: tf.nn.softmax(z, axis=-1),
         Domain((Arg("z", ROWS, WIDE),), ROW_SIZES),
         (Case((EXTREME_LOGITS.args[0],), {}, (0,), "extreme logits"),),
     ),
     Formula(
         "log_softmax", "003 §7.4.2", "∂ log p_i/∂z_j = δ_ij − p_j", "jacobian",
-        softmax.log_softmax, _log_softmax_jacobian, lambda tf, z: tf.nn.log_softmax(z, axis=-1),
+        log_softmax, _log_softmax_jacobian, lambda tf, z: tf.nn.log_softmax(z, axis=-1),
         Domain((Arg("z", ROWS, WIDE),), ROW_SIZES),
         (Case((EXTREME_LOGITS.args[0][[0, 2]],), {}, (0,), "extreme logits"),),
     ),
@@ -254,13 +293,15 @@ CATALOGUE: tuple[Formula, ...] = (
         # is wrong for targets that do not sum to 1 (our domain includes them).
         lambda tf, z, y: _tf_mean_rows(tf, -tf.reduce_sum(y * tf.nn.log_softmax(z, axis=-1), axis=-1)),
         Domain((Arg("z", ROWS, WIDE), Arg("y", ROWS, Targets())), ROW_SIZES), (EXTREME_LOGITS,),
+        tape_scale=LOG_OF_SUM,
     ),
     Formula(
         "cross_entropy", "000", "∂C/∂q = −p/q /N, C = −Σ p log q /N", "gradient",
         losses.cross_entropy, losses.cross_entropy_grad,
         lambda tf, q, p: _tf_mean_rows(tf, -tf.reduce_sum(p * tf.math.log(q), axis=-1)),
-        # q stays below 1 by more than a step: q ≤ 1 is validated and a step past it would raise.
-        Domain((Arg("q", ROWS, Reals(1e-6, 0.99)), Arg("p", ROWS, Targets())), ROW_SIZES),
+        # q ∈ (0, 1] is validated, so every point of the widest stencil must stay inside it:
+        # Richardson's 4h (h = eps^0.2/4 ≈ 1.8e-4 for |q| ≤ 1) reaches 7.4e-4 either side.
+        Domain((Arg("q", ROWS, Reals(1e-3, 0.99)), Arg("p", ROWS, Targets())), ROW_SIZES),
     ),
     Formula(
         "dense", "003 §7.5.2", "dW = xᵀδ, db = Σ_rows δ, dx = δWᵀ", "gradient",
@@ -274,7 +315,7 @@ CATALOGUE: tuple[Formula, ...] = (
     ),
     Formula(
         "mlp", "003 §7.7", "δ_J = f′(z_J) ⊙ (δ_K W_Kᵀ), dW_J = o_{J−1}ᵀ δ_J", "gradient",
-        _mlp_loss, _mlp_grads, _tf_mlp_loss, MLPDomain(), smooth=False,
+        _mlp_loss, _mlp_grads, _tf_mlp_loss, MLPDomain(), smooth=False, tape_scale=LOG_OF_SUM,
     ),
     Formula(
         "himmelblau", "003 §7.8", "∇f = (4x(x²+y−11) + 2(x+y²−7), 2(x²+y−11) + 4y(x+y²−7))",
@@ -336,6 +377,7 @@ CATALOGUE: tuple[Formula, ...] = (
                 Arg("p", ("N?", "K"), Targets())), {"N": (1, 5), "I": (1, 5), "K": (1, 4)}),
         (Case((np.array([[0.1, -0.2], [0.3, 0.05], [-0.4, 0.2]]), np.array([2.0, 4.0, -2.0]),
                np.array([1.0, 0.0])), {}, (0,), "000's X = [2, 4, −2], class 0"),),
+        tape_scale=LOG_OF_SUM,
     ),
     Formula(
         "two_layer", "001", "δ2 = p − y, dW2 = hᵀδ2, δ1 = (δ2 W2ᵀ) ⊙ σ′, dW1 = xᵀδ1", "gradient",
@@ -347,6 +389,7 @@ CATALOGUE: tuple[Formula, ...] = (
                 Arg("W2", ("H", "K"), Reals(-3, 3)), Arg("b2", ("K",), Reals(-3, 3)),
                 Arg("x", ("N?", "I"), Reals(-3, 3)), Arg("y", ("N?", "K"), Targets())),
                {"N": (1, 5), "I": (1, 4), "H": (1, 5), "K": (1, 4)}, wrt=(0, 1, 2, 3)),
+        tape_scale=LOG_OF_SUM,
     ),
 )
 

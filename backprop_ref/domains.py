@@ -45,7 +45,7 @@ class Reals:
     def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[np.float64]:
         uniform = rng.uniform(self.lo, self.hi, size=shape)
         top = max(abs(self.lo), abs(self.hi))
-        low = min(self.tiny, top)
+        low = min(max(self.tiny, self.lo), top)   # a positive lo bounds the magnitudes too
         magnitude = np.exp(rng.uniform(np.log(low), np.log(top), size=shape))
         sign = rng.choice([-1.0, 1.0], size=shape) if self.lo < 0 else 1.0
         logscale = np.clip(sign * magnitude, self.lo, self.hi)

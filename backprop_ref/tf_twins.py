@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_ref.catalogue import Formula
+from backprop_ref.catalogue import Formula, derivatives
 from backprop_ref.domains import Case
+from backprop_ref.tolerances import Agreement, agree
 
-__all__ = ["available", "tensorflow", "forward", "tape_derivatives"]
+__all__ = ["available", "tensorflow", "forward", "tape_derivatives", "Comparison", "compare"]
 
 
 def available() -> bool:
@@ -76,3 +78,33 @@ def tape_derivatives(formula: Formula, case: Case) -> tuple[NDArray[np.float64],
     grads = tape.gradient(y, watched, unconnected_gradients=tf.UnconnectedGradients.ZERO)
     return tuple(np.asarray(g, dtype=np.float64) for g in grads)
 
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One comparison of ours against the tape: what was compared, both sides, the verdict."""
+
+    label: str
+    ours: NDArray[np.float64]
+    theirs: NDArray[np.float64]
+    mask: NDArray[np.bool_] | None
+    agreement: Agreement
+
+
+def compare(formula: Formula, case: Case) -> list[Comparison]:
+    """Our forward against the twin's, then each analytic derivative against the tape's.
+
+    Entries exactly at one of the formula's kinks are left out of the derivative comparisons: the
+    conventions differ there by design (tests/test_kink_conventions.py pins both). The absolute
+    bound's scale is the forward's size, floored by the record's `tape_scale` override.
+    """
+    ours_f = np.asarray(formula.forward(*case.args, **case.kwargs), dtype=np.float64)
+    scale = np.maximum(np.abs(ours_f), formula.tape_scale[0])
+    out = [Comparison("forward vs twin forward", ours_f, (theirs_f := forward(formula, case)), None,
+                      agree(ours_f, theirs_f, forward_scale=scale))]
+    mask = ~np.isin(case.args[0], formula.kinks) if formula.kinks else None
+    for i, ours, theirs in zip(case.wrt, derivatives(formula, case), tape_derivatives(formula, case)):
+        ours = np.asarray(ours, dtype=np.float64)
+        out.append(Comparison(f"{formula.derivative_name} w.r.t. argument {i} vs tape", ours, theirs, mask,
+                              agree(ours, theirs, forward_scale=scale, mask=mask)))
+    return out

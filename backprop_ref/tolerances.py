@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["TAPE_RTOL", "TAPE_ATOL_EPS", "REASONS", "Agreement", "agree"]
+__all__ = ["TAPE_RTOL", "TAPE_ATOL_EPS", "TAPE_ATOL_MIN", "REASONS", "Agreement", "agree"]
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -30,9 +30,15 @@ TAPE_RTOL = 1e-10
 # cancellation (≤ 4 eps per op over the ≲ 50 ops of a twin, with margin) and nothing larger.
 TAPE_ATOL_EPS = 1e3
 
+# Absolute floor below every scale: the smallest normal float64. TensorFlow's CPU kernels run with
+# flush-to-zero and denormals-are-zero, so a result that is subnormal in NumPy (a·ln 2 with
+# a = 5e-324) is 0 on the tape's side; no derivation error is that small.
+TAPE_ATOL_MIN = float(np.finfo(np.float64).tiny)
+
 REASONS = {
     "rtol": f"{TAPE_RTOL:g} relative: two analytic float64 computations; real errors are ≥ 1e-6",
     "atol": f"{TAPE_ATOL_EPS:g}·eps·scale absolute: TensorFlow's y(1−y) and 1−y² cancel at saturation",
+    "atol_min": f"{TAPE_ATOL_MIN:.3g} absolute at least: TensorFlow flushes subnormal results to zero",
 }
 
 
@@ -67,7 +73,7 @@ def agree(ours: ArrayLike, theirs: ArrayLike, forward_scale: Any = 0.0,
     finite = np.isfinite(a) & np.isfinite(b)
     scale = max([float(np.max(np.abs(v[finite & keep]), initial=0.0)) for v in (a, b)]
                 + [float(np.max(np.abs(np.asarray(forward_scale, dtype=np.float64)), initial=0.0))])
-    atol = TAPE_ATOL_EPS * EPS * scale
+    atol = max(TAPE_ATOL_EPS * EPS * scale, TAPE_ATOL_MIN)
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.where(finite, np.abs(a - b), np.where(a == b, 0.0, np.inf))
         mag = np.maximum(np.abs(a), np.abs(b))

@@ -19,12 +19,13 @@ import numpy as np
 import pytest
 
 from backprop_ref import activations as act
-from backprop_ref import losses, network, softmax
+from backprop_ref import losses, network
 from backprop_ref.audit import run_audit
 from backprop_ref.catalogue import Formula, get
 from backprop_ref.cli import main
 from backprop_ref.domains import Arg, Case, Domain, Reals
 from backprop_ref.gradcheck import check_grad, check_jacobian, numerical_grad
+from backprop_ref.softmax import log_softmax, softmax, softmax_jacobian
 
 ELEMENTWISE = {
     "sigmoid": act.sigmoid, "sigmoid_grad": act.sigmoid_grad,
@@ -40,8 +41,8 @@ PAIRWISE = {  # (prediction, target) → loss or gradient, the prediction and ta
     "cross_entropy_grad": (losses.cross_entropy_grad, "q", "p"),
 }
 ROWS = {  # functions of one (…, K) array of logits
-    "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
-    "softmax_jacobian": softmax.softmax_jacobian,
+    "softmax": softmax, "log_softmax": log_softmax,
+    "softmax_jacobian": softmax_jacobian,
 }
 
 W34, b4, W42, b2 = np.ones((3, 4)), np.zeros(4), np.ones((4, 2)), np.zeros(2)
@@ -225,7 +226,7 @@ def test_losses_accept_int_and_bool(name):
 
 def test_rows_and_layers_accept_ints():
     z = np.array([[1, 2, 3]])
-    np.testing.assert_array_equal(softmax.softmax(z), softmax.softmax(z.astype(float)))
+    np.testing.assert_array_equal(softmax(z), softmax(z.astype(float)))
     out = network.dense_forward(np.array([1, 2, 3]), np.ones((3, 2), dtype=int), np.array([0, 1]))
     assert out.dtype == np.float64
     np.testing.assert_array_equal(out, [6.0, 7.0])

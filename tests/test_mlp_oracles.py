@@ -7,10 +7,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from backprop_ref import MLP, tf_twins
-from backprop_ref.catalogue import BY_NAME
+from backprop_ref.catalogue import BY_NAME, at_kink
 from backprop_ref.gradcheck import assert_grad
 from backprop_ref.strategies import cases
-from backprop_ref.tolerances import agree
 
 MLP_RECORD = BY_NAME["mlp"]
 mlp_cases = cases(MLP_RECORD.domain)
@@ -21,34 +20,24 @@ def model_of(case):
     return MLP(list(zip(w[::2], w[1::2])), list(case.kwargs["activations"]), case.kwargs["loss"])
 
 
-def pre_activations_at_kink(case):
-    model = model_of(case)
-    a = case.args[-2]
-    for (W, b), name in zip(model.params, model.activations):
-        z = a @ W + b
-        if name in ("relu", "leaky_relu") and np.any(z == 0):
-            return True
-        a = MLP([(W, b)], [name], "mse").forward(a)
-    return False
-
-
 @given(case=mlp_cases)
 def test_loss_and_grads_match_the_tape(case, tf):
-    assume(not pre_activations_at_kink(case))
+    assume(not at_kink(MLP_RECORD, case))
     model = model_of(case)
     X, Y = case.args[-2:]
     loss, grads = model.loss_and_grads(X, Y)
     assert [(dW.shape, db.shape) for dW, db in grads] == [(W.shape, b.shape) for W, b in model.params]
-    tape_loss = tf_twins.forward(MLP_RECORD, case)
-    assert agree(loss, tape_loss).passed
-    ours = [g for pair in grads for g in pair]
-    for i, (a, b) in enumerate(zip(ours, tf_twins.tape_derivatives(MLP_RECORD, case))):
-        verdict = agree(a, b, forward_scale=loss)
-        assert verdict.passed, f"parameter {i}: {verdict}"
+    # the loss the recursion reports is the forward's, bit for bit
+    assert loss == MLP_RECORD.forward(*case.args, **case.kwargs)
+    for c in tf_twins.compare(MLP_RECORD, case):   # the forward and every dW, db against the tape
+        assert c.agreement.passed, f"{c.label}: {c.agreement}"
 
 
 @given(case=mlp_cases, seed=st.integers(0, 2**32 - 1))
 def test_loss_and_grads_pass_a_directional_check(case, seed):
+    # Several ReLUs exactly at 0 (hypothesis favours zero weights): the chain rule's ⟨g, d⟩ is then no
+    # directional derivative at all (see catalogue.at_kink), so no finite difference can judge it.
+    assume(not at_kink(MLP_RECORD, case))
     model = model_of(case)
     X, Y = case.args[-2:]
     shapes = [p.shape for pair in model.params for p in pair]

@@ -1,0 +1,81 @@
+"""backprop_ref: reference backpropagation formulas and a gradient checker whose verdict can be trusted.
+
+The public names, nothing else. Importing the package never imports TensorFlow (only
+`backprop_ref.tf_twins` does, lazily). The formula modules are reached as submodules
+(`backprop_ref.catalogue`, `backprop_ref.strategies`, ...); note that `backprop_ref.softmax` is the
+function here, so code that wants the module writes `from backprop_ref.softmax import ...`.
+"""
+
+from backprop_ref.activations import (
+    leaky_relu,
+    leaky_relu_grad,
+    relu,
+    relu_grad,
+    sigmoid,
+    sigmoid_grad,
+    tanh,
+    tanh_grad,
+)
+from backprop_ref.gradcheck import (
+    GradCheckResult,
+    Kink,
+    TaylorResult,
+    assert_grad,
+    assert_jacobian,
+    check_grad,
+    check_jacobian,
+    numerical_grad,
+    numerical_jacobian,
+    taylor_test,
+)
+from backprop_ref.losses import (
+    cross_entropy,
+    cross_entropy_grad,
+    mse,
+    mse_grad,
+    softmax_cross_entropy,
+    softmax_cross_entropy_grad,
+)
+from backprop_ref.network import MLP, dense_backward, dense_forward
+from backprop_ref.softmax import log_softmax, softmax, softmax_jacobian
+from backprop_ref.worked import (
+    chain_rule_z,
+    chain_rule_z_grad,
+    exponential_objective,
+    exponential_objective_grad,
+    himmelblau,
+    himmelblau_grad,
+    linear_chain,
+    linear_chain_grad,
+    log_objective,
+    log_objective_grad,
+    one_layer_grad,
+    one_layer_loss,
+    quadratic_objective,
+    quadratic_objective_grad,
+    squared_error_objective,
+    squared_error_objective_grad,
+    two_layer_grads,
+    two_layer_loss,
+)
+
+__all__ = [
+    # activations (003 §7.3)
+    "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "relu", "relu_grad", "leaky_relu", "leaky_relu_grad",
+    # softmax (003 §7.4.2)
+    "softmax", "log_softmax", "softmax_jacobian",
+    # losses (003 §7.4, 000)
+    "mse", "mse_grad", "softmax_cross_entropy", "softmax_cross_entropy_grad",
+    "cross_entropy", "cross_entropy_grad",
+    # layers and networks (003 §7.5, §7.7)
+    "dense_forward", "dense_backward", "MLP",
+    # worked examples (003 §7.2.3, §7.6, §7.8, 000, 001)
+    "himmelblau", "himmelblau_grad", "quadratic_objective", "quadratic_objective_grad",
+    "exponential_objective", "exponential_objective_grad", "squared_error_objective",
+    "squared_error_objective_grad", "log_objective", "log_objective_grad", "chain_rule_z",
+    "chain_rule_z_grad", "linear_chain", "linear_chain_grad", "one_layer_loss", "one_layer_grad",
+    "two_layer_loss", "two_layer_grads",
+    # the gradient checker
+    "check_grad", "assert_grad", "check_jacobian", "assert_jacobian", "numerical_grad",
+    "numerical_jacobian", "taylor_test", "GradCheckResult", "Kink", "TaylorResult",
+]
