@@ -82,12 +82,17 @@ def derivatives(formula: Formula, case: Case) -> tuple[Array, ...]:
     return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
 
+_TINY = float(np.finfo(np.float64).tiny)
+
+
 def at_kink(formula: Formula, case: Case) -> bool:
-    """True when an MLP case has a ReLU-type pre-activation exactly at 0.
+    """True when an MLP case has a ReLU-type pre-activation at 0 (or subnormal, which is 0 to TF).
 
     There the chain rule with a fixed ReLU′(0) need not be a derivative along any direction: with
     two units at 0, relu(t) − relu(−t) = t has slope 1 where the chain rule claims 2. Neither finite
     differences nor the tape can judge such a case; single kinks are checked at the specials.
+    TensorFlow's CPU kernels flush subnormals to zero, so z = 2.2e-309 is past the kink for NumPy
+    and on it for the tape.
     """
     if not isinstance(formula.domain, MLPDomain):
         return False
@@ -95,7 +100,7 @@ def at_kink(formula: Formula, case: Case) -> bool:
     a = case.args[-2]
     for W, b, name in zip(weights[::2], weights[1::2], case.kwargs["activations"]):
         z = network.dense_forward(a, W, b)
-        if name in ("relu", "leaky_relu") and np.any(z == 0):
+        if name in ("relu", "leaky_relu") and np.any(np.abs(z) < _TINY):
             return True
         a = network.ACTIVATIONS[name][0](z)
     return False
