@@ -295,21 +295,23 @@ def two_layer(*, seed: int = 0, use_tf: bool = True, lr: float = 0.02) -> LayerS
     )
 
 
-def _arr(a: Array) -> str:
+def _arr(label: str, a: Array) -> str:
+    """`label = a`, the continuation rows of a matrix aligned under its first row."""
+    head = f"{label} = "
     # + 0.0 turns −0.0 (from −p/y_o with p = 0) into 0.0 for display
-    return np.array2string(np.asarray(a) + 0.0, precision=4, suppress_small=False, separator=", ",
-                           max_line_width=100).replace("\n", "\n      ")
+    return head + np.array2string(np.asarray(a) + 0.0, precision=4, suppress_small=False, separator=", ",
+                                  max_line_width=100, prefix=head)
 
 
 def _format_layer_step(r: LayerStepResult) -> str:
     lines = [r.title, ""]
     for k, v in {**r.inputs, **r.intermediates}.items():
-        lines.append(f"{k} = {_arr(v)}")
+        lines.append(_arr(k, v))
     lines.append("")
     for g in r.grads:
         tape = ("" if g.tape_passed is None else
                 f"; tape {'agrees' if g.tape_passed else 'DISAGREES'} (max rel err {g.tape_rel_err:.1e})")
-        lines.append(f"{g.name} = {_arr(g.analytic)}")
+        lines.append(_arr(g.name, g.analytic))
         lines.append(f"    central differences {'agree' if g.central_passed else 'DISAGREE'} "
                      f"(max rel err {g.central_rel_err:.1e}){tape}")
         if not g.passed:

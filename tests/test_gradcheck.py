@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from backprop_ref import MLP
 from backprop_ref.gradcheck import (
     ERROR_MODEL,
     assert_grad,
@@ -517,3 +518,32 @@ def test_argument_errors():
         check_grad(relu_sum, X5, np.ones(5), method="complex")
     with pytest.raises(ValueError, match=r"\(2, 2\)"):
         check_jacobian(softmax, np.zeros(3), np.zeros((2, 2)))
+
+
+def _near_kink_mlp():
+    """Found by hypothesis: two ReLU pre-activations 1.5e-8 from 0, inside the directional step."""
+    shapes = [(1, 2), (2,), (2, 1), (1,)]
+    X, Y = np.array([[0.25]]), np.array([[0.0]])
+
+    def unflatten(theta):
+        parts = np.split(theta, np.cumsum([int(np.prod(s)) for s in shapes])[:-1])
+        W1, b1, W2, b2 = (p.reshape(s) for p, s in zip(parts, shapes))
+        return [(W1, b1), (W2, b2)]
+
+    def loss(theta):
+        return MLP(unflatten(theta), ["relu", "sigmoid"], "mse").loss_and_grads(X, Y)[0]
+
+    theta = np.array([5.96046448e-08, 5.96046448e-08, 0.0, 0.0, -1.0, 1.0, 0.0])
+    _, grads = MLP(unflatten(theta), ["relu", "sigmoid"], "mse").loss_and_grads(X, Y)
+    return loss, theta, np.concatenate([p.ravel() for pair in grads for p in pair])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_directional_refines_a_kink_inside_the_stencil(seed):
+    loss, theta, g = _near_kink_mlp()
+    result = check_grad(loss, theta, g, directions=8, seed=seed)
+    assert result.passed, str(result)
+    assert result.n_evals > 2 * 9 + 1          # it did re-probe at a finer step
+    wrong = g.copy()
+    wrong[0] *= 1.01                           # the refined steps still see a 1% error in one entry
+    assert not check_grad(loss, theta, wrong, directions=8, seed=seed).passed
