@@ -82,17 +82,20 @@ def derivatives(formula: Formula, case: Case) -> tuple[Array, ...]:
     return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
 
-_TINY = float(np.finfo(np.float64).tiny)
+# A ReLU pre-activation this close to 0 is at the kink as far as any finite difference can tell: the
+# central steps (6e-6·max(|θ|, 1)) move z by far more, and the checker's finest re-probe (h/4096)
+# still straddles it. 1e-6 also covers subnormal z, which TensorFlow flushes to 0.
+KINK_MARGIN = 1e-6
 
 
 def at_kink(formula: Formula, case: Case) -> bool:
-    """True when an MLP case has a ReLU-type pre-activation at 0 (or subnormal, which is 0 to TF).
+    """True when an MLP case has a ReLU-type pre-activation within KINK_MARGIN of 0.
 
-    There the chain rule with a fixed ReLU′(0) need not be a derivative along any direction: with
-    two units at 0, relu(t) − relu(−t) = t has slope 1 where the chain rule claims 2. Neither finite
-    differences nor the tape can judge such a case; single kinks are checked at the specials.
-    TensorFlow's CPU kernels flush subnormals to zero, so z = 2.2e-309 is past the kink for NumPy
-    and on it for the tape.
+    There the chain rule with a fixed ReLU′(0) need not be a derivative along any direction the
+    stencil can resolve: with two units at 0, relu(t) − relu(−t) = t has slope 1 where the chain
+    rule claims 2, and no one-sided slope brackets the claim. Neither finite differences nor the
+    tape can judge such a case (TensorFlow's value at 0 differs by convention, and it flushes
+    subnormal z to 0); a single kink is checked, one-sided slopes and all, at the specials.
     """
     if not isinstance(formula.domain, MLPDomain):
         return False
@@ -100,7 +103,7 @@ def at_kink(formula: Formula, case: Case) -> bool:
     a = case.args[-2]
     for W, b, name in zip(weights[::2], weights[1::2], case.kwargs["activations"]):
         z = network.dense_forward(a, W, b)
-        if name in ("relu", "leaky_relu") and np.any(np.abs(z) < _TINY):
+        if name in ("relu", "leaky_relu") and np.any(np.abs(z) < KINK_MARGIN):
             return True
         a = network.ACTIVATIONS[name][0](z)
     return False
