@@ -747,7 +747,7 @@ def _check(f: Callable[[Any], Any], x_in: ArrayLike, claimed: Any, *, jacobian: 
     problems: list[str] = []
     if not np.isfinite(f0).all():
         k = int(np.flatnonzero(~np.isfinite(f0))[0])
-        where = "" if not jacobian else f" (output {list(np.unravel_index(k, out_shape))})"
+        where = "" if not jacobian else f" (output {[int(i) for i in np.unravel_index(k, out_shape)]})"
         problems.append(f"f(x) = {f0[k]}{where}: f is not finite at x itself, nothing can be judged")
     if not np.isfinite(G).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(g_arr))[0])
@@ -1131,8 +1131,11 @@ def check_grad(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, method: str 
     TypeError
         x (or the claim) is not numeric, or f rejects complex input under ``method="complex"``.
     """
-    return _check(f, x, grad, jacobian=False, method=method, directions=directions, rtol=rtol, atol=atol,
-                  seed=seed)
+    # The checker's own arithmetic meets inf and NaN by design and reports them; a caller's
+    # np.seterr(all="raise") or warnings filter must not turn that into an exception.
+    with np.errstate(all="ignore"):
+        return _check(f, x, grad, jacobian=False, method=method, directions=directions, rtol=rtol, atol=atol,
+                      seed=seed)
 
 
 def assert_grad(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, method: str = "central",
@@ -1153,8 +1156,10 @@ def check_jacobian(f: Callable[[Any], Any], x: ArrayLike, jac: Any, *, method: s
     Same arguments and verdict as `check_grad`, entry by entry of the Jacobian; in directional mode
     each direction compares a whole Jacobian-vector product J·d, output by output.
     """
-    return _check(f, x, jac, jacobian=True, method=method, directions=directions, rtol=rtol, atol=atol,
-                  seed=seed)
+    # (as in check_grad: inf and NaN are reported, never raised, whatever np.seterr says)
+    with np.errstate(all="ignore"):
+        return _check(f, x, jac, jacobian=True, method=method, directions=directions, rtol=rtol, atol=atol,
+                      seed=seed)
 
 
 def assert_jacobian(f: Callable[[Any], Any], x: ArrayLike, jac: Any, *, method: str = "central",
@@ -1190,7 +1195,9 @@ def numerical_grad(f: Callable[[Any], Any], x: ArrayLike, method: str = "central
     Entries where f has a kink are NaN (there is no derivative; `check_grad` reports the one-sided
     ones), as are entries where f was not finite on the stencil.
     """
-    return _numerical(f, x, method, jacobian=False)
+    # (as in check_grad: inf and NaN are reported, never raised, whatever np.seterr says)
+    with np.errstate(all="ignore"):
+        return _numerical(f, x, method, jacobian=False)
 
 
 def numerical_jacobian(f: Callable[[Any], Any], x: ArrayLike, method: str = "central") -> Array:
@@ -1222,37 +1229,39 @@ def taylor_test(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, direction: 
     TaylorResult
         ``.order`` (≈ 2 correct, ≈ 1 wrong), ``.passed`` (order ≥ 1.5, or inconclusive), ``.conclusive``.
     """
-    x_arr = as_array(x, "x", complex_ok=False)
-    xf = x_arr.ravel()
-    ev = _Evaluator(f, x_arr.shape, scalar=True)
-    f0 = float(ev.real(xf)[0])
-    g, _ = _as_claimed(grad, x_arr, x_arr.shape, "grad")
-    used_seed = None
-    if direction is None:
-        used_seed = _draw_seed(seed)
-        d = _rademacher(np.random.default_rng(used_seed), xf.size)
-    else:
-        d = as_array(direction, "direction", complex_ok=False).ravel()
-        if d.size != xf.size:
-            raise ValueError(f"direction has {d.size} entries but x has {xf.size}")
-        d = d / float(np.linalg.norm(d))
-    slope = float(g.ravel() @ d)
-    h0 = 0.1 * max(1.0, float(np.sqrt(np.mean(xf * xf)))) / max(float(np.max(np.abs(d))), 1e-300)
-    hs = h0 * 0.5 ** np.arange(steps)
-    rem = np.empty(steps)
-    floor = np.empty(steps)
-    for i, h in enumerate(hs):
-        fh = float(ev.real(xf + h * d)[0])
-        with np.errstate(all="ignore"):
-            rem[i] = abs(fh - f0 - h * slope)
-        floor[i] = 16.0 * C_F * EPS * (abs(f0) + abs(fh) + abs(h * slope))
-    valid = np.isfinite(rem) & (rem > floor)
-    orders = []
-    for i in range(steps - 1):
-        if valid[i] and valid[i + 1]:
-            orders.append(math.log2(rem[i] / rem[i + 1]))
-    ords = np.array(orders)
-    if ords.size == 0:
-        return TaylorResult(float("nan"), True, False, hs, rem, ords, used_seed)
-    order = float(np.median(ords[-3:]))
-    return TaylorResult(order, order >= 1.5, True, hs, rem, ords, used_seed)
+    # (as in check_grad: inf and NaN are reported, never raised, whatever np.seterr says)
+    with np.errstate(all="ignore"):
+        x_arr = as_array(x, "x", complex_ok=False)
+        xf = x_arr.ravel()
+        ev = _Evaluator(f, x_arr.shape, scalar=True)
+        f0 = float(ev.real(xf)[0])
+        g, _ = _as_claimed(grad, x_arr, x_arr.shape, "grad")
+        used_seed = None
+        if direction is None:
+            used_seed = _draw_seed(seed)
+            d = _rademacher(np.random.default_rng(used_seed), xf.size)
+        else:
+            d = as_array(direction, "direction", complex_ok=False).ravel()
+            if d.size != xf.size:
+                raise ValueError(f"direction has {d.size} entries but x has {xf.size}")
+            d = d / float(np.linalg.norm(d))
+        slope = float(g.ravel() @ d)
+        h0 = 0.1 * max(1.0, float(np.sqrt(np.mean(xf * xf)))) / max(float(np.max(np.abs(d))), 1e-300)
+        hs = h0 * 0.5 ** np.arange(steps)
+        rem = np.empty(steps)
+        floor = np.empty(steps)
+        for i, h in enumerate(hs):
+            fh = float(ev.real(xf + h * d)[0])
+            with np.errstate(all="ignore"):
+                rem[i] = abs(fh - f0 - h * slope)
+            floor[i] = 16.0 * C_F * EPS * (abs(f0) + abs(fh) + abs(h * slope))
+        valid = np.isfinite(rem) & (rem > floor)
+        orders = []
+        for i in range(steps - 1):
+            if valid[i] and valid[i + 1]:
+                orders.append(math.log2(rem[i] / rem[i + 1]))
+        ords = np.array(orders)
+        if ords.size == 0:
+            return TaylorResult(float("nan"), True, False, hs, rem, ords, used_seed)
+        order = float(np.median(ords[-3:]))
+        return TaylorResult(order, order >= 1.5, True, hs, rem, ords, used_seed)

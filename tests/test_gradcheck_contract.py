@@ -1,0 +1,266 @@
+"""The checker's contract beyond pass/fail: what the report says, what each argument does, what a
+marginal verdict asks, and how the directional mode behaves at its edges.
+
+Written against the survivors of a mutation run over gradcheck.py (benchmarks/MUTATION.md): each
+test pins behaviour a reader or a CI log relies on, with the expected text built from the result's
+own fields or from first principles, never pasted from a run.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+from backprop_ref.gradcheck import (
+    SAFETY,
+    assert_grad,
+    assert_jacobian,
+    check_grad,
+    check_jacobian,
+    numerical_grad,
+    taylor_test,
+)
+
+
+def quartic(v):
+    return np.sum(v**4 / 4 + v)
+
+
+def quartic_grad(v):
+    return v**3 + 1.0
+
+
+X6 = np.linspace(-1.5, 1.2, 6)
+
+
+# ---- the report ---------------------------------------------------------------------------------
+
+def test_failed_full_report_lists_every_failing_entry_worst_first():
+    g = quartic_grad(X6)
+    g[[1, 4]] *= np.array([1.01, 1.1])           # entry 4 is ten times as wrong as entry 1
+    r = check_grad(quartic, X6, g)
+    lines = str(r).splitlines()
+    assert lines[0] == (f"gradient check FAILED: 2 of 6 entries outside tolerance "
+                        f"(method central, full mode, {r.n_evals} evaluations of f)")
+    steps = np.asarray(r.step)
+    assert lines[1] == f"  step: {steps.min():.3g}…{steps.max():.3g} per entry"
+    assert lines[2] == "  seed: none needed (full mode draws no random numbers)"
+    assert lines[3] == (f"  max abs err {r.max_abs_err:.3g}, max rel err {r.max_rel_err:.3g} "
+                        "(relative: |a − n| / max(|a|, |n|))")
+    assert lines[4] == "  worst entries (error/tolerance > 1 fails):"
+    rows = [ln.split() for ln in lines[6:8]]
+    assert [row[0] for row in rows] == ["[4]", "[1]"]
+    for row, i in zip(rows, (4, 1)):
+        assert float(row[1]) == pytest.approx(g[i], rel=1e-6)
+        assert float(row[2]) == pytest.approx(quartic_grad(X6)[i], rel=1e-6)
+        assert float(row[6]) > 1.0                # err/tol
+    assert not lines[8].startswith("    [")     # only the failing entries are listed
+    assert r.worst_index == (4,) and r.n_failed == 2 and r.n_checked == 6
+
+
+def test_passed_report_shows_the_three_closest_entries():
+    r = check_grad(quartic, X6, quartic_grad(X6))
+    lines = str(r).splitlines()
+    assert lines[0].startswith("gradient check passed: 0 of 6 entries outside tolerance")
+    i = lines.index("  worst entries (error/tolerance > 1 fails):")
+    shown = [ln for ln in lines[i + 2:i + 6] if ln.startswith("    [")]
+    assert len(shown) == 3
+    ratios = [float(ln.split()[-1]) for ln in shown]
+    assert ratios == sorted(ratios, reverse=True) and ratios[0] <= 1.0
+
+
+def test_report_says_jacobian_and_the_worst_bound_terms():
+    f = lambda v: np.tanh(v)  # noqa: E731
+    J = np.diag(1 - np.tanh(X6) ** 2)
+    J[2, 2] *= 1.001
+    r = check_jacobian(f, X6, J)
+    text = str(r)
+    assert text.startswith("Jacobian check FAILED: 1 of 36 entries")
+    w = list(r.worst_index)
+    assert w == [2, 2]
+    assert re.search(rf"    at \[2, 2\]: {SAFETY:g}×truncation \S+ \+ {SAFETY:g}×rounding \S+ \+ "
+                     r"claimed rounding \S+", text)
+
+
+def test_directional_report_gives_the_seed_to_replay_and_the_miss_probability():
+    r = check_grad(quartic, X6, quartic_grad(X6) * 1.01, directions=3, seed=77)
+    text = str(r)
+    assert not r.passed and r.mode == "directional"
+    assert "entries" not in text.splitlines()[0] and " of 4 directions outside tolerance" in text
+    assert "per direction (unit directions)" in text
+    assert ("  seed 77: replay with the same call and seed=77; directions: 3 random Rademacher (±1/√n) "
+            "+ the claimed gradient’s own") in text
+    assert f"with probability ≤ {2.0 ** -3:.3g}" in text
+    assert "  worst directions (error/tolerance > 1 fails):" in text
+
+
+def test_more_than_ten_non_finite_values_are_summarised():
+    def f(v):
+        return np.sum(np.where(np.abs(v - X12) > 0, np.nan, v))   # finite only at x itself
+
+    X12 = np.arange(12.0)
+    r = check_grad(f, X12, np.ones(12))
+    text = str(r)
+    assert not r.passed and len(r.problems) == 12
+    assert text.count("  NOT FINITE: ") == 10
+    assert "  … and 2 more non-finite values" in text
+
+
+# ---- each argument reaches the check ------------------------------------------------------------
+
+def test_assert_grad_and_assert_jacobian_pass_every_argument_through():
+    g = quartic_grad(X6)
+    r = assert_grad(quartic, X6, g, method="richardson", directions=2, seed=5)
+    assert (r.method, r.mode, r.directions, r.seed) == ("richardson", "directional", 2, 5)
+    r = assert_grad(quartic, X6, g + 1e-3, atol=1e-2)
+    assert r.user_tolerance and r.passed
+    with pytest.raises(AssertionError):
+        assert_grad(quartic, X6, g + 1e-3, rtol=1e-9)
+    J = np.diag(1 - np.tanh(X6) ** 2)
+    r = assert_jacobian(np.tanh, X6, J, method="complex", directions=2, seed=9)
+    assert (r.kind, r.method, r.mode, r.directions, r.seed) == ("jacobian", "complex", "directional", 2, 9)
+    with pytest.raises(AssertionError):
+        assert_jacobian(np.tanh, X6, J + 1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("check", [check_grad, check_jacobian])
+def test_atol_alone_decides_at_its_value(check):
+    f = quartic if check is check_grad else (lambda v: v**4 / 4 + v)
+    claimed = quartic_grad(X6) if check is check_grad else np.diag(quartic_grad(X6))
+    off = claimed + 1e-4 * (np.eye(6) if check is check_jacobian else 1.0)
+    assert check(f, X6, off, atol=2e-4).passed
+    r = check(f, X6, off, atol=5e-5)
+    assert not r.passed and r.user_tolerance
+    assert "user" in r.tolerance_reason
+
+
+def test_rtol_alone_scales_with_the_numerical_value():
+    g = quartic_grad(X6)
+    assert check_grad(quartic, X6, g * (1 + 1e-5), rtol=2e-5).passed
+    assert not check_grad(quartic, X6, g * (1 + 1e-5), rtol=5e-6).passed
+
+
+# ---- robustness of the evaluation ---------------------------------------------------------------
+
+def test_numpy_raise_mode_outside_does_not_reach_the_stencil():
+    f = lambda v: np.sum(np.exp(v))  # noqa: E731  (overflows on the stencil at x = 709.78)
+    x = np.array([709.78])
+    with np.errstate(all="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = check_grad(f, x, np.exp(x))
+    assert not r.passed and r.problems      # inf on the stencil fails with its reason, no exception
+
+
+def test_a_complex_valued_f_is_read_by_its_real_part_in_real_methods():
+    f = lambda v: np.sum(v**2) + 0j  # noqa: E731
+    assert check_grad(f, X6, 2 * X6).passed
+    assert np.allclose(numerical_grad(f, X6), 2 * X6, rtol=1e-8)
+
+
+def test_f_returning_text_or_a_vector_is_a_clear_error():
+    with pytest.raises(TypeError, match=r"^f must return numbers; it returned str"):
+        check_grad(lambda v: "one", X6, X6)
+    with pytest.raises(TypeError, match=r"^f must return numbers; it returned list with dtype <U1"):
+        check_grad(lambda v: ["a"], X6, X6)
+    with pytest.raises(ValueError, match=r"^f must return a scalar for check_grad; it returned shape "
+                                         r"\(6,\) \(use check_jacobian for vector-valued f\)$"):
+        check_grad(lambda v: v, X6, X6)
+
+
+def test_non_finite_f_at_x_names_the_output_for_a_jacobian():
+    f = lambda v: np.where(np.arange(v.size) == 3, np.nan, v)  # noqa: E731
+    r = check_jacobian(f, X6, np.eye(6))
+    assert not r.passed
+    assert any(p.startswith("f(x) = nan (output [3])") for p in r.problems)
+    r = check_grad(lambda v: np.nan, X6, X6)
+    assert r.problems[0].startswith("f(x) = nan: f is not finite at x itself")
+
+
+# ---- directional mode at its edges --------------------------------------------------------------
+
+def test_directional_with_f_not_finite_at_x_fails_with_the_reason():
+    r = check_grad(lambda v: np.nan, X6, X6, directions=3, seed=2)
+    assert not r.passed and r.mode == "directional" and r.method == "central"
+    assert r.numerical.shape == (4,) and np.isnan(r.numerical).all()
+    assert "f(x) is not finite" in r.tolerance_reason
+    assert str(r).startswith("gradient check FAILED: 4 of 4 directions outside tolerance")
+
+
+@pytest.mark.parametrize("case, own", [
+    ("gradient, n > 1", True),
+    ("zero gradient", False),
+    ("one entry", False),
+])
+def test_the_claimed_gradients_own_direction_is_added_only_where_it_means_something(case, own):
+    x, g = {"gradient, n > 1": (X6, quartic_grad(X6)),
+            "zero gradient": (X6, np.zeros(6)),
+            "one entry": (X6[:1], quartic_grad(X6[:1]))}[case]
+    f = quartic if case != "zero gradient" else (lambda v: 0.0 * np.sum(v))
+    r = check_grad(f, x, g, directions=3, seed=0)
+    assert r.passed
+    assert r.n_checked == 3 + own
+    assert ("+ the claimed gradient’s own" in r.localised_note) is own
+
+
+def test_the_own_direction_is_not_added_for_a_jacobian():
+    r = check_jacobian(np.tanh, X6, np.diag(1 - np.tanh(X6) ** 2), directions=3, seed=0)
+    assert r.passed and r.numerical.shape == (3, 6)
+
+
+@pytest.mark.parametrize("k", [0, -1, True, 1.5])
+def test_directions_must_be_a_positive_int(k):
+    with pytest.raises(ValueError, match="directions must be None"):
+        check_grad(quartic, X6, quartic_grad(X6), directions=k)
+
+
+def test_one_direction_is_allowed():
+    r = check_grad(quartic, X6, quartic_grad(X6), directions=1, seed=3)
+    assert r.passed and r.directions == 1 and r.miss_probability == 0.5
+
+
+def test_bisection_localises_wrong_entries_away_from_the_first_block():
+    x = np.linspace(-1, 1, 64)
+    g = quartic_grad(x)
+    g[[0, 41]] += 0.5
+    r = check_grad(quartic, x, g, directions=8, seed=1)
+    assert not r.passed and set(r.localised) == {(0,), (41,)}
+    assert "bisection localised the wrong entries to: [0], [41]" in str(r)
+
+
+# ---- the Taylor test ----------------------------------------------------------------------------
+
+def test_taylor_orders_two_for_a_correct_gradient_and_one_for_a_wrong_one():
+    good = taylor_test(quartic, X6, quartic_grad(X6), seed=4)
+    bad = taylor_test(quartic, X6, quartic_grad(X6) * 1.01, seed=4)
+    assert good.conclusive and good.passed and abs(good.order - 2) < 0.2 and good.seed == 4
+    assert bad.conclusive and not bad.passed and abs(bad.order - 1) < 0.2
+    assert np.all(np.diff(good.steps) < 0) and len(good.steps) == len(good.remainders)
+    assert "consistent with a correct gradient" in str(good) and "the gradient is WRONG" in str(bad)
+    assert f"observed order {bad.order:.2f}" in str(bad)
+
+
+def test_taylor_along_a_given_direction_and_on_a_linear_function():
+    d = np.zeros(6)
+    d[2] = 3.0                                   # normalised to e_2
+    r = taylor_test(quartic, X6, quartic_grad(X6), direction=d)
+    assert r.passed and r.seed is None
+    lin = taylor_test(lambda v: float(np.sum(2 * v)), X6, np.full(6, 2.0), seed=0)
+    assert not lin.conclusive and lin.passed and "inconclusive" in str(lin)
+    with pytest.raises(ValueError, match="direction has 5 entries but x has 6"):
+        taylor_test(quartic, X6, quartic_grad(X6), direction=np.ones(5))
+
+
+def test_a_marginal_verdict_asks_the_taylor_test():
+    # An error planted at the size of its own bound: the verdict is marginal either way.
+    g = quartic_grad(X6)
+    tol = check_grad(quartic, X6, g).tolerance
+    marginal = g.copy()
+    marginal[3] += 1.5 * tol[3]
+    r = check_grad(quartic, X6, marginal)
+    assert r.taylor is not None and r.taylor.conclusive
+    assert "second opinion (verdict marginal): Taylor test" in str(r)
+    assert check_grad(quartic, X6, g + 1.0).taylor is None        # clear failures need no opinion
+    assert check_grad(quartic, X6, marginal, atol=1.0).taylor is None   # nor the user's tolerance
