@@ -508,6 +508,17 @@ def _draw_seed(seed: int | None) -> int:
     return int(seed)
 
 
+def _norms(G: Array) -> Array:
+    """‖g‖ of each row without overflow or underflow: a finite g ≈ 1e308 has a finite norm even when
+    Σg² overflows (and a tiny g a non-zero one). The plain √Σg² is tried first: no temporary copy."""
+    with np.errstate(all="ignore"):
+        out = np.sqrt(np.einsum("ij,ij->i", G, G))
+        top = np.max(np.abs(G), axis=1, initial=0.0)
+        for i in np.flatnonzero((~np.isfinite(out) | (out == 0)) & (top > 0) & np.isfinite(top)):
+            out[i] = top[i] * np.sqrt(np.sum((G[i] / top[i]) ** 2))
+    return out
+
+
 def _rademacher_bits(rng: np.random.Generator, n: int) -> NDArray[np.uint8]:
     """The signs of a Rademacher direction as 0/1 bytes (1 ↦ +1/√n, 0 ↦ −1/√n): one random bit each."""
     return np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), dtype=np.uint8), count=n)
@@ -549,7 +560,7 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
     problems: dict[int, str] = {}
     # Bounds that need no temporary copy of an n-vector (each costs page faults at 10⁵ entries):
     # Σ|g_i| ≤ √n·‖g‖ and Σ|g_i||x_i| ≤ ‖g‖·‖x‖.
-    gnorm = np.sqrt(np.einsum("ij,ij->i", G, G))
+    gnorm = _norms(G)
     absg_sum = math.sqrt(n) * gnorm
     g_sum = G.sum(axis=1)
     gmax = np.maximum(np.abs(G.max(axis=1)), np.abs(G.min(axis=1)))
@@ -573,7 +584,8 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
                 # Fewest passes over memory: v = 2c·b, then x + c·s = (x − c) + v and x − c·s = (x + c) − v.
                 np.multiply(bits, 2.0 * c, out=vbuf)
                 with np.errstate(all="ignore"):
-                    ana[j] = ((G @ vbuf) / c - g_sum) * c_unit
+                    # ⟨g, s⟩ = 2Σ_{b=1} g − Σ g, halved inside so that g near 1e308 does not overflow
+                    ana[j] = ((G @ vbuf) / (2.0 * c) - 0.5 * g_sum) * (2.0 * c_unit)
                 fp1 = ev.real(np.add(x_lo, vbuf, out=buf))
                 fm1 = ev.real(np.subtract(x_hi, vbuf, out=buf))
                 t = t_rad
@@ -860,7 +872,7 @@ def _judge_directional(*, f: Any, x: Array, x_shape: tuple[int, ...], out_shape:
     dirs: list[Any] = [None] * directions if n else []
     own = False
     if not jacobian and n > 1 and np.isfinite(G).all():
-        norm = float(np.linalg.norm(G[0]))
+        norm = float(_norms(G[:1])[0])
         if norm > 0:
             dirs.append("own")   # the claimed gradient's own direction: the most sensitive to scale
             own = True
@@ -893,6 +905,11 @@ def _judge_directional(*, f: Any, x: Array, x_shape: tuple[int, ...], out_shape:
                 break
             _take_rows(dr, fine, take)
             tol, smooth_ok, kink_pass = _directional_verdict(dr, user)
+    # f finite on the stencil, yet a derivative beyond float64 (⟨g, d⟩ or Im f/t above 1.8e308)
+    for row in np.flatnonzero(~np.isfinite(dr.analytic).all(axis=1)):
+        dr.problems.setdefault(int(row), "the claimed ⟨g, d⟩ is not finite (it overflows float64)")
+    for row in np.flatnonzero(~np.isfinite(dr.numerical).all(axis=1)):
+        dr.problems.setdefault(int(row), "the numerical directional derivative overflows float64")
     for j, why in sorted(dr.problems.items()):
         problems.append(f"direction {j}: {why}")
     lo = np.minimum(dr.left, dr.right)
@@ -917,7 +934,7 @@ def _judge_directional(*, f: Any, x: Array, x_shape: tuple[int, ...], out_shape:
         if j < k:
             dj = dr.directions[j] * (2.0 / math.sqrt(x.size)) - 1.0 / math.sqrt(x.size)
         else:
-            dj = G[0] / float(np.linalg.norm(G[0]))
+            dj = G[0] / float(_norms(G[:1])[0])
         found, note = _bisect(ev, x, f0, G, eps_g, dj, kk, user, x_shape)
         res.localised = found
         res.n_evals = ev.n_evals

@@ -264,3 +264,53 @@ def test_a_marginal_verdict_asks_the_taylor_test():
     assert "second opinion (verdict marginal): Taylor test" in str(r)
     assert check_grad(quartic, X6, g + 1.0).taylor is None        # clear failures need no opinion
     assert check_grad(quartic, X6, marginal, atol=1.0).taylor is None   # nor the user's tolerance
+
+
+# ---- directional figures: what each row holds ---------------------------------------------------
+
+@pytest.mark.parametrize("method", ["central", "richardson", "complex"])
+def test_directional_rows_are_the_directional_derivatives_and_smooth_f_shows_no_kink(method):
+    g = quartic_grad(X6)
+    r = check_grad(quartic, X6, g, method=method, directions=4, seed=11)
+    assert r.passed and r.kinks == []
+    # the own direction d = g/‖g‖, last: ⟨g, d⟩ = ‖g‖, and the difference quotient agrees with it
+    assert r.analytic[-1] == pytest.approx(np.linalg.norm(g), rel=1e-14)
+    assert np.all(np.abs(r.numerical - r.analytic) <= r.tolerance)
+    assert np.all(np.abs(r.numerical - r.analytic) <= 1e-6 * np.abs(r.analytic).max())
+    # the random rows: ⟨g, d⟩ for unit Rademacher d, so |⟨g, d⟩| ≤ ‖g‖₁/√n
+    assert np.all(np.abs(r.analytic[:4]) <= np.abs(g).sum() / np.sqrt(6) * (1 + 1e-12))
+    steps = np.asarray(r.step)
+    assert steps.shape == (5,) and np.all(steps > 0)
+    assert np.allclose(steps[:4], steps[0])        # one step for every random direction
+
+
+def test_directional_mode_names_a_non_finite_value_on_the_stencil():
+    x = np.array([709.782712, 0.0])   # exp overflows at 709.7827129: every stencil reaches past it
+    f = lambda v: np.sum(np.exp(v))  # noqa: E731
+    for method in ("central", "richardson"):
+        r = check_grad(f, x, np.exp(x), method=method, directions=2, seed=0)
+        assert not r.passed
+        assert any(re.match(r"direction \d: f\(x ± \S+·d_\d\)", p) for p in r.problems), r.problems
+    # f = e^{10⁶v} ≈ 1e304 is finite, its derivative 1e310 is not: said, not crashed on
+    r = check_grad(lambda v: np.sum(np.exp(v * 1e6)), np.array([7e-4, 0.0]), np.ones(2),
+                   method="complex", directions=2, seed=0)
+    assert not r.passed
+    assert "direction 0: the numerical directional derivative overflows float64" in r.problems
+
+
+def test_a_claimed_gradient_near_the_float64_limit_is_judged_not_crashed():
+    # ⟨g, d⟩ and ‖g‖ for g ≈ 1.8e308 are finite; forming them naively (2Σg, Σg²) overflows.
+    x = np.array([709.78, 0.0])
+    r = check_grad(lambda v: np.sum(np.exp(v)), x, np.exp(x), directions=2, seed=0)
+    assert r.passed and np.isfinite(r.analytic).all()
+    assert r.analytic[-1] == pytest.approx(np.hypot(*np.exp(x)), rel=1e-14)
+
+
+def test_directional_user_tolerance_judges_every_row_and_bisects_with_it():
+    x = np.linspace(-1, 1, 32)
+    g = quartic_grad(x)
+    g[17] += 0.3
+    r = check_grad(quartic, x, g, directions=6, seed=2, atol=1e-3)
+    assert not r.passed and r.user_tolerance and r.localised == [(17,)]
+    assert np.allclose(r.tolerance, 1e-3)
+    assert check_grad(quartic, x, g, directions=6, seed=2, atol=10.0).passed
