@@ -1269,8 +1269,7 @@ def taylor_test(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, direction: 
         floor = np.empty(steps)
         for i, h in enumerate(hs):
             fh = float(ev.real(xf + h * d)[0])
-            with np.errstate(all="ignore"):
-                rem[i] = abs(fh - f0 - h * slope)
+            rem[i] = abs(fh - f0 - h * slope)
             floor[i] = 16.0 * C_F * EPS * (abs(f0) + abs(fh) + abs(h * slope))
         valid = np.isfinite(rem) & (rem > floor)
         orders = []
