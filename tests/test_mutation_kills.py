@@ -130,3 +130,55 @@ def test_predict_on_one_example_is_one_class_index():
     model = network.MLP([(np.eye(3), np.array([0.0, 5.0, 0.0]))], ["linear"], "mse")
     assert model.predict(np.zeros(3)) == 1
     assert model.predict(np.zeros((2, 3))).tolist() == [1, 1]
+
+
+# ---- survivors of the 2026-12-01 run (benchmarks/MUTATION.md) ------------------------------------
+
+@pytest.mark.parametrize("j", [0, 1, 2])
+def test_complex_step_of_log_softmax_near_log_p_0_is_its_jacobian(j):
+    # The top logit dominates, so log p_0 = −log1p(Σ e^{z_k − z_0}) ≈ −5e-14: the complex branch of
+    # _log1p carries the whole derivative; it must give δ_ij − p_j to the last digits.
+    z = np.array([30.0, 0.0, -1.0])
+    step = np.zeros(3, complex)
+    step[j] = 1j * H
+    derivative = log_softmax(z + step).imag / H
+    p = softmax(z)
+    expected = np.eye(3)[j] - p[j]
+    if j == 0:
+        expected[0] = p[1:].sum()   # 1 − p_0 without its cancellation: 1.28e-13 to full precision
+    np.testing.assert_allclose(derivative, expected, rtol=1e-14, atol=1e-300)
+
+
+def test_dense_shape_errors_name_w_and_the_shape_x_needs():
+    with pytest.raises(ValueError, match=re.escape("x has shape (4, 2) but W has shape (3, 5); "
+                                                   "x must be (N, 3) or (3,)")):
+        network.dense_forward(np.ones((4, 2)), np.ones((3, 5)), np.ones(5))
+    with pytest.raises(TypeError, match=r"^W "):
+        network.dense_forward(np.ones(3), [["a"]], np.ones(1))
+
+
+def test_dense_backward_overflows_to_inf_without_a_warning():
+    x, W, delta = np.full((1, 2), 1e200), np.full((2, 2), 1e200), np.full((1, 2), 1e200)
+    dx, dW, db = no_warnings(network.dense_backward, x, W, delta)
+    assert np.isinf(dx).all() and np.isinf(dW).all() and np.isfinite(db).all()
+    inf_minus_inf = np.array([[np.inf, -np.inf]])
+    dx, _, _ = no_warnings(network.dense_backward, np.ones((1, 2)), np.ones((2, 2)), inf_minus_inf)
+    assert np.isnan(dx).all()
+
+
+def test_mlp_init_rejects_bad_sizes_and_activations_with_their_names():
+    with pytest.raises(ValueError, match=re.escape("sizes must list at least the input and output widths; "
+                                                   "got [3]")):
+        network.MLP.init([3], [], "mse")
+    with pytest.raises(ValueError, match=re.escape("activations must be a sequence of 1 names, one per "
+                                                   "layer; got 'r'")):
+        network.MLP.init([3, 2], "r", "mse")   # a string of the right length is not a list of names
+    with pytest.raises(ValueError, match=re.escape("activations must be a sequence of 2 names")):
+        network.MLP.init([3, 4, 2], ["tanh"], "mse")
+    with pytest.raises(TypeError, match=r"^sizes\[1\] must be an integer, got float$"):
+        network.MLP.init([3, 2.0], ["tanh"], "mse")
+
+
+def test_mlp_init_uses_he_variance_for_leaky_relu_too():
+    W = network.MLP.init([2000, 500], ["leaky_relu"], "mse", seed=0).params[0][0]
+    assert np.std(W) == pytest.approx(np.sqrt(2 / 2000), rel=0.01)   # He: 2/n_in, not 2/(n_in + n_out)
