@@ -182,3 +182,11 @@ def test_mlp_init_rejects_bad_sizes_and_activations_with_their_names():
 def test_mlp_init_uses_he_variance_for_leaky_relu_too():
     W = network.MLP.init([2000, 500], ["leaky_relu"], "mse", seed=0).params[0][0]
     assert np.std(W) == pytest.approx(np.sqrt(2 / 2000), rel=0.01)   # He: 2/n_in, not 2/(n_in + n_out)
+
+
+def test_log_softmax_keeps_its_real_part_under_a_complex_step():
+    # NumPy's complex log1p returns 1.27898e-13 for log1p(1.28001e-13 + 1e-33j): the real part of a
+    # confident log-probability would lose three digits exactly when the complex step is taken.
+    z = np.array([30.0, 0.0, -1.0])
+    stepped = log_softmax(z + np.array([0.0, 1j * H, 0.0]))
+    np.testing.assert_allclose(stepped.real, log_softmax(z), rtol=1e-15)
