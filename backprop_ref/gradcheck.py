@@ -873,7 +873,8 @@ def _judge_directional(*, f: Any, x: Array, x_shape: tuple[int, ...], out_shape:
     own = False
     if not jacobian and n > 1 and np.isfinite(G).all():
         norm = float(_norms(G[:1])[0])
-        if norm > 0:
+        # A subnormal ‖g‖ (σ′(745) = 5e-324) is below every bound, and the step t/‖g‖ would overflow.
+        if norm >= np.finfo(np.float64).tiny:
             dirs.append("own")   # the claimed gradient's own direction: the most sensitive to scale
             own = True
     p = len(dirs)

@@ -481,7 +481,7 @@ def main() -> None:
         "# Gradient checker benchmark (issue 4)",
         "",
         "Regenerate: `OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 "
-        "/work/venv/bin/python benchmarks/checker.py --catalogue --write benchmarks/RESULTS.md`",
+        "python benchmarks/checker.py --catalogue --write benchmarks/RESULTS.md`",
         "",
         f"Machine: {os.cpu_count()} cores, BLAS held to one thread; numpy {np.__version__}.",
         "",

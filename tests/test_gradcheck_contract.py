@@ -314,3 +314,13 @@ def test_directional_user_tolerance_judges_every_row_and_bisects_with_it():
     assert not r.passed and r.user_tolerance and r.localised == [(17,)]
     assert np.allclose(r.tolerance, 1e-3)
     assert check_grad(quartic, x, g, directions=6, seed=2, atol=10.0).passed
+
+
+def test_a_subnormal_gradient_gets_no_own_direction_and_no_false_alarm():
+    # Found by benchmarks/checker.py: σ′(±745) = 5e-324 has a norm, but t/‖g‖ overflows.
+    x = np.array([745.0, -745.0])
+    f = lambda v: np.sum(1.0 / (1.0 + np.exp(-np.clip(v, -700, 700))))  # noqa: E731  (flat out there)
+    g = np.full(2, 5e-324)
+    for seed in range(5):
+        r = check_grad(f, x, g, directions=8, seed=seed)
+        assert r.passed and r.n_checked == 8, str(r)
