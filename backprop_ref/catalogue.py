@@ -82,9 +82,10 @@ def derivatives(formula: Formula, case: Case) -> tuple[Array, ...]:
     return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
 
-# A ReLU pre-activation this close to 0 is at the kink as far as any finite difference can tell: the
-# central steps (6e-6·max(|θ|, 1)) move z by far more, and the checker's finest re-probe (h/4096)
-# still straddles it. 1e-6 also covers subnormal z, which TensorFlow flushes to 0.
+# A ReLU pre-activation within 1e-6 of 0 counts as at the kink: the central steps (6e-6·max(|θ|, 1))
+# move z further than that, so the stencil straddles the kink unless the checker's re-probes shrink
+# it enough (4096× at most), and with several such units no re-probe helps. It also covers
+# subnormal z, which TensorFlow flushes to 0.
 KINK_MARGIN = 1e-6
 
 
@@ -201,7 +202,7 @@ def _tf_leaky_relu(tf: Any, x: Any, slope: float) -> Any:
     """LeakyReLU in TensorFlow ops, exact in float64.
 
     Not tf.nn.leaky_relu: its alpha is a float32 attribute, so slope 0.2 becomes 0.2000000030 and
-    the twin would differ from the formula by 1.5e-8 relative, 1e2 times the tape tolerance.
+    the twin would differ from the formula by 1.5e-8 relative, 150 times the tape tolerance.
     """
     return tf.where(x >= 0, x, slope * x)
 
