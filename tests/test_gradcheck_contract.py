@@ -324,3 +324,57 @@ def test_a_subnormal_gradient_gets_no_own_direction_and_no_false_alarm():
     for seed in range(5):
         r = check_grad(f, x, g, directions=8, seed=seed)
         assert r.passed and r.n_checked == 8, str(r)
+
+
+# ---- the sentence that says which bound decided -------------------------------------------------
+
+TAIL = "; rounding from |f| and the step; claimed values in {dtype}): bound = 4×(truncation + rounding) + "
+
+
+@pytest.mark.parametrize("method, directions, how", [
+    ("central", None, "truncation from the difference of steps h and 2h"),
+    ("central", 3, "truncation bounded by the curvature t·|φ″|/6 from the second difference"),
+    ("richardson", None, "truncation from the difference of two extrapolations (h, 2h and 2h, 4h)"),
+    ("complex", None, "no subtractive cancellation (complex step): rounding of an analytic derivative"),
+])
+def test_the_reason_says_how_the_bound_was_formed(method, directions, how):
+    r = check_grad(quartic, X6, quartic_grad(X6), method=method, directions=directions, seed=0)
+    assert r.tolerance_reason.startswith("error model (" + how + TAIL.format(dtype="float64"))
+
+
+@pytest.mark.parametrize("f, x, g, decided", [
+    # a linear f has no truncation: f's rounding is all there is
+    (lambda v: np.sum(3.0 * v), X6, np.full(6, 3.0), "rounding of f"),
+    # e^{10x} at x = 1: h²·f‴/6 ≈ 1e-4 against eps·|f|/h ≈ 1e-5
+    (lambda v: np.sum(np.exp(10 * v)), np.ones(3), 10 * np.exp(10 * np.ones(3)), "truncation"),
+    # a float32 claim: its own rounding (eps 1.2e-7) dwarfs both of the difference's terms
+    (quartic, X6, quartic_grad(X6).astype(np.float32), "the claimed values' own rounding"),
+])
+def test_the_reason_names_the_term_that_decided(f, x, g, decided):
+    r = check_grad(f, x, g)
+    assert r.passed
+    assert r.tolerance_reason.endswith(f"claimed rounding; {decided} decided for most entries")
+    dtype = "float32" if np.asarray(g).dtype == np.float32 else "float64"
+    assert f"claimed values in {dtype})" in r.tolerance_reason
+
+
+def test_kink_and_taylor_lines_read_as_documented():
+    r = check_grad(lambda v: float(np.sum(np.maximum(v, 0.0))), np.array([0.0, 1.0]), np.array([2.0, 1.0]))
+    (k,) = r.kinks
+    assert str(k) == (f"[0]: left {k.left:.6g}, right {k.right:.6g}; analytic 2 lies OUTSIDE them "
+                      f"(step {k.step:.3g})")
+    assert k.left == 0.0 and k.right == pytest.approx(1.0, abs=1e-6) and not k.passed  # f's rounding/h
+    ok = check_grad(lambda v: float(np.sum(np.maximum(v, 0.0))), np.array([0.0]), np.array([0.5])).kinks[0]
+    assert str(ok).endswith(f"analytic 0.5 lies between them (step {ok.step:.3g})")
+    t = taylor_test(quartic, X6, quartic_grad(X6), seed=1)
+    assert str(t) == (f"Taylor test: remainder shrinks with observed order {t.order:.2f} over steps "
+                      f"{t.steps[0]:.1e}…{t.steps[-1]:.1e} (2 for a correct gradient, 1 for a wrong one): "
+                      "consistent with a correct gradient")
+
+
+def test_a_non_finite_stencil_point_is_named_with_its_side_and_step():
+    # √v at v = 1e-7: the backward point v − h (h = eps^(1/3) ≈ 6.06e-6) is negative, so NaN.
+    h = np.finfo(float).eps ** (1 / 3)
+    r = check_grad(lambda v: np.sum(np.sqrt(v)), np.array([1e-7, 1.0]), 0.5 / np.sqrt([1e-7, 1.0]))
+    assert not r.passed
+    assert r.problems == [f"entry [0]: f(x − {h:.3g}·e_i) = nan at x_i = 1e-07"]
