@@ -378,3 +378,37 @@ def test_a_non_finite_stencil_point_is_named_with_its_side_and_step():
     r = check_grad(lambda v: np.sum(np.sqrt(v)), np.array([1e-7, 1.0]), 0.5 / np.sqrt([1e-7, 1.0]))
     assert not r.passed
     assert r.problems == [f"entry [0]: f(x − {h:.3g}·e_i) = nan at x_i = 1e-07"]
+
+
+def _raises_value_error(v):
+    raise ValueError("no complex here")
+
+
+@pytest.mark.parametrize("call, exc, message", [
+    (lambda: check_grad(quartic, X6, quartic_grad(X6), rtol=-1.0), ValueError,
+     "rtol must be a finite number ≥ 0, got -1.0"),
+    (lambda: check_grad(quartic, X6, quartic_grad(X6), atol=float("nan")), ValueError,
+     "atol must be a finite number ≥ 0, got nan"),
+    (lambda: check_grad(quartic, X6 + 0j, quartic_grad(X6)), TypeError,
+     "x must be real, got dtype complex128"),
+    (lambda: check_grad(lambda v: _raises_value_error(v) if np.iscomplexobj(v) else 0.0, X6, X6,
+                        method="complex"), TypeError,
+     "method='complex' needs an f that accepts complex input; f raised ValueError: no complex here. "
+     "Use method='central'."),
+    (lambda: check_grad(lambda v: float(np.sum(np.real(v))), X6, X6, method="complex"), TypeError,
+     "method='complex' needs an f that carries complex input through, but f returned dtype float64 "
+     "(float(), abs() or np.real drop the imaginary part). Use method='central'."),
+    (lambda: check_grad(lambda v: v, X6, X6, method="complex"), ValueError,
+     "f must return a scalar for check_grad; it returned shape (6,) (use check_jacobian for "
+     "vector-valued f)"),
+])
+def test_argument_errors_say_exactly_what_is_wrong(call, exc, message):
+    with pytest.raises(exc) as info:
+        call()
+    assert str(info.value) == message
+
+
+def test_a_seed_given_in_full_mode_is_recorded_though_nothing_is_drawn():
+    r = check_grad(quartic, X6, quartic_grad(X6), seed=42)
+    assert r.seed == 42 and "  seed 42 (full mode draws no random numbers)" in str(r)
+    assert check_grad(quartic, X6, quartic_grad(X6)).seed is None
