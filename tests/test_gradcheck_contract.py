@@ -16,6 +16,7 @@ import pytest
 
 from backprop_ref.gradcheck import (
     SAFETY,
+    _rademacher,
     assert_grad,
     assert_jacobian,
     check_grad,
@@ -412,3 +413,55 @@ def test_a_seed_given_in_full_mode_is_recorded_though_nothing_is_drawn():
     r = check_grad(quartic, X6, quartic_grad(X6), seed=42)
     assert r.seed == 42 and "  seed 42 (full mode draws no random numbers)" in str(r)
     assert check_grad(quartic, X6, quartic_grad(X6)).seed is None
+
+
+def test_the_users_tolerance_is_named_with_both_numbers():
+    r = check_grad(quartic, X6, quartic_grad(X6), atol=1e-3, rtol=1e-6)
+    assert r.tolerance_reason == (
+        "the user's tolerance decided: an entry passes when |analytic − numerical| ≤ atol + "
+        "rtol·|numerical| with atol = 0.001, rtol = 1e-06 (the error model was not used)")
+
+
+class Counted:
+    """f with a call counter: the result's n_evals must be the calls actually made."""
+
+    def __init__(self, f):
+        self.f, self.calls = f, 0
+
+    def __call__(self, v):
+        self.calls += 1
+        return self.f(v)
+
+
+@pytest.mark.parametrize("kw", [
+    {}, {"method": "richardson"}, {"method": "complex"},
+    {"directions": 4, "seed": 0}, {"directions": 4, "seed": 0, "method": "richardson"},
+])
+@pytest.mark.parametrize("wrong", [False, True])
+def test_n_evals_counts_every_call_of_f(kw, wrong):
+    x = np.linspace(-1, 1, 16)
+    g = quartic_grad(x)
+    if wrong:
+        g[5] += 0.5          # fails: bisection in directional mode
+    f = Counted(quartic)
+    r = check_grad(f, x, g, **kw)
+    assert r.passed is not wrong
+    assert r.n_evals == f.calls
+
+
+def test_a_marginal_directional_verdict_asks_taylor_along_that_direction_and_counts_it():
+    g = quartic_grad(X6)
+    base = check_grad(quartic, X6, g, directions=4, seed=3)
+    j = int(np.argmax(base.tolerance[:4]))
+    # an error along the j-th direction (replayed from the seed as the checker draws it) that moves
+    # its directional derivative by 1.5 of its bound: the verdict is marginal there
+    rng = np.random.default_rng(3)
+    for _ in range(j + 1):
+        d = _rademacher(rng, X6.size)
+    marginal = g + 1.5 * base.tolerance[j] * d
+    f = Counted(quartic)
+    r = check_grad(f, X6, marginal, directions=4, seed=3)
+    assert r.worst_index == (j,)
+    assert r.taylor is not None and r.n_evals == f.calls
+    replay = taylor_test(quartic, X6, marginal, direction=d)
+    np.testing.assert_array_equal(r.taylor.remainders, replay.remainders)
