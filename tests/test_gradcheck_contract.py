@@ -465,3 +465,21 @@ def test_a_marginal_directional_verdict_asks_taylor_along_that_direction_and_cou
     assert r.taylor is not None and r.n_evals == f.calls
     replay = taylor_test(quartic, X6, marginal, direction=d)
     np.testing.assert_array_equal(r.taylor.remainders, replay.remainders)
+
+
+def test_bisection_reports_at_most_eight_entries():
+    x = np.linspace(-1, 1, 64)
+    g = quartic_grad(x)
+    wrong = [3, 9, 15, 22, 30, 37, 44, 51, 58, 63]
+    g[wrong] += 0.01 * 2.0 ** np.arange(10)   # powers of two: no signed subset of them cancels
+    r = check_grad(quartic, x, g, directions=8, seed=4)
+    assert not r.passed
+    assert len(r.localised) == 8 and {i for (i,) in r.localised} <= set(wrong)
+
+
+def test_bisection_under_a_relative_user_tolerance_finds_the_one_entry():
+    x = np.linspace(-1, 1, 32)
+    g = quartic_grad(x)
+    g[17] *= 1.5
+    r = check_grad(quartic, x, g, directions=6, seed=2, rtol=1e-4)
+    assert not r.passed and r.localised == [(17,)]
