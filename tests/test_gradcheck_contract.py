@@ -483,3 +483,20 @@ def test_bisection_under_a_relative_user_tolerance_finds_the_one_entry():
     g[17] *= 1.5
     r = check_grad(quartic, x, g, directions=6, seed=2, rtol=1e-4)
     assert not r.passed and r.localised == [(17,)]
+
+
+def test_directional_mode_at_a_kink_passes_the_subgradients_and_fails_two():
+    x = np.array([0.0, 1.0, -1.0])
+    f = lambda v: float(np.sum(np.maximum(v, 0.0)))  # noqa: E731
+    for at_zero in (0.0, 0.5, 1.0):
+        assert check_grad(f, x, np.array([at_zero, 1.0, 0.0]), directions=4, seed=6).passed
+    assert not check_grad(f, x, np.array([2.0, 1.0, 0.0]), directions=4, seed=6).passed
+
+
+@pytest.mark.xfail(strict=True, reason="known limit (README): in directional mode a kink at x inflates the "
+                   "curvature bound to 2/3 of the jump, so ReLU′(0) = 1.5 passes; full mode rejects it")
+def test_directional_mode_rejects_a_kink_value_outside_the_one_sided_slopes():
+    x = np.array([0.0, 1.0, -1.0])
+    f = lambda v: float(np.sum(np.maximum(v, 0.0)))  # noqa: E731
+    assert not check_grad(f, x, np.array([1.5, 1.0, 0.0])).passed          # full mode: rejected
+    assert not check_grad(f, x, np.array([1.5, 1.0, 0.0]), directions=4, seed=6).passed
