@@ -494,7 +494,8 @@ def test_directional_mode_at_a_kink_passes_the_subgradients_and_fails_two():
 
 
 @pytest.mark.xfail(strict=True, reason="known limit (README): in directional mode a kink at x inflates the "
-                   "curvature bound to 2/3 of the jump, so ReLU′(0) = 1.5 passes; full mode rejects it")
+                   "curvature bound to 2/3 of the jump, which widens the one-sided interval too, so "
+                   "ReLU′(0) = 1.5 passes; full mode rejects it")
 def test_directional_mode_rejects_a_kink_value_outside_the_one_sided_slopes():
     x = np.array([0.0, 1.0, -1.0])
     f = lambda v: float(np.sum(np.maximum(v, 0.0)))  # noqa: E731
