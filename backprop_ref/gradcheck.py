@@ -513,9 +513,10 @@ def _norms(G: Array) -> Array:
     Σg² overflows (and a tiny g a non-zero one). The plain √Σg² is tried first: no temporary copy."""
     with np.errstate(all="ignore"):
         out = np.sqrt(np.einsum("ij,ij->i", G, G))
-        top = np.max(np.abs(G), axis=1, initial=0.0)
-        for i in np.flatnonzero((~np.isfinite(out) | (out == 0)) & (top > 0) & np.isfinite(top)):
-            out[i] = top[i] * np.sqrt(np.sum((G[i] / top[i]) ** 2))
+        for i in np.flatnonzero(~np.isfinite(out) | (out == 0)):
+            top = float(np.max(np.abs(G[i]), initial=0.0))
+            if 0 < top < np.inf:
+                out[i] = top * np.sqrt(np.sum((G[i] / top) ** 2))
     return out
 
 
