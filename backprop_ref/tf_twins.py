@@ -100,7 +100,8 @@ def compare(formula: Formula, case: Case) -> list[Comparison]:
     """
     ours_f = np.asarray(formula.forward(*case.args, **case.kwargs), dtype=np.float64)
     scale = np.maximum(np.abs(ours_f), formula.tape_scale[0])
-    out = [Comparison("forward vs twin forward", ours_f, (theirs_f := forward(formula, case)), None,
+    theirs_f = forward(formula, case)
+    out = [Comparison("forward vs twin forward", ours_f, theirs_f, None,
                       agree(ours_f, theirs_f, forward_scale=scale))]
     mask = ~np.isin(case.args[0], formula.kinks) if formula.kinks else None
     for i, ours, theirs in zip(case.wrt, derivatives(formula, case), tape_derivatives(formula, case)):
