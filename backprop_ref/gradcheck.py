@@ -120,7 +120,8 @@ class _Evaluator:
 
     def _call(self, x: NDArray[Any]) -> NDArray[Any]:
         self.n_evals += 1
-        with np.errstate(all="ignore"), warnings.catch_warnings():
+        # (np.errstate(all="ignore") is set once, by the public entry points)
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             y = self.f(x.reshape(self.shape))
         try:
@@ -231,6 +232,11 @@ class GradCheckResult:
         Directional mode, on failure: the entries bisection found wrong.
     problems : list of str
         Non-finite values: where they appeared and why the check failed there.
+    ratio : ndarray or None
+        |analytic − numerical| / tolerance per entry (0 where the kink rule passed): above 1 fails.
+    terms : tuple of ndarray, or None
+        The error model's three terms per entry (safety × truncation, safety × rounding, the claimed
+        values' own rounding); None when f(x) itself is not finite.
     """
 
     passed: bool
@@ -259,24 +265,28 @@ class GradCheckResult:
     taylor: TaylorResult | None = None
     directions: int | None = None
     x_shape: tuple[int, ...] = ()
+    # error/tolerance per entry (0 where the kink rule passed), for the report and the Taylor test
+    ratio: Array | None = field(default=None, repr=False)
+    # the bound's three terms per entry (safety × truncation, safety × rounding, claimed rounding)
+    terms: tuple[Array, Array, Array] | None = field(default=None, repr=False)
 
     @property
     def abs_err(self) -> Array:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):   # inf − inf is a NaN error, reported as such
             return np.abs(self.analytic - self.numerical)
 
     def __str__(self) -> str:
-        return _report(self)
+        with np.errstate(all="ignore"):   # the report formats inf and NaN, never raises on them
+            return _report(self)
 
 
 # ---- small numerical helpers ------------------------------------------------------------------
 
 def _rel(a: Array, n: Array) -> Array:
     """Symmetric relative error |a − n| / max(|a|, |n|), 0 when both are 0, inf when non-finite."""
-    with np.errstate(all="ignore"):
-        d = np.abs(a - n)
-        mag = np.maximum(np.abs(a), np.abs(n))
-        r = np.where(d == 0, 0.0, d / np.where(mag > 0, mag, 1.0))
+    d = np.abs(a - n)
+    mag = np.maximum(np.abs(a), np.abs(n))
+    r = np.where(d == 0, 0.0, d / np.where(mag > 0, mag, 1.0))
     return np.where(np.isfinite(r), r, np.inf)
 
 
@@ -346,21 +356,20 @@ def _probe_level(ev: _Evaluator, x: Array, f0: Array, idx: NDArray[np.intp], h: 
 
 def _level_stats(f0: Array, fp: Array, fm: Array, hp: Array, hm: Array, h: Array, method: str,
                  idx: NDArray[np.intp], x: Array) -> _Level:
-    with np.errstate(all="ignore"):
-        d = (fp - fm) / (hp + hm)[..., None]
-        fwd = (fp - f0) / hp[..., None]
-        bwd = (f0 - fm) / hm[..., None]
-        if method == "central":
-            est, trunc = d[0], np.abs(d[0] - d[1]) / 3.0
-            coef = 1.0 / h
-        else:
-            r1 = (4.0 * d[0] - d[1]) / 3.0
-            r2 = (4.0 * d[1] - d[2]) / 3.0
-            est, trunc = r1, np.abs(r1 - r2) / 15.0
-            coef = 1.5 / h
-        fmax = np.maximum(np.abs(f0), np.maximum(np.abs(fp).max(0), np.abs(fm).max(0)))
-        sigma = np.abs(fm[1] - 4.0 * fm[0] + 6.0 * f0 - 4.0 * fp[0] + fp[1]) / math.sqrt(70.0)
-        side_err = np.maximum(np.abs(fwd[0] - fwd[1]), np.abs(bwd[0] - bwd[1]))
+    d = (fp - fm) / (hp + hm)[..., None]
+    fwd = (fp - f0) / hp[..., None]
+    bwd = (f0 - fm) / hm[..., None]
+    if method == "central":
+        est, trunc = d[0], np.abs(d[0] - d[1]) / 3.0
+        coef = 1.0 / h
+    else:
+        r1 = (4.0 * d[0] - d[1]) / 3.0
+        r2 = (4.0 * d[1] - d[2]) / 3.0
+        est, trunc = r1, np.abs(r1 - r2) / 15.0
+        coef = 1.5 / h
+    fmax = np.maximum(np.abs(f0), np.maximum(np.abs(fp).max(0), np.abs(fm).max(0)))
+    sigma = np.abs(fm[1] - 4.0 * fm[0] + 6.0 * f0 - 4.0 * fp[0] + fp[1]) / math.sqrt(70.0)
+    side_err = np.maximum(np.abs(fwd[0] - fwd[1]), np.abs(bwd[0] - bwd[1]))
     finite = np.isfinite(fp).all(0) & np.isfinite(fm).all(0) & np.isfinite(est)
     bad = [""] * idx.size
     for j in np.flatnonzero(~finite.all(1)):
@@ -382,9 +391,8 @@ def _suspect(lv: _Level, e_f: Array) -> Mask:
     """Kink suspects: a one-sided gap above its noise that does not grow in proportion to the step."""
     gerr1 = SAFETY * 4.0 * e_f / lv.h[:, None]
     gerr2 = SAFETY * 4.0 * e_f / (2.0 * lv.h[:, None])
-    with np.errstate(all="ignore"):
-        big = np.abs(lv.gap1) > gerr1
-        nonscaling = np.abs(lv.gap2 - 2.0 * lv.gap1) > 0.25 * np.abs(lv.gap2) + gerr2 + 2.0 * gerr1
+    big = np.abs(lv.gap1) > gerr1
+    nonscaling = np.abs(lv.gap2 - 2.0 * lv.gap1) > 0.25 * np.abs(lv.gap2) + gerr2 + 2.0 * gerr1
     return big & nonscaling & lv.finite
 
 
@@ -445,11 +453,10 @@ def _full_real(ev: _Evaluator, x: Array, f0: Array, method: str, fscale: Array |
         susp = _suspect(lv, e)
         rnd = smooth_noise(lv, e) * lv.coef[:, None]
         op = open_[rows]
-        with np.errstate(all="ignore"):
-            ratio = lv.gap1 / prev_gap[rows]
-            # at a kink both one-sided slopes stay put as the step shrinks; noise makes them jump
-            steady = (np.maximum(np.abs(lv.left - prev_left[rows]), np.abs(lv.right - prev_right[rows]))
-                      <= 0.25 * np.abs(lv.gap1))
+        ratio = lv.gap1 / prev_gap[rows]
+        # at a kink both one-sided slopes stay put as the step shrinks; noise makes them jump
+        steady = (np.maximum(np.abs(lv.left - prev_left[rows]), np.abs(lv.right - prev_right[rows]))
+                  <= 0.25 * np.abs(lv.gap1))
         kinked = (op & susp & prev_susp[rows] & steady
                   & (ratio >= KINK_RATIO) & (ratio <= 1.0 / KINK_RATIO))
         smooth = op & ~susp & (lv.trunc <= REFINE_RATIO * e * lv.coef[:, None]) & lv.finite
@@ -491,8 +498,7 @@ def _full_complex(ev: _Evaluator, x: Array, f0: Array) -> tuple[Array, Array, di
         buf[i] = complex(x[i], h[i])
         y = ev.complex(buf)
         buf[i] = x[i]
-        with np.errstate(all="ignore"):
-            num[i] = y.imag / h[i]
+        num[i] = y.imag / h[i]
         if not np.isfinite(y).all():
             problems[i] = f"f(x + {h[i]:.3g}i·e_i) = {y[~np.isfinite(y)][0]} at x_i = {x[i]:.6g}"
     return num, h, problems
@@ -511,12 +517,11 @@ def _draw_seed(seed: int | None) -> int:
 def _norms(G: Array) -> Array:
     """‖g‖ of each row without overflow or underflow: a finite g ≈ 1e308 has a finite norm even when
     Σg² overflows (and a tiny g a non-zero one). The plain √Σg² is tried first: no temporary copy."""
-    with np.errstate(all="ignore"):
-        out = np.sqrt(np.einsum("ij,ij->i", G, G))
-        for i in np.flatnonzero(~np.isfinite(out) | (out == 0)):
-            top = float(np.max(np.abs(G[i]), initial=0.0))
-            if 0 < top < np.inf:
-                out[i] = top * np.sqrt(np.sum((G[i] / top) ** 2))
+    out = np.sqrt(np.einsum("ij,ij->i", G, G))
+    for i in np.flatnonzero(~np.isfinite(out) | (out == 0)):
+        top = float(np.max(np.abs(G[i]), initial=0.0))
+        if 0 < top < np.inf:
+            out[i] = top * np.sqrt(np.sum((G[i] / top) ** 2))
     return out
 
 
@@ -584,9 +589,8 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
             if method == "central":
                 # Fewest passes over memory: v = 2c·b, then x + c·s = (x − c) + v and x − c·s = (x + c) − v.
                 np.multiply(bits, 2.0 * c, out=vbuf)
-                with np.errstate(all="ignore"):
-                    # ⟨g, s⟩ = 2Σ_{b=1} g − Σ g, halved inside so that g near 1e308 does not overflow
-                    ana[j] = ((G @ vbuf) / (2.0 * c) - 0.5 * g_sum) * (2.0 * c_unit)
+                # ⟨g, s⟩ = 2Σ_{b=1} g − Σ g, halved inside so that g near 1e308 does not overflow
+                ana[j] = ((G @ vbuf) / (2.0 * c) - 0.5 * g_sum) * (2.0 * c_unit)
                 fp1 = ev.real(np.add(x_lo, vbuf, out=buf))
                 fm1 = ev.real(np.subtract(x_hi, vbuf, out=buf))
                 t = t_rad
@@ -596,8 +600,7 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
             else:
                 d = bits * (2.0 * c_unit) - c_unit
                 dmax, dabs_g, dsum = c_unit, absg_sum * c_unit, n * c_unit
-                with np.errstate(all="ignore"):
-                    ana[j] = G @ d
+                ana[j] = G @ d
             dirs[j] = bits   # kept for bisection and replay, 1 byte per entry
         else:
             # the claimed gradient's own direction d = g/‖g‖: ⟨g, d⟩ = ‖g‖, Σ|g_i d_i| = ‖g‖
@@ -608,14 +611,12 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
             ana[j] = gnorm
         if method != "central" and j >= n_random:
             d = G[0] / gnorm[0]
-        with np.errstate(all="ignore"):
-            arnd[j] = C_A * eps_g * (dabs_g + gfloor * dsum)
+        arnd[j] = C_A * eps_g * (dabs_g + gfloor * dsum)
         if method == "complex":
             assert d is not None  # central alone works from the bits
             t = STEP["complex"] * scale / dmax
             y = ev.complex(x + (1j * t) * d)
-            with np.errstate(all="ignore"):
-                num[j] = y.imag / t
+            num[j] = y.imag / t
             scale_f = np.maximum(np.abs(f0), F_FLOOR)
             rnd[j] = C_X * EPS * (np.abs(num[j]) + np.abs(ana[j]) + scale_f) + TINY / t
             steps[j] = t
@@ -647,11 +648,10 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
             np.multiply(G[0], t / gnorm[0], out=vbuf)
             fp1 = ev.real(np.add(x, vbuf, out=buf))
             fm1 = ev.real(np.subtract(x, vbuf, out=buf))
-        with np.errstate(all="ignore"):
-            num[j] = (fp1 - fm1) / (2.0 * t)
-            right[j] = (fp1 - f0) / t
-            left[j] = (f0 - fm1) / t
-            curv[j] = np.abs(right[j] - left[j]) / t
+        num[j] = (fp1 - fm1) / (2.0 * t)
+        right[j] = (fp1 - f0) / t
+        left[j] = (f0 - fm1) / t
+        curv[j] = np.abs(right[j] - left[j]) / t
         fmax = np.maximum(np.maximum(np.abs(f0), F_FLOOR), np.maximum(np.abs(fp1), np.abs(fm1)))
         rnd[j] = (C_F * EPS * fmax + rep_err) / t
         steps[j] = t
@@ -699,17 +699,16 @@ def _bisect(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Arra
         hs = np.array([[t], [2 * t]])
         lv = _level_stats(f0[out_k:out_k + 1], fp[:, None], fm[:, None], hs, hs, np.array([t]),
                           "central", np.array([0]), x[:1])
-        with np.errstate(all="ignore"):
-            a = float(G[out_k, lo:hi] @ v[lo:hi])
-            rep = 0.5 * EPS * float(absg[lo:hi] @ np.abs(x[lo:hi]))
-            e_f = max(C_F * EPS * max(float(lv.fmax[0, 0]), F_FLOOR), float(lv.sigma[0, 0])) + rep
-            n_ = float(lv.est[0, 0])
-            if user is not None:
-                tol = user[0] + user[1] * abs(n_)
-            else:
-                tol = (SAFETY * (float(lv.trunc[0, 0]) + e_f / t)
-                       + C_A * eps_g * (float(absg[lo:hi] @ np.abs(v[lo:hi])) + gfloor * (hi - lo) * dmax))
-            return not (abs(a - n_) <= tol)
+        a = float(G[out_k, lo:hi] @ v[lo:hi])
+        rep = 0.5 * EPS * float(absg[lo:hi] @ np.abs(x[lo:hi]))
+        e_f = max(C_F * EPS * max(float(lv.fmax[0, 0]), F_FLOOR), float(lv.sigma[0, 0])) + rep
+        n_ = float(lv.est[0, 0])
+        if user is not None:
+            tol = user[0] + user[1] * abs(n_)
+        else:
+            tol = (SAFETY * (float(lv.trunc[0, 0]) + e_f / t)
+                   + C_A * eps_g * (float(absg[lo:hi] @ np.abs(v[lo:hi])) + gfloor * (hi - lo) * dmax))
+        return not (abs(a - n_) <= tol)
 
     while stack:
         lo, hi = stack.pop()
@@ -824,9 +823,8 @@ def _judge_full(*, f: Any, x: Array, x_shape: tuple[int, ...], out_shape: tuple[
         kerr = (SAFETY * fr.side_err).T + ana_rnd
         if user is not None:
             kerr = user[0] + user[1] * np.maximum(np.abs(lo), np.abs(hi))
-        with np.errstate(all="ignore"):
-            inside = (G >= lo - kerr) & (G <= hi + kerr)
-            smooth_ok = np.abs(G - num) <= (tol if user is None else user[0] + user[1] * np.abs(num))
+        inside = (G >= lo - kerr) & (G <= hi + kerr)
+        smooth_ok = np.abs(G - num) <= (tol if user is None else user[0] + user[1] * np.abs(num))
         is_kink = fr.kink.T | (fr.fallback.T & ~smooth_ok & inside)
         passed_kink = is_kink & inside
         # At a kink the numerical value shown is the subgradient nearest the claim, never the mean.
@@ -853,9 +851,8 @@ def _directional_verdict(dr: _DirOut, user: tuple[float, float] | None) -> tuple
     tol = dr.tol if user is None else user[0] + user[1] * np.abs(dr.numerical)
     lo = np.minimum(dr.left, dr.right)
     hi = np.maximum(dr.left, dr.right)
-    with np.errstate(all="ignore"):
-        smooth_ok = np.abs(dr.analytic - dr.numerical) <= tol
-        inside = (dr.analytic >= lo - tol) & (dr.analytic <= hi + tol)
+    smooth_ok = np.abs(dr.analytic - dr.numerical) <= tol
+    inside = (dr.analytic >= lo - tol) & (dr.analytic <= hi + tol)
     return tol, smooth_ok, ~smooth_ok & inside & np.isfinite(lo)
 
 
@@ -900,8 +897,7 @@ def _judge_directional(*, f: Any, x: Array, x_shape: tuple[int, ...], out_shape:
             fine = _directional(ev, x, f0, G, eps_g, method, list(dirs), scale / REFINE_FACTOR ** level,
                                 n_random, seed)
             fine_tol, _, _ = _directional_verdict(fine, user)
-            with np.errstate(all="ignore"):
-                moved = np.abs(fine.numerical - dr.numerical) > fine_tol + tol
+            moved = np.abs(fine.numerical - dr.numerical) > fine_tol + tol
             take = failing & moved.any(axis=1) & ~np.isin(np.arange(p), list(fine.problems))
             if not take.any():
                 break
@@ -968,15 +964,14 @@ def _finish(A: Array, N: Array, tol: Array, kink_ok: Mask, kinks: list[Kink], pr
             x_shape: tuple[int, ...], jacobian: bool, user: tuple[float, float] | None, *,
             trunc: Array | None = None, rnd: Array | None = None, ana_rnd: Array | None = None,
             transpose: bool = True) -> GradCheckResult:
-    with np.errstate(all="ignore"):
-        diff = np.abs(A - N)
-        if user is not None:
-            ut = user[0] + user[1] * np.abs(N)
-            tol = np.where(kink_ok, tol, ut)
-        finite = np.isfinite(A) & np.isfinite(N) & np.isfinite(diff)
-        ok = finite & ((diff <= tol) | kink_ok)
-        ratio = np.where(finite, diff / np.where(tol > 0, tol, np.finfo(float).tiny), np.inf)
-        ratio = np.where(ok & kink_ok, 0.0, ratio)
+    diff = np.abs(A - N)
+    if user is not None:
+        ut = user[0] + user[1] * np.abs(N)
+        tol = np.where(kink_ok, tol, ut)
+    finite = np.isfinite(A) & np.isfinite(N) & np.isfinite(diff)
+    ok = finite & ((diff <= tol) | kink_ok)
+    ratio = np.where(finite, diff / np.where(tol > 0, tol, np.finfo(float).tiny), np.inf)
+    ratio = np.where(ok & kink_ok, 0.0, ratio)
     rel = _rel(A, N)
     n_failed = int(np.sum(~ok))
     if A.size:
@@ -997,16 +992,16 @@ def _finish(A: Array, N: Array, tol: Array, kink_ok: Mask, kinks: list[Kink], pr
         kinks=kinks, seed=None, method=method, step=step, mode=mode, n_failed=n_failed,
         n_checked=int(A.size), n_evals=ev.n_evals, kind="jacobian" if jacobian else "gradient",
         user_tolerance=user is not None, problems=list(problems), x_shape=x_shape,
+        ratio=ratio.reshape(shape),
+        terms=None if trunc is None or rnd is None or ana_rnd is None else (
+            (SAFETY * trunc).reshape(shape), (SAFETY * rnd).reshape(shape), ana_rnd.reshape(shape)),
     )
-    res._ratio = ratio.reshape(shape)  # type: ignore[attr-defined]
-    res._terms = None if trunc is None or rnd is None or ana_rnd is None else (  # type: ignore[attr-defined]
-        (SAFETY * trunc).reshape(shape), (SAFETY * rnd).reshape(shape), ana_rnd.reshape(shape))
     return res
 
 
 def _maybe_taylor(res: GradCheckResult, f: Any, x: Array, g: Array, x_shape: tuple[int, ...]) -> None:
     """Ask the Taylor test along the worst entry (or direction) when the verdict is marginal."""
-    ratio = getattr(res, "_ratio", None)
+    ratio = res.ratio
     if ratio is None or ratio.size == 0 or res.user_tolerance:
         return
     worst = float(ratio[res.worst_index])
@@ -1059,7 +1054,7 @@ def _report(r: GradCheckResult) -> str:
         lines.append(f"  NOT FINITE: {p}")
     if len(r.problems) > 10:
         lines.append(f"  … and {len(r.problems) - 10} more non-finite values")
-    ratio = getattr(r, "_ratio", None)
+    ratio = r.ratio
     if ratio is not None and ratio.size:
         flat = ratio.ravel()
         order = np.argsort(-np.where(np.isnan(flat), np.inf, flat), kind="stable")
@@ -1077,8 +1072,7 @@ def _report(r: GradCheckResult) -> str:
             shape = r.analytic.shape
             for i in shown:
                 idx = str([int(v) for v in np.unravel_index(i, shape)]) if shape else "[]"
-                with np.errstate(all="ignore"):
-                    ae = abs(A[i] - N[i])
+                ae = abs(A[i] - N[i])
                 lines.append(f"    {idx:<14}{_fmt(A[i]):>14}{_fmt(N[i]):>14}{ae:>11.3g}{rel[i]:>11.3g}"
                              f"{T[i]:>11.3g}{flat[i]:>9.3g}")
     if r.localised:
@@ -1095,7 +1089,7 @@ def _report(r: GradCheckResult) -> str:
                      f"with probability ≤ {r.miss_probability:.3g}; a lone wrong entry that large, "
                      "or a scale error along the claimed gradient, is seen with certainty")
     lines.append(f"  tolerance: {r.tolerance_reason}")
-    terms = getattr(r, "_terms", None)
+    terms = r.terms
     if terms is not None and r.n_checked and not r.user_tolerance:
         w = r.worst_index
         wt, wr, wa = (float(t[w]) for t in terms)
@@ -1221,7 +1215,9 @@ def numerical_grad(f: Callable[[Any], Any], x: ArrayLike, method: str = "central
 
 def numerical_jacobian(f: Callable[[Any], Any], x: ArrayLike, method: str = "central") -> Array:
     """The numerical Jacobian of f at x, shape f(x).shape + x.shape (kinks and non-finite: NaN)."""
-    return _numerical(f, x, method, jacobian=True)
+    # (as in check_grad: inf and NaN are reported, never raised, whatever np.seterr says)
+    with np.errstate(all="ignore"):
+        return _numerical(f, x, method, jacobian=True)
 
 
 def taylor_test(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, direction: ArrayLike | None = None,
