@@ -493,11 +493,42 @@ def test_directional_mode_at_a_kink_passes_the_subgradients_and_fails_two():
     assert not check_grad(f, x, np.array([2.0, 1.0, 0.0]), directions=4, seed=6).passed
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (README): in directional mode a kink at x inflates the "
-                   "curvature bound to 2/3 of the jump, which widens the one-sided interval too, so "
-                   "ReLU′(0) = 1.5 passes; full mode rejects it")
-def test_directional_mode_rejects_a_kink_value_outside_the_one_sided_slopes():
+@pytest.mark.parametrize("at_zero", [1.5, -0.2, 1.1, -0.05, 1.02])
+def test_directional_mode_rejects_a_kink_value_outside_the_one_sided_slopes(at_zero):
+    # Any claim outside [0, 1] at ReLU's kink is outside the one-sided slopes of every direction that
+    # moves x_0; the curvature bound of the smooth rule (the jump/6 on each side) must not excuse it.
     x = np.array([0.0, 1.0, -1.0])
     f = lambda v: float(np.sum(np.maximum(v, 0.0)))  # noqa: E731
-    assert not check_grad(f, x, np.array([1.5, 1.0, 0.0])).passed          # full mode: rejected
-    assert not check_grad(f, x, np.array([1.5, 1.0, 0.0]), directions=4, seed=6).passed
+    claim = np.array([at_zero, 1.0, 0.0])
+    assert not check_grad(f, x, claim).passed                               # full mode: rejected
+    r = check_grad(f, x, claim, directions=4, seed=6)
+    assert not r.passed
+    assert r.kinks and not all(k.passed for k in r.kinks)
+
+
+def test_directional_kinks_report_the_one_sided_slopes_of_the_finer_step():
+    # f = Σ relu(v) at x = (0, 1, −1): along d, right = max(d_0, 0) + d_1 and left = min(d_0, 0) + d_1
+    # exactly (f is piecewise linear), so the report can be checked against the directions themselves.
+    x = np.array([0.0, 1.0, -1.0])
+    f = lambda v: float(np.sum(np.maximum(v, 0.0)))  # noqa: E731
+    for claim, passes in (([0.25, 1.0, 0.0], True), ([1.5, 1.0, 0.0], False)):
+        g = np.array(claim)
+        r = check_grad(f, x, g, directions=4, seed=6)
+        assert r.passed is passes
+        assert r.kinks, str(r)
+        rng = np.random.default_rng(r.seed)
+        dirs = [np.where(np.unpackbits(np.frombuffer(rng.bytes(1), np.uint8), count=3), 1.0, -1.0)
+                / np.sqrt(3.0) for _ in range(4)] + [g / np.linalg.norm(g)]
+        for k in r.kinks:
+            (j,) = k.index
+            d = dirs[j]
+            assert k.right == pytest.approx(max(d[0], 0.0) + d[1], rel=1e-7)
+            assert k.left == pytest.approx(min(d[0], 0.0) + d[1], rel=1e-7)
+            assert k.analytic == pytest.approx(g @ d, rel=1e-12)
+            assert k.passed is (min(k.left, k.right) <= k.analytic <= max(k.left, k.right))
+            assert k.step < r.step[j]                  # judged at the finer step that confirmed the jump
+            # the shown numerical value is the one-sided slope nearest the claim
+            assert r.numerical[j] == pytest.approx(np.clip(k.analytic, min(k.left, k.right),
+                                                           max(k.left, k.right)), rel=1e-12)
+            assert r.tolerance[j] < 1e-3 * abs(k.right - k.left)   # the slopes' own error, not the jump
+        assert str(r).count("OUTSIDE them") == sum(not k.passed for k in r.kinks)
