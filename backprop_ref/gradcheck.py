@@ -547,8 +547,8 @@ class _DirOut:
     trunc: Array
     rnd: Array
     ana_rnd: Array
-    left: Array
-    right: Array
+    left: Array          # one-sided slopes (central only: the kink rule needs its small step; NaN
+    right: Array         # for the other methods)
     steps: Array         # (p,)
     directions: list[NDArray[Any]]
     problems: dict[int, str]
@@ -581,9 +581,8 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
     vbuf = np.empty_like(x)
     rng = np.random.default_rng(seed)
     c_unit = 1.0 / math.sqrt(n)
-    t_rad = (STEP["complex"] if method == "complex" else
-             STEP["richardson"] if method == "richardson" else DIRECTIONAL_STEP) * scale / c_unit
-    c = t_rad * c_unit   # per-entry perturbation of a random direction
+    c = DIRECTIONAL_STEP * scale   # central: the per-entry perturbation of a random direction
+    t_rad = c / c_unit             # and its step along the unit direction
     if method == "central":
         x_lo, x_hi = x - c, x + c
     for j in range(p):
@@ -607,13 +606,11 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
             dirs[j] = bits   # kept for bisection and replay, 1 byte per entry
         else:
             # the claimed gradient's own direction d = g/‖g‖: ⟨g, d⟩ = ‖g‖, Σ|g_i d_i| = ‖g‖
-            d = G[0]
+            d = G[0] / gnorm[0]
             dmax = float(gmax[0] / gnorm[0])
             dabs_g = gnorm
             dsum = float(math.sqrt(n))
             ana[j] = gnorm
-        if method != "central" and j >= n_random:
-            d = G[0] / gnorm[0]
         arnd[j] = C_A * eps_g * (dabs_g + gfloor * dsum)
         if method == "complex":
             assert d is not None  # central alone works from the bits
@@ -641,14 +638,13 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
             num[j], trunc[j] = lv.est[0], lv.trunc[0]
             e_f = np.maximum(C_F * EPS * np.maximum(lv.fmax[0], F_FLOOR), lv.sigma[0]) + rep_err
             rnd[j] = e_f * lv.coef[0]
-            left[j], right[j] = lv.left[0], lv.right[0]
             if not lv.finite[0].all():
                 problems[j] = f"f(x ± {t:.3g}·d_{j}) (or at 2t, 4t) is not finite"
             steps[j] = t
             continue
         if d is not None:
             t = DIRECTIONAL_STEP * scale / dmax
-            np.multiply(G[0], t / gnorm[0], out=vbuf)
+            np.multiply(d, t, out=vbuf)
             fp1 = ev.real(np.add(x, vbuf, out=buf))
             fm1 = ev.real(np.subtract(x, vbuf, out=buf))
         num[j] = (fp1 - fm1) / (2.0 * t)
@@ -661,9 +657,6 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
         if not (np.isfinite(fp1).all() and np.isfinite(fm1).all()):
             bad = fp1 if not np.isfinite(fp1).all() else fm1
             problems[j] = f"f(x ± {t:.3g}·d_{j}) = {bad[~np.isfinite(bad)][0]}"
-    if method != "central":   # the one-sided kink rule needs the small central step
-        left[:] = np.nan
-        right[:] = np.nan
     if method == "central" and p:
         # A direction at an inflection point borrows the median curvature of the others.
         fin = np.where(np.isfinite(curv), curv, 0.0)
