@@ -289,7 +289,7 @@ def _rel(a: Array, n: Array) -> Array:
     """Symmetric relative error |a − n| / max(|a|, |n|), 0 when both are 0, inf when non-finite."""
     d = np.abs(a - n)
     mag = np.maximum(np.abs(a), np.abs(n))
-    r = np.where(d == 0, 0.0, d / np.where(mag > 0, mag, 1.0))
+    r = d / np.where(mag > 0, mag, 1.0)   # mag = 0 only where a = n = 0, so d = 0 there
     return np.where(np.isfinite(r), r, np.inf)
 
 
@@ -904,15 +904,13 @@ def _judge_directional(*, f: Any, x: Array, x_shape: tuple[int, ...], out_shape:
             dirs.append("own")   # the claimed gradient's own direction: the most sensitive to scale
             own = True
     p = len(dirs)
-    if not np.isfinite(f0).all() or p == 0:
+    if n == 0 or not np.isfinite(f0).all():
         nan = np.full((p, m), np.nan)
-        r = _finish(np.zeros((p, m)), nan, np.zeros((p, m)), np.zeros((p, m), bool), [], problems,
-                    "f(x) is not finite", method, "directional", None, ev, (p,) + out_shape, x_shape,
-                    jacobian, user)
-        return r
+        why = "x has no entries: there is nothing to check" if n == 0 else "f(x) is not finite"
+        return _finish(np.zeros((p, m)), nan, np.zeros((p, m)), np.zeros((p, m), bool), [], problems, why,
+                       method, "directional", None, ev, (p,) + out_shape, x_shape, jacobian, user)
     scale = float(max(1.0, np.sqrt(np.mean(x * x))))
-    n_random = directions if n else 0
-    dr = _directional(ev, x, f0, G, eps_g, method, list(dirs), scale, n_random, seed)
+    dr = _directional(ev, x, f0, G, eps_g, method, list(dirs), scale, directions, seed)
     tol, smooth_ok = _directional_verdict(dr, user)
     kinks_at = _DirKinks(np.zeros((p, m), bool), np.full((p, m), np.nan), np.full((p, m), np.nan),
                          np.zeros((p, m)), np.zeros((p, m)))
@@ -933,7 +931,7 @@ def _judge_directional(*, f: Any, x: Array, x_shape: tuple[int, ...], out_shape:
             if not failing.any():
                 break
             fine = _directional(ev, x, f0, G, eps_g, method, list(dirs), scale / REFINE_FACTOR ** level,
-                                n_random, seed)
+                                directions, seed)
             fine_tol, _ = _directional_verdict(fine, user)
             usable = failing & ~np.isin(np.arange(p), list(fine.problems))
             jumped = _jumps(coarse, fine, user, kinks_at, usable & (method == "central"))
@@ -963,7 +961,7 @@ def _judge_directional(*, f: Any, x: Array, x_shape: tuple[int, ...], out_shape:
     numerical = np.where(kinks_at.mask, np.clip(dr.analytic, lo, hi), dr.numerical)
     res = _finish(dr.analytic, numerical, tol, kink_pass, kinks, problems, reason, method,
                   "directional", dr.steps, ev, (p,) + out_shape, x_shape, jacobian, user,
-                  trunc=dr.trunc, rnd=dr.rnd, ana_rnd=dr.ana_rnd, transpose=False)
+                  trunc=dr.trunc, rnd=dr.rnd, ana_rnd=dr.ana_rnd)
     k = directions
     res.directions = k
     res.miss_probability = 2.0 ** -k
@@ -1007,15 +1005,17 @@ def _model_reason(trunc: Array, rnd: Array, ana: Array, method: str, eps_g: floa
 def _finish(A: Array, N: Array, tol: Array, kink_ok: Mask, kinks: list[Kink], problems: list[str],
             reason: str, method: str, mode: str, step: Any, ev: _Evaluator, shape: tuple[int, ...],
             x_shape: tuple[int, ...], jacobian: bool, user: tuple[float, float] | None, *,
-            trunc: Array | None = None, rnd: Array | None = None, ana_rnd: Array | None = None,
-            transpose: bool = True) -> GradCheckResult:
+            trunc: Array | None = None, rnd: Array | None = None,
+            ana_rnd: Array | None = None) -> GradCheckResult:
     diff = np.abs(A - N)
     if user is not None:
         ut = user[0] + user[1] * np.abs(N)
         tol = np.where(kink_ok, tol, ut)
-    finite = np.isfinite(A) & np.isfinite(N) & np.isfinite(diff)
+    finite = np.isfinite(diff)   # |A − N| is finite only when both are
     ok = finite & ((diff <= tol) | kink_ok)
-    ratio = np.where(finite, diff / np.where(tol > 0, tol, np.finfo(float).tiny), np.inf)
+    # err/tol; under a zero bound (atol = rtol = 0) any error at all is inf, however small
+    ratio = np.where(tol > 0, diff / np.where(tol > 0, tol, 1.0), np.where(diff > 0, np.inf, 0.0))
+    ratio = np.where(finite, ratio, np.inf)
     ratio = np.where(ok & kink_ok, 0.0, ratio)
     rel = _rel(A, N)
     n_failed = int(np.sum(~ok))
@@ -1088,7 +1088,8 @@ def _report(r: GradCheckResult) -> str:
                                                                          if r.mode == "directional" else
                                                                          " per entry"))
     if r.mode == "directional":
-        lines.append(f"  seed {r.seed}: replay with the same call and seed={r.seed}; {r.localised_note}")
+        lines.append(f"  seed {r.seed}: replay with the same call and seed={r.seed}"
+                     + (f"; {r.localised_note}" if r.localised_note else ""))
     elif r.seed is not None:
         lines.append(f"  seed {r.seed} (full mode draws no random numbers)")
     else:
