@@ -1,0 +1,269 @@
+"""Full mode's probing, step refinement and kink detection (gradcheck's module docstring, ERROR_MODEL).
+
+Pinned here: which entries are probed again and at which step (truncation above REFINE_RATIO× the
+rounding, or a one-sided gap that does not scale with the step), that refinement stops at
+h/16^REFINE_LEVELS, which step's estimate is kept, the rounding term at each step (C_F·eps·max(|f|,
+max(1, max|x|·max|g|)), or the fourth-difference noise seen along the clean entries of the same
+output), when a constant one-sided gap is a kink at x, and when an unresolved entry may fall back to the
+kink rule. The f are low-degree polynomials, piecewise-linear functions, steps and wiggles probed
+mostly at x = 0, where the steps ±h, ±2h are exact: expected steps, evaluation counts and bound terms
+are computed in the test from the documented formulas, or from f's own stencil values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from backprop_ref import gradcheck as gc
+from backprop_ref.gradcheck import C_F, EPS, REFINE_FACTOR, REFINE_LEVELS, SAFETY, check_grad, check_jacobian
+
+H0 = gc.STEP["central"]          # the central step at |x| <= 1
+EVALS_PER_LEVEL = 4              # central: f(x ± h e_i), f(x ± 2h e_i)
+
+
+def h_at(level):
+    return H0 / REFINE_FACTOR ** level
+
+
+def D(f, h, x=0.0):
+    """The central difference of a one-entry f, as the docstring defines it."""
+    return (f(np.array([x + h])) - f(np.array([x - h]))) / ((x + h) - (x - h))
+
+
+def relu(v):
+    return float(np.sum(np.maximum(v, 0.0)))
+
+
+# ---- in-place f ---------------------------------------------------------------------------------
+
+def test_an_f_that_modifies_its_input_is_refused_with_the_reason():
+    def f(v):
+        v += 0.5                      # corrupts the stencil the checker is building
+        return float(np.sum(v))
+
+    with pytest.raises(ValueError) as exc:
+        check_grad(f, np.zeros(2), np.ones(2))
+    assert str(exc.value) == "f modified its input array in place; the checker cannot judge such an f"
+
+
+# ---- smooth entries: refinement by truncation ---------------------------------------------------
+
+@pytest.mark.parametrize("k, levels", [(1e2, 0), (1e6, 1), (1e9, 2), (1e15, REFINE_LEVELS)])
+def test_truncation_above_refine_ratio_times_rounding_is_probed_16x_finer_until_resolved(k, levels):
+    # f = k v³/6 + v at 0: T = k h²/6 against R = C_F·eps/h (|f| < 1, odd f: no fourth-difference
+    # noise), so T/R grows as k: each level divides it by 16³. k = 1e15 is never resolved and keeps
+    # the finest step, whose bound is the smallest.
+    def f(v):
+        return float(k * v[0] ** 3 / 6 + v[0])
+
+    r = check_grad(f, [0.0], [1.0])
+    h = h_at(levels)
+    assert r.passed and r.kinks == []
+    assert r.step[0] == h
+    assert r.n_evals == 1 + EVALS_PER_LEVEL * (1 + levels)
+    trunc = abs(D(f, h) - D(f, 2 * h)) / 3
+    assert r.numerical[0] == pytest.approx(D(f, h), rel=1e-12)
+    assert r.terms[0][0] == pytest.approx(SAFETY * trunc, rel=1e-6)
+    assert r.terms[1][0] == pytest.approx(SAFETY * C_F * EPS / h, rel=1e-12)
+
+
+def test_f_rounding_is_floored_at_max_x_times_max_g_even_where_f_is_near_zero():
+    # f = G·(x − X) is 0 at X, but its first-order term G·X = 1e6 sets the rounding floor
+    X, G = 1e3, 1e3
+    r = check_grad(lambda v: float(G * (v[0] - X)), [X], [G])
+    assert r.passed and r.step[0] == H0 * X
+    assert r.terms[1][0] == pytest.approx(SAFETY * C_F * EPS * G * X / (H0 * X), rel=1e-12)
+
+
+def test_a_jacobian_output_resolved_at_the_first_step_keeps_it_while_another_is_refined():
+    # output 0 needs h/16 (T/R ≈ 1e4), output 1 is resolved at h (T/R ≈ 40) though h/16 would shrink
+    # its T + R: an output that its step resolves is not probed again
+    def f(v):
+        return np.array([1e6 * v[0] ** 3 / 6 + v[0], 4000.0 * v[0] ** 3 / 6])
+
+    r = check_jacobian(f, [0.0], [[1.0], [0.0]])
+    assert r.passed
+    assert r.step[0, 0] == h_at(1) and r.step[1, 0] == h_at(0)
+    assert r.numerical[1, 0] == pytest.approx(D(lambda v: f(v)[1], H0), rel=1e-12)
+
+
+def test_a_jacobian_output_not_finite_on_the_stencil_is_named_and_the_other_still_refined():
+    def f(v):
+        return np.array([1e6 * v[0] ** 3 / 6 + v[0], np.log(v[0] + 1.5 * H0)])   # log(−h/2) at x − 2h
+
+    r = check_jacobian(f, [0.0], [[1.0], [1.0 / (1.5 * H0)]])
+    assert not r.passed
+    assert len(r.problems) == 1 and r.problems[0].startswith("entry [0]: f(x − ")
+    assert r.step[0, 0] == h_at(1) and r.step[1, 0] == h_at(0)
+
+
+def test_an_empty_x_is_checked_vacuously():
+    r = check_grad(lambda v: 0.0, np.zeros(0), np.zeros(0))
+    assert r.passed and r.n_checked == 0 and r.n_evals == 1
+
+
+# ---- f's noise: seen where clean, pooled per output ---------------------------------------------
+
+GAMMA_UNITS = 2.0   # wiggle amplitude in units of C_F·eps·max|f|: seen by the fourth difference, no kink
+
+
+def wiggle(v, e):
+    """γ·cos(π v/h): +γ, −γ, +γ at 0, ±h, ±2h; fourth difference 16γ, one-sided gap −4γ/h."""
+    return GAMMA_UNITS * e * np.cos(np.pi * v / H0)
+
+
+def test_noise_seen_at_one_clean_entry_sets_the_rounding_of_the_others():
+    e = C_F * EPS * 4.0
+
+    def f(v):
+        return float(4.0 + v[0] + v[1] + wiggle(v[0], e))
+
+    r = check_grad(f, [0.0, 0.0], [1.0, 1.0])
+    assert r.passed and np.all(np.asarray(r.step) == H0)
+    model = SAFETY * e / H0
+    assert r.terms[1][0] > 2 * model                     # entry 0's own fourth difference
+    assert r.terms[1][1] == pytest.approx(r.terms[1][0], rel=1e-12)   # entry 1 is linear: pooled
+
+
+def test_noise_is_pooled_per_output_not_across_outputs():
+    e = C_F * EPS * 4.0
+
+    def f(v):
+        return np.array([4.0 + v[0] + wiggle(v[0], e), v[0] + v[1]])
+
+    r = check_jacobian(f, [0.0, 0.0], [[1.0, 0.0], [1.0, 1.0]])
+    assert r.passed
+    assert r.terms[1][0, 0] > 2 * SAFETY * e / H0
+    # output 1 is exact on the stencil (|f| < 1): its rounding is the model's C_F·eps/h
+    np.testing.assert_allclose(r.terms[1][1], SAFETY * C_F * EPS / H0, rtol=1e-12)
+
+
+# ---- kinks --------------------------------------------------------------------------------------
+
+def test_relu_at_zero_is_followed_to_the_finest_step_and_judged_with_the_slopes_rounding():
+    r = check_grad(relu, [0.0], [1.0])
+    h = h_at(REFINE_LEVELS)
+    (kink,) = r.kinks
+    assert r.passed and (kink.left, kink.right) == (0.0, 1.0)
+    assert r.n_evals == 1 + EVALS_PER_LEVEL * (1 + REFINE_LEVELS)   # a kink at x never resolves
+    assert kink.step == h and r.step[0] == h
+    # each one-sided slope is (f(x ± h) − f(x))/h, exact for relu: its error is rounding, 2·e_f/h
+    assert r.tolerance[0] == pytest.approx(SAFETY * 2 * C_F * EPS / h + r.terms[2][0], rel=1e-12)
+
+
+def test_a_kink_in_a_later_entry_is_refined_and_reported_and_the_others_keep_their_step():
+    f = lambda v: float((v[0] - 1.0) ** 2 + relu(v[1:]))   # noqa: E731  (exact on both stencils)
+    r = check_grad(f, [1.0, 0.0], [0.0, 1.0])
+    (kink,) = r.kinks
+    assert r.passed and kink.index == (1,) and (kink.left, kink.right) == (0.0, 1.0)
+    assert tuple(r.step) == (H0, h_at(REFINE_LEVELS))
+    assert r.numerical[0] == D(lambda v: f(np.array([v[0], 0.0])), H0, x=1.0)
+
+
+def test_a_jump_of_three_is_a_kink_even_when_the_claim_is_the_central_mean():
+    r = check_grad(lambda v: 3.0 * relu(v), [0.0], [1.5])
+    (kink,) = r.kinks
+    assert r.passed and (kink.left, kink.right) == (0.0, 3.0) and kink.passed
+
+
+def test_a_jump_below_the_finer_steps_gap_noise_is_not_a_kink():
+    J = 1e-7
+    gap_noise = lambda h: SAFETY * 4 * C_F * EPS / h   # noqa: E731  (F − B = (f₊ − 2f₀ + f₋)/h)
+    assert 3.4 * gap_noise(H0) < J < gap_noise(h_at(1))  # a suspect at h, lost in rounding at h/16
+    r = check_grad(lambda v: J * relu(v), [0.0], [J / 2])
+    assert r.passed and r.kinks == []
+    assert r.step[0] == h_at(1) and r.n_evals == 1 + 2 * EVALS_PER_LEVEL
+
+
+def test_a_kink_closer_than_the_finest_step_falls_back_to_the_kink_rule():
+    # the kink sits 0.7·h/4096 right of x: no step resolves the entry. The derivative at x (0) passes
+    # by the smooth bound; 1, outside that bound but between the one-sided slopes of the finest
+    # suspect step, passes as a subgradient and is listed as a kink; 1.5 is outside them and fails.
+    x = [-0.7 * h_at(REFINE_LEVELS)]
+    assert check_grad(relu, x, [0.0]).passed
+    r = check_grad(relu, x, [1.0])
+    (kink,) = r.kinks
+    assert r.passed and kink.passed and kink.left == 0.0 and 0.5 < kink.right < 1.0
+    assert not check_grad(relu, x, [1.5]).passed
+
+
+def test_an_entry_never_resolved_nor_suspect_is_judged_by_the_smooth_bound_only():
+    # exp(a·v), a = 1.5e5: too curved for any step, but its gap doubles with the step (no kink).
+    # A claim between the finest one-sided slopes (a ± a²h/2) yet far outside the bound must fail.
+    a = 1.5e5
+    f = lambda v: float(np.exp(a * v[0]))   # noqa: E731
+    assert check_grad(f, [0.0], [a]).passed
+    r = check_grad(f, [0.0], [a + 10.0])
+    assert not r.passed and r.kinks == []
+    assert 10.0 < a * a * h_at(REFINE_LEVELS) / 2
+
+
+def test_a_step_discontinuity_keeps_the_coarse_estimate_whose_bound_is_smallest():
+    # f = v + γ·sign(v): D(h) = 1 + γ/h, T = γ/(6h) grow as h shrinks; no step is better than h
+    g = 1e-10
+    f = lambda v: float(v[0] + g * np.sign(v[0]))   # noqa: E731
+    r = check_grad(f, [0.0], [1.0])
+    assert not r.passed and r.kinks == []
+    assert r.step[0] == H0 and r.numerical[0] == D(f, H0)
+
+
+def test_a_suspect_entry_takes_the_first_step_that_resolves_it_even_with_a_larger_bound():
+    # a wiggle γ·cos(πv/h) looks like a kink at h (gap −4γ/h, not doubling); at h/16 it is smooth.
+    # Its bound there (C_F·eps·16/h) exceeds the coarse one (the wiggle's noise ≈ 1.9γ/h), but
+    # the coarse estimate was a suspect, so the resolving step is kept.
+    e = C_F * EPS
+    g = 6.5 * e
+    f = lambda v: float(v[0] + g * np.cos(np.pi * v[0] / H0))   # noqa: E731
+    r = check_grad(f, [0.0], [1.0])
+    assert r.passed and r.kinks == []
+    assert r.step[0] == h_at(1)
+    assert r.terms[1][0] == pytest.approx(SAFETY * e / h_at(1), rel=1e-12)
+
+
+def test_a_finer_step_whose_bound_is_not_smaller_does_not_replace_the_coarse_estimate():
+    # a cubic (T falls as h²) plus a step 2γ at 0 (T grows as 1/h), balanced so that T is the same
+    # at h and h/16 to within the rounding: h/16's bound T + R is larger by its larger rounding R
+    # (R = C_F·eps/h: |f| < 1, odd f, no noise), no step resolves the entry, and h is kept.
+    r0 = C_F * EPS / H0
+    T = 3000 * r0
+    B = (3 * T * (1 + 1 / 256) + 3 * r0) / (16 - 1 / 256)    # γ/(2h)
+    A = 3 * T + B                                          # k·h²/2
+    k, g = 2 * A / H0**2, 2 * B * H0
+    f = lambda v: float(v[0] + g * np.sign(v[0]) + k * v[0] ** 3 / 6)   # noqa: E731
+    t0, t1 = (abs(D(f, h) - D(f, 2 * h)) / 3 for h in (H0, h_at(1)))
+    r1 = C_F * EPS / h_at(1)
+    assert t0 + r0 < t1 + r1 and t1 - r1 < t0 + r0 and t1 > 100 * r1
+    r = check_grad(f, [0.0], [1.0])
+    assert r.step[0] == H0 and r.numerical[0] == D(f, H0)
+    assert r.terms[0][0] == pytest.approx(SAFETY * t0, rel=1e-9)
+
+
+@pytest.mark.parametrize("drift, is_kink", [(0.25, True), (2.0, False)])
+def test_a_kink_at_x_needs_one_sided_slopes_that_stay_within_a_quarter_of_the_gap(drift, is_kink):
+    # f = 4·relu(v) + c·v³: the gap F − B is 4 at every step, the slopes move by c·h² between steps.
+    # c is set so that between the two finest steps they move by `drift` (× (1 − 1/256)): a quarter
+    # of the gap or less is a kink at x, half of it is not. The claim 2 is the central estimate.
+    c = drift / h_at(REFINE_LEVELS - 1) ** 2
+    r = check_grad(lambda v: float(4.0 * relu(v) + c * v[0] ** 3), [0.0], [2.0])
+    assert r.passed
+    assert len(r.kinks) == int(is_kink)
+
+
+# ---- the kink suspect test itself ---------------------------------------------------------------
+
+@pytest.mark.parametrize("gap1, gap2, suspect", [
+    (1.0, -4.0, False),       # |gap1| equal to its noise, not above it
+    (1.1, -4.0, True),        # just above it
+    (4.0, 14.0, False),       # |gap2 − 2·gap1| = 6 equals |gap2|/4 + its noise (0.5 + 2·1)
+    (4.0, 14.125, True),      # just above that
+])
+def test_a_kink_suspect_is_a_gap_above_its_noise_that_does_not_double_with_the_step(gap1, gap2, suspect):
+    # _suspect directly: the thresholds sit on exact boundaries no f reaches cheaply. With h = 1/4 and
+    # e_f = 1/64 the gap's noise is SAFETY·e_f·4/h = 1 at h (F − B has |coefficients| 4/h) and 0.5
+    # at 2h; the non-doubling test allows |gap2|/4 plus the noise of gap2 − 2·gap1.
+    z = np.zeros((1, 1))
+    lv = gc._Level(h=np.array([0.25]), est=z, trunc=z, coef=np.array([4.0]), gap1=np.array([[gap1]]),
+                   gap2=np.array([[gap2]]), left=z, right=z, side_err=z, fmax=z, sigma=z,
+                   finite=np.ones((1, 1), bool), bad=[""])
+    assert gc._suspect(lv, np.full((1, 1), 1 / 64)).tolist() == [[suspect]]
