@@ -72,9 +72,8 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
                           "|g_i| + max|g| + max(|f|, 1) (a cast plus a few operations; the floor covers "
                           "cancelled sums, 1 − σ at saturation and δ_ij − p_j with p near 1)"),
     "complex_rounding": (16.0, "the complex step is forward-mode AD in complex arithmetic: a few eps "
-                         "per operation over tens of operations, relative to the same scale"),
-    "complex_underflow": (2.0 ** -1022, "Im f(x + ih) = h·f′ underflows below the smallest normal float: "
-                          "derivatives under tiny/h (≈ 2e-288) are unresolved, an absolute floor"),
+                         "per operation over tens of operations, relative to the same scale (whose "
+                         "max(|f|, 1) floor also covers Im f(x + ih) = h·f′ underflowing, below 2e-288)"),
     "safety": (4.0, "multiplies the estimated truncation and rounding: the truncation estimate is "
                "itself an O(h²) approximation and the rounding terms bound sums of random-sign errors"),
     "refine_ratio": (100.0, "an entry whose truncation exceeds 100× its rounding is probed again with a "
@@ -97,7 +96,6 @@ C_F = ERROR_MODEL["f_rounding"][0]
 F_FLOOR = ERROR_MODEL["f_scale_floor"][0]
 C_A = ERROR_MODEL["analytic_rounding"][0]
 C_X = ERROR_MODEL["complex_rounding"][0]
-TINY = ERROR_MODEL["complex_underflow"][0]
 SAFETY = ERROR_MODEL["safety"][0]
 REFINE_RATIO = ERROR_MODEL["refine_ratio"][0]
 REFINE_FACTOR = ERROR_MODEL["refine_factor"][0]
@@ -618,7 +616,7 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
             y = ev.complex(x + (1j * t) * d)
             num[j] = y.imag / t
             scale_f = np.maximum(np.abs(f0), F_FLOOR)
-            rnd[j] = C_X * EPS * (np.abs(num[j]) + np.abs(ana[j]) + scale_f) + TINY / t
+            rnd[j] = C_X * EPS * (np.abs(num[j]) + np.abs(ana[j]) + scale_f)
             steps[j] = t
             if not np.isfinite(y).all():
                 problems[j] = f"f(x + {t:.3g}i·d_{j}) = {y[~np.isfinite(y)][0]}"
@@ -804,7 +802,7 @@ def _judge_full(*, f: Any, x: Array, x_shape: tuple[int, ...], out_shape: tuple[
     if method == "complex":
         num_t, h, bad = _full_complex(ev, x, f0)
         num = num_t.T
-        rnd = C_X * EPS * (np.abs(num) + _floors(num, f0)) + TINY / h[None, :]
+        rnd = C_X * EPS * (np.abs(num) + _floors(num, f0))
         tol = SAFETY * rnd + ana_rnd
         trunc = np.zeros_like(num)
         step: Any = h.reshape(x_shape)

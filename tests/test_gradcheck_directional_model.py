@@ -25,7 +25,6 @@ SAFETY = ERROR_MODEL["safety"][0]
 C_A = ERROR_MODEL["analytic_rounding"][0]
 C_F = ERROR_MODEL["f_rounding"][0]
 C_X = ERROR_MODEL["complex_rounding"][0]
-TINY = ERROR_MODEL["complex_underflow"][0]
 F_FLOOR = ERROR_MODEL["f_scale_floor"][0]
 STEP = {"central": ERROR_MODEL["directional_step"][0], "richardson": ERROR_MODEL["richardson_step"][0],
         "complex": ERROR_MODEL["complex_step"][0]}
@@ -103,7 +102,7 @@ def test_directional_rounding_term_is_fs_rounding_plus_the_representation_error_
     rep = EPS * np.linalg.norm(w) * (np.linalg.norm(x) + 1.0)
     if method == "complex":
         # an analytic derivative's rounding: C_X·eps·(|n| + |a| + max(|f|, 1)), plus the underflow floor
-        expect = C_X * EPS * (np.abs(r.numerical) + np.abs(ana) + max(abs(b), F_FLOOR)) + TINY / t
+        expect = C_X * EPS * (np.abs(r.numerical) + np.abs(ana) + max(abs(b), F_FLOOR))
     else:
         widest, coef = (1.0, 1.0) if method == "central" else (4.0, 1.5)   # D(t) or (4D(t) − D(2t))/3
         fmax = np.maximum(abs(b) + widest * t * np.abs(ana), F_FLOOR)
