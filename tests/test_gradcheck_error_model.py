@@ -126,9 +126,9 @@ def test_complex_step_bound_and_step_per_entry():
     assert (r.terms[0] == 0).all()
 
 
-def test_complex_step_underflow_floor_shrinks_with_the_step():
-    # x = 1e307: h = 1e287, so tiny/h underflows to 0 and the bound is C_X·eps·max(|f|, 1) alone
-    # (|n| = 1e-307 vanishes next to 1); an underflow floor that grew with h would show here.
+def test_complex_step_bound_at_a_huge_step_is_the_rounding_term_alone():
+    # x = 1e307: h = 1e287 and the bound is C_X·eps·max(|f|, 1) alone (|n| = 1e-307 vanishes next
+    # to 1): no term grows with the step.
     x = np.array([1e307])
     f = lambda v: 1e-307 * v[0]  # noqa: E731
     r = check_grad(f, x, np.array([1e-307]), method="complex")
