@@ -673,6 +673,7 @@ def _bisect(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Arra
     """
     found: list[tuple[int, ...]] = []
     stuck: list[tuple[int, int]] = []
+    unjudged: list[tuple[int, int]] = []
     stack = [(0, x.size)]
     absg = np.abs(G[out_k])
     gfloor = float(np.max(np.where(np.isfinite(absg), absg, 0.0), initial=0.0) + max(abs(f0[out_k]), F_FLOOR))
@@ -693,6 +694,10 @@ def _bisect(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Arra
         hs = np.array([[t], [2 * t]])
         lv = _level_stats(f0[out_k:out_k + 1], fp[:, None], fm[:, None], hs, hs, np.array([t]),
                           "central", np.array([0]), x[:1])
+        if not lv.finite[0, 0]:
+            # bisection's step (the full-mode one) may leave f's domain: no verdict, never blame
+            unjudged.append((lo, hi))
+            return False
         a = float(G[out_k, lo:hi] @ v[lo:hi])
         rep = 0.5 * EPS * float(absg[lo:hi] @ np.abs(x[lo:hi]))
         e_f = max(C_F * EPS * max(float(lv.fmax[0, 0]), F_FLOOR), float(lv.sigma[0, 0])) + rep
@@ -716,11 +721,17 @@ def _bisect(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Arra
         if not halves:
             stuck.append((lo, hi))
         stack.extend(halves)
-    note = ""
+    def blocks(which: list[tuple[int, int]]) -> str:
+        return ", ".join(f"[{a}, {b})" for a, b in which[:4])
+
+    notes = []
     if stuck:
-        note = ("bisection lost the error in flat block(s) " + ", ".join(f"[{a}, {b})" for a, b in stuck[:4])
-                + ": neither half fails alone (errors that cancel, or an error near the bound)")
-    return sorted(found), note
+        notes.append(f"bisection lost the error in flat block(s) {blocks(stuck)}: neither half fails "
+                     "alone (errors that cancel, or an error near the bound)")
+    if unjudged:
+        notes.append(f"bisection could not judge block(s) {blocks(unjudged)}: f is not finite at their "
+                     "probes (the step leaves f's domain)")
+    return sorted(found), "; ".join(notes)
 
 
 # ---- the check --------------------------------------------------------------------------------
@@ -1048,7 +1059,7 @@ def _maybe_taylor(res: GradCheckResult, f: Any, x: Array, g: Array, x_shape: tup
     if ratio is None or ratio.size == 0 or res.user_tolerance:
         return
     worst = float(ratio[res.worst_index])
-    if not (1.0 / MARGINAL < worst <= MARGINAL):
+    if not (1.0 / MARGINAL <= worst <= MARGINAL):
         return
     if res.mode == "full":
         d = np.zeros(x.size)
@@ -1269,8 +1280,9 @@ def taylor_test(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, direction: 
     """The Taylor-remainder test: a step-free second opinion on a claimed gradient.
 
     r(h) = |f(x + h·d) − f(x) − h·⟨g, d⟩| shrinks as h² when g is the gradient and as h when it is not.
-    Steps halve from 0.1·max(1, rms x); remainders within 16× of f's rounding are discarded, and the
-    observed order is the median of log2 r(h)/r(h/2) over the finest remaining pairs.
+    Steps halve from 0.1·max(1, rms x)/max|d| (no entry moves by more than 0.1·max(1, rms x));
+    remainders within 16× of f's rounding are discarded, and the observed order is the median of
+    log2 r(h)/r(h/2) over the finest remaining pairs.
 
     Parameters
     ----------
