@@ -163,7 +163,7 @@ def test_the_own_direction_of_a_claim_whose_squares_under_or_overflow(s):
     x = np.array([0.5, 0.25, -0.5, 1.0])
     r = check_grad(lambda v: s * (v @ w), x, s * w, directions=2, seed=0)
     assert r.passed and r.n_checked == 3
-    assert r.analytic[-1] == pytest.approx(2.0 * s, rel=1e-15)
+    assert r.analytic[-1] == pytest.approx(2.0 * s, rel=1e-15, abs=0)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -219,4 +219,4 @@ def test_taylor_tests_default_direction_is_a_unit_rademacher_vector():
     t = taylor_test(lambda v: 0.5 * (v @ v), np.zeros(n), np.zeros(n), seed=7)
     np.testing.assert_allclose(t.remainders, 0.5 * t.steps**2, rtol=1e-14)
     # every entry ±1/√n: the largest entry moves by 0.1·max(1, rms x) at the first step
-    assert t.steps[0] == pytest.approx(0.1 * math.sqrt(n), rel=1e-15)
+    assert t.steps[0] == pytest.approx(0.1 * math.sqrt(n), rel=1e-15, abs=0)

@@ -63,9 +63,9 @@ def test_truncation_above_refine_ratio_times_rounding_is_probed_16x_finer_until_
     assert r.step[0] == h
     assert r.n_evals == 1 + EVALS_PER_LEVEL * (1 + levels)
     trunc = abs(D(f, h) - D(f, 2 * h)) / 3
-    assert r.numerical[0] == pytest.approx(D(f, h), rel=1e-12)
-    assert r.terms[0][0] == pytest.approx(SAFETY * trunc, rel=1e-6)
-    assert r.terms[1][0] == pytest.approx(SAFETY * C_F * EPS / h, rel=1e-12)
+    assert r.numerical[0] == pytest.approx(D(f, h), rel=1e-12, abs=0)
+    assert r.terms[0][0] == pytest.approx(SAFETY * trunc, rel=1e-6, abs=0)
+    assert r.terms[1][0] == pytest.approx(SAFETY * C_F * EPS / h, rel=1e-12, abs=0)
 
 
 def test_f_rounding_is_floored_at_max_x_times_max_g_even_where_f_is_near_zero():
@@ -73,7 +73,7 @@ def test_f_rounding_is_floored_at_max_x_times_max_g_even_where_f_is_near_zero():
     X, G = 1e3, 1e3
     r = check_grad(lambda v: float(G * (v[0] - X)), [X], [G])
     assert r.passed and r.step[0] == H0 * X
-    assert r.terms[1][0] == pytest.approx(SAFETY * C_F * EPS * G * X / (H0 * X), rel=1e-12)
+    assert r.terms[1][0] == pytest.approx(SAFETY * C_F * EPS * G * X / (H0 * X), rel=1e-12, abs=0)
 
 
 def test_a_jacobian_output_resolved_at_the_first_step_keeps_it_while_another_is_refined():
@@ -123,7 +123,7 @@ def test_noise_seen_at_one_clean_entry_sets_the_rounding_of_the_others():
     assert r.passed and np.all(np.asarray(r.step) == H0)
     model = SAFETY * e / H0
     assert r.terms[1][0] > 2 * model                     # entry 0's own fourth difference
-    assert r.terms[1][1] == pytest.approx(r.terms[1][0], rel=1e-12)   # entry 1 is linear: pooled
+    assert r.terms[1][1] == pytest.approx(r.terms[1][0], rel=1e-12, abs=0)   # entry 1 is linear: pooled
 
 
 def test_noise_is_pooled_per_output_not_across_outputs():
@@ -149,7 +149,7 @@ def test_relu_at_zero_is_followed_to_the_finest_step_and_judged_with_the_slopes_
     assert r.n_evals == 1 + EVALS_PER_LEVEL * (1 + REFINE_LEVELS)   # a kink at x never resolves
     assert kink.step == h and r.step[0] == h
     # each one-sided slope is (f(x ± h) − f(x))/h, exact for relu: its error is rounding, 2·e_f/h
-    assert r.tolerance[0] == pytest.approx(SAFETY * 2 * C_F * EPS / h + r.terms[2][0], rel=1e-12)
+    assert r.tolerance[0] == pytest.approx(SAFETY * 2 * C_F * EPS / h + r.terms[2][0], rel=1e-12, abs=0)
 
 
 def test_a_kink_in_a_later_entry_is_refined_and_reported_and_the_others_keep_their_step():
@@ -218,7 +218,7 @@ def test_a_suspect_entry_takes_the_first_step_that_resolves_it_even_with_a_large
     r = check_grad(f, [0.0], [1.0])
     assert r.passed and r.kinks == []
     assert r.step[0] == h_at(1)
-    assert r.terms[1][0] == pytest.approx(SAFETY * e / h_at(1), rel=1e-12)
+    assert r.terms[1][0] == pytest.approx(SAFETY * e / h_at(1), rel=1e-12, abs=0)
 
 
 def test_a_finer_step_whose_bound_is_not_smaller_does_not_replace_the_coarse_estimate():
@@ -236,7 +236,7 @@ def test_a_finer_step_whose_bound_is_not_smaller_does_not_replace_the_coarse_est
     assert t0 + r0 < t1 + r1 and t1 - r1 < t0 + r0 and t1 > 100 * r1
     r = check_grad(f, [0.0], [1.0])
     assert r.step[0] == H0 and r.numerical[0] == D(f, H0)
-    assert r.terms[0][0] == pytest.approx(SAFETY * t0, rel=1e-9)
+    assert r.terms[0][0] == pytest.approx(SAFETY * t0, rel=1e-9, abs=0)
 
 
 @pytest.mark.parametrize("drift, is_kink", [(0.25, True), (2.0, False)])

@@ -1,0 +1,525 @@
+"""The directional mode's verdict: what is re-probed, what counts as a kink at x, and what the result says.
+
+Pins, for ``directions=k`` (central unless said otherwise): which directions are probed again at the
+16× finer steps (those that fail, or pass only by the curvature bound; never one whose f was not
+finite, never the complex step), when a finer estimate replaces the coarse one (it differs by more
+than both bounds) and how far that goes (REFINE_LEVELS steps); the kink-at-x rule (a one-sided gap
+above the slopes' rounding that keeps its size, with slopes that stay put within a quarter of it),
+its bound and its inclusive edges, and that a kink found once keeps the slopes of that probe; the
+claimed gradient's own direction; the miss probability and detectable error; the non-finite
+reports; and the hand-off to bisection (which direction, along which signs, with whose tolerance).
+
+Most f here are piecewise linear in v[0] at x = 0 with n = 4 (or 16) entries: every step is a power
+of two (the directional step is 2^-26 and a Rademacher entry ±1/2 or ±1/4), so the one-sided slopes
+the checker measures are exactly the slopes written into f, at either step, and boundaries of the
+rules can be hit exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from backprop_ref.gradcheck import ERROR_MODEL, check_grad, check_jacobian
+
+EPS = float(np.finfo(np.float64).eps)
+DS = ERROR_MODEL["directional_step"][0]          # 2^-26: the per-entry perturbation at unit scale
+SAFETY = ERROR_MODEL["safety"][0]
+C_F = ERROR_MODEL["f_rounding"][0]
+FACTOR = ERROR_MODEL["refine_factor"][0]
+LEVELS = int(ERROR_MODEL["refine_levels"][0])
+TAU = DS / 4                                      # between the coarse (DS) and finer (DS/16) perturbations
+X4 = np.zeros(4)
+
+
+def quartic(v):
+    return np.sum(v**4 / 4 + v)
+
+
+def quartic_grad(v):
+    return v**3 + 1.0
+
+
+def signs(seed, n, k):
+    """The k random directions' signs (+1/−1 per entry), replayed from the seed (one bit per entry)."""
+    rng = np.random.default_rng(seed)
+    return [np.where(np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), np.uint8), count=n), 1.0, -1.0)
+            for _ in range(k)]
+
+
+def sloped(r_coarse, l_coarse, r_fine=None, l_fine=None):
+    """f(v) = s·R for s = v[0] > 0 and s·L below, with slopes (R, L) that may differ at the finer step."""
+    r_fine = r_coarse if r_fine is None else r_fine
+    l_fine = l_coarse if l_fine is None else l_fine
+
+    def f(v):
+        s = float(v[0])
+        right, left = (r_fine, l_fine) if abs(s) < TAU else (r_coarse, l_coarse)
+        return s * (right if s > 0 else left)
+    return f
+
+
+def slopes_along(d0, right, left):
+    """(left, right) one-sided slopes of t ↦ f(x + t·d) for f = sloped(...) at x = 0."""
+    return (d0 * left, d0 * right) if d0 > 0 else (d0 * right, d0 * left)
+
+
+def summary_holds(r):
+    # a lone error e in one entry moves ⟨g, d⟩ by e/√n along every random direction; the estimate errs
+    # by at most the bound, so e/√n ≥ 2·bound is always seen: detectable = 2√n × the largest bound
+    k, n = r.directions, int(np.prod(r.x_shape))
+    tol = r.tolerance[:k]
+    assert r.miss_probability == 2.0 ** -k
+    largest = np.max(tol[np.isfinite(tol)])
+    assert r.detectable_error == pytest.approx(2.0 * math.sqrt(n) * largest, rel=1e-15, abs=0)
+
+
+# ---- which directions are probed again ---------------------------------------------------------
+
+@pytest.mark.parametrize("atol, moved_random, moved_own", [
+    (None, True, True),      # the error model's bounds are far below a move of log(16)/4
+    (0.25, True, True),      # each level moves the estimate by more than twice the tolerance
+    (1.25, False, True),     # random rows move 0.69 per level (2.08 over three): within 2·atol
+    (2.0, False, False),     # nothing moves by more than 4: no level is taken, the first one ends it
+])
+def test_a_finer_estimate_is_taken_when_it_differs_by_more_than_both_bounds(atol, moved_random, moved_own):
+    # f = v0·log|v0| has no derivative at 0: along d the central difference is d0·log(t·|d0|), so each
+    # 16× finer step moves it by |d0|·log 16 (0.69 for a random direction of 16 entries, 2.77 along
+    # the own direction e_0). A finer estimate replaces the one in hand when they differ by more than
+    # the sum of their bounds (2·atol for a user atol), for at most LEVELS levels.
+    x = np.zeros(16)
+    f = lambda v: float(v[0] * np.log(abs(v[0]) + 1e-300))  # noqa: E731
+    g = np.zeros(16)
+    g[0] = 1.0
+    k = 3
+    r = check_grad(f, x, g, directions=k, seed=0, atol=atol)
+    assert not r.passed and r.kinks == []
+    coarse = np.array([DS * 4.0] * k + [DS])    # the step moves the direction's largest entry by DS
+    finest = coarse / FACTOR ** LEVELS
+    expect = np.where([moved_random] * k + [moved_own], finest, coarse)
+    np.testing.assert_array_equal(r.step, expect)
+    summary_holds(r)
+
+
+def test_a_finer_estimate_within_exactly_both_bounds_is_not_taken():
+    # slopes 1 at the coarse step, 1.25 at the finer one: the central differences along a ±1/2
+    # direction are 0.5 and 0.625 exactly, 2·atol apart for atol = 1/16 (no own direction: g = 0)
+    f = sloped(1.0, 1.0, 1.25, 1.25)
+    r = check_grad(f, X4, np.zeros(4), directions=3, seed=0, atol=0.0625)
+    np.testing.assert_array_equal(r.step, DS * 2.0)
+    np.testing.assert_array_equal(np.abs(r.numerical), 0.5)
+    r = check_grad(f, X4, np.zeros(4), directions=3, seed=0, atol=0.0625 * (1 - 2 ** -10))
+    np.testing.assert_array_equal(r.step, DS * 2.0 / FACTOR)   # finer levels no longer move it
+    np.testing.assert_array_equal(np.abs(r.numerical), 0.625)
+
+
+@pytest.mark.parametrize("case", ["at the bound", "float32 claim", "above the bound"])
+def test_a_direction_is_re_probed_only_when_it_passes_by_more_than_rounding(case):
+    k = 3
+    if case == "float32 claim":
+        # f's gradient 2x is exact in float32, and the bound without truncation (S·rounding + the
+        # claim's float32 rounding, the larger) covers the difference: no direction leans
+        x = np.array([0.5, -0.25, 1.0, 0.75])
+        r = check_grad(lambda v: float(v @ v), x, (2 * x).astype(np.float32), directions=k, seed=0)
+        evals = 2 * (k + 1) + 1
+    else:
+        # a step of height V in f at x: along ±1/2 directions the central difference is ±V/2t and the
+        # curvature bound carries the pass. V/2t equal to S·rounding + the claim's rounding (read off
+        # the result of f = 0: the same f-rounding floor and the same zero claim) is not "more".
+        base = check_grad(lambda v: 0.0, X4, np.zeros(4), directions=k, seed=0)
+        bound = base.terms[1][0] + base.terms[2][0]
+        t = base.step[0]
+        scale = 1.5 if case == "above the bound" else 1.0
+        V = 2 * t * bound * scale
+        r = check_grad(lambda v: V if v[0] > 0 else 0.0, X4, np.zeros(4), directions=k, seed=0)
+        np.testing.assert_array_equal(np.abs(r.numerical), V / (2 * t))
+        evals = 2 * k + 1 + (2 * k if case == "above the bound" else 0)
+    assert r.passed and r.kinks == []
+    taylor = 0 if r.taylor is None else len(r.taylor.steps) + 1
+    assert r.n_evals == evals + taylor
+
+
+def test_the_users_bound_reached_exactly_passes_without_a_re_probe():
+    k = 4
+    x = np.linspace(-1.5, 1.2, 6)
+    g = quartic_grad(x)
+    loose = check_grad(quartic, x, g, directions=k, seed=3, atol=1.0)
+    assert loose.n_evals == 2 * k + 3                 # 2 per direction, the own one included, and f(x)
+    err = float(np.max(loose.abs_err))
+    r = check_grad(quartic, x, g, directions=k, seed=3, atol=err)
+    assert r.passed and r.n_evals == 2 * k + 3
+    np.testing.assert_array_equal(r.numerical, loose.numerical)
+
+
+def test_only_the_directions_that_fail_or_lean_are_re_probed_and_shown_as_kinks():
+    # Σ relu at x = (0, 1, 1, −1), claimed ReLU′(0) = 0.5 (the central mean) and an error ±0.4 in
+    # entries 1 and 2. Along a direction with equal signs there the error cancels: claim = central
+    # difference, no re-probe, no kink shown. Elsewhere it shows, the kink at x_0 is found, and the
+    # claim lies 0.4 − 0.25 outside the slopes' interval (0.5·|d_0| on either side of the mean).
+    x = np.array([0.0, 1.0, 1.0, -1.0])
+    f = lambda v: float(np.sum(np.maximum(v, 0.0)))  # noqa: E731
+    g = np.array([0.5, 1.4, 0.6, 0.0])
+    k, seed = 4, 0
+    d = signs(seed, 4, k)
+    cancels = [bool(s[1] == s[2]) for s in d]
+    assert any(cancels) and not all(cancels)
+    r = check_grad(f, x, g, directions=k, seed=seed)
+    assert not r.passed
+    shown = sorted(kk.index[0] for kk in r.kinks)
+    assert shown == [j for j in range(k) if not cancels[j]] + [k]   # the own direction sees it too
+    assert not any(kk.passed for kk in r.kinks if kk.index[0] < k)
+
+
+def test_a_direction_whose_f_is_not_finite_is_not_re_probed():
+    # f is undefined past v0 − v1 = DS/2: the stencil ±DS crosses it where the signs of d_0, d_1
+    # differ. Those directions are reported; the rest pass, so nothing is probed again.
+    f = lambda v: quartic(v) if v[0] - v[1] < DS / 2 else np.nan  # noqa: E731
+    x = np.array([0.5, 0.5, -0.25, 1.0])
+    k, seed = 4, 0
+    bad = [j for j, s in enumerate(signs(seed, 4, k)) if s[0] != s[1]]
+    assert 0 < len(bad) < k
+    r = check_grad(f, x, quartic_grad(x), directions=k, seed=seed)
+    assert not r.passed
+    assert [p.split(":")[0] for p in r.problems] == [f"direction {j}" for j in bad]
+    assert r.n_evals == 2 * (k + 1) + 1                # no re-probe, no bisection, no Taylor test
+    summary_holds(r)                                   # the summary uses the finite bounds only
+
+
+def test_a_finer_probe_that_meets_a_non_finite_value_is_not_taken():
+    # Output 0's slope is 1 at the coarse step and 2 at the finer one (its estimate moves by 1/2);
+    # output 1 has a pole exactly where the finer probe lands (x_0 + DS/16). The coarse figures stand.
+    pole = DS / FACTOR
+    f = lambda v: np.array([sloped(1.0, 1.0, 2.0, 2.0)(v), 1.0 / (v[0] - pole)])  # noqa: E731
+    J = np.zeros((2, 4))
+    J[0, 0], J[1, 0] = 1.5, -1.0 / pole**2
+    r = check_jacobian(f, X4, J, directions=3, seed=0)
+    assert not r.passed
+    np.testing.assert_array_equal(r.step, DS * 2.0)
+    np.testing.assert_array_equal(np.abs(r.numerical[:, 0]), 0.5)
+    assert np.isfinite(r.numerical).all()
+
+
+def test_the_complex_step_is_never_re_probed():
+    calls = []
+
+    def f(v):
+        calls.append(np.iscomplexobj(v))
+        return np.sum(v**4 / 4 + v)
+
+    x = np.linspace(-1, 1, 8)
+    g = quartic_grad(x)
+    g[5] += 0.5
+    r = check_grad(f, x, g, method="complex", directions=3, seed=0)
+    assert not r.passed and r.localised == [(5,)]
+    assert sum(calls) == 3 + 1                        # one complex evaluation per direction
+    assert r.n_evals == len(calls)
+
+
+# ---- the kink at x -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("slopes, kink", [
+    ((1.0, 0.0, 1.0, 0.0), True),                     # relu: the gap and both slopes stay put
+    ((1.0, -1.0, 2.0, -2.0), True),                   # the gap doubles, each slope moves a quarter of it
+    ((1.0, 0.0, 1.25, 0.25), True),                   # both slopes move a quarter of the gap
+    ((1.0, 0.0, 1.5, 0.5), False),                    # ... half of it: they do not stay put
+    # the gap grows a hair more than twice (2 − 2^-52 → 4): the slopes move by 1 + 2^-53, which
+    # rounds to exactly a quarter of the gap, so the ratio rule is the one that rejects it
+    ((1 - 2**-53, -(1 - 2**-53), 2.0, -2.0), False),
+    ((1.0, 0.0, 0.53125, 0.46875), False),            # the gap shrinks 16×: curvature
+])
+def test_a_kink_at_x_is_a_gap_that_keeps_its_size_with_slopes_that_stay_put(slopes, kink):
+    rc, lc, rf, lf = slopes
+    k, seed = 4, 0
+    g = np.array([0.25, 0.0, 0.0, 0.0])              # not the central mean along any direction
+    r = check_grad(sloped(*slopes), X4, g, directions=k, seed=seed)
+    d0 = [s[0] / 2 for s in signs(seed, 4, k)] + [1.0]
+    assert min(d0) < 0 < max(d0)
+    assert [kk.index for kk in r.kinks] == ([(j,) for j in range(k + 1)] if kink else [])
+    for kk in r.kinks:
+        (j,) = kk.index
+        assert (kk.left, kk.right) == slopes_along(d0[j], rf, lf)
+        assert kk.step == r.step[j] / FACTOR
+        # the bound: S × (drift of the slopes between the steps + their rounding 2e_f/t at the finer
+        # step) + the claim's rounding; e_f/t at the finer step is 16× the coarse one in r.terms
+        c_left, c_right = slopes_along(d0[j], rc, lc)
+        drift = max(abs(kk.left - c_left), abs(kk.right - c_right))
+        bound = SAFETY * drift + 2 * FACTOR * r.terms[1][j] + r.terms[2][j]
+        # (rel 1e-12: the same sum in another order; the claim's rounding alone is ~1e-10 of it)
+        assert r.tolerance[j] == pytest.approx(bound, rel=1e-12, abs=0)
+        assert kk.passed and kk.analytic == r.analytic[j]
+
+
+@pytest.mark.parametrize("q", [0.5, 1.0, 1.1, 2.0])
+def test_a_gap_is_a_jump_only_above_safety_times_its_rounding(q):
+    # Each one-sided slope errs by 2e_f/t, their gap by 4e_f/t; a jump must exceed S times that.
+    # With g = 0 and x = 0, e_f is C_F·eps (|f| < 1): f = K·relu(v0) gives the finer gap q × the
+    # threshold exactly, and the same gap at the coarse step.
+    c_fine = DS / FACTOR
+    t_fine = 2 * c_fine                               # a ±1/2 entry: t = per-entry perturbation × 2
+    K = q * SAFETY * 4 * C_F * EPS / c_fine          # f(x + c_fine·e_0) / t_fine = q × threshold
+    f = lambda v: K * max(float(v[0]), 0.0)  # noqa: E731
+    r = check_grad(f, X4, np.zeros(4), directions=4, seed=0)
+    assert r.passed
+    assert bool(r.kinks) is (q > 1)
+    threshold = SAFETY * 4 * C_F * EPS / t_fine
+    for kk in r.kinks:
+        assert abs(kk.right - kk.left) == pytest.approx(q * threshold, rel=1e-15, abs=0)
+
+
+def test_the_kink_rule_includes_its_edges():
+    # Slopes 1 and L at x_0 = 0, claim 0: along a +1/2 direction the lower slope is L/2, along a −1/2
+    # one the upper slope is −L/2. With L/2 = the kink bound (read off the same f with L = 0: the bound
+    # does not depend on the slopes when they do not drift), the claim sits exactly on an edge.
+    k, seed = 6, 0
+    probe = check_grad(sloped(1.0, 0.0), X4, np.zeros(4), directions=k, seed=seed)
+    assert len(probe.kinks) == k
+    ktol = probe.tolerance[0]
+    np.testing.assert_array_equal(probe.tolerance, ktol)
+    r = check_grad(sloped(1.0, 2 * ktol), X4, np.zeros(4), directions=k, seed=seed)
+    edges = [min(kk.left, kk.right) - ktol if kk.left > 0 else max(kk.left, kk.right) + ktol
+             for kk in r.kinks]
+    assert edges == [0.0] * k and {kk.left > 0 for kk in r.kinks} == {True, False}
+    assert r.passed and all(kk.passed for kk in r.kinks)
+
+
+@pytest.mark.parametrize("claim", [-0.5, 0.25, 1.0, 1.5])
+def test_at_a_kink_the_numerical_value_shown_is_the_slope_nearest_the_claim(claim):
+    k, seed = 4, 0
+    g = np.array([claim, 0.0, 0.0, 0.0])
+    r = check_grad(sloped(1.0, 0.0), X4, g, directions=k, seed=seed)
+    assert len(r.kinks) == k + 1
+    for kk in r.kinks:
+        (j,) = kk.index
+        lo, hi = min(kk.left, kk.right), max(kk.left, kk.right)
+        assert r.numerical[j] == min(max(kk.analytic, lo), hi)
+        assert kk.passed is (lo <= kk.analytic <= hi)
+    assert r.passed is (0.0 <= claim <= 1.0)
+
+
+def test_the_users_tolerance_at_a_kink_is_atol_plus_rtol_times_the_larger_slope():
+    k = 4
+    g = np.array([0.25, 0.0, 0.0, 0.0])
+    r = check_grad(sloped(1.0, -3.0), X4, g, directions=k, seed=0, atol=1e-3, rtol=0.01)
+    assert r.passed and len(r.kinks) == k + 1
+    for kk in r.kinks:
+        (j,) = kk.index
+        assert r.tolerance[j] == 1e-3 + 0.01 * max(abs(kk.left), abs(kk.right))
+
+
+def test_a_kink_found_at_the_first_re_probe_keeps_its_slopes_when_another_output_goes_on():
+    # Output 0 is relu(v0): a kink at x along every direction, found at t/16. Output 1 is smooth and
+    # claimed wrong in entry 2: it keeps failing, so a second finer level is probed; the kink must
+    # keep the slopes and step of the probe that found it.
+    x = np.array([0.0, 0.5, -0.25, 1.0])
+    f = lambda v: np.array([max(float(v[0]), 0.0), quartic(v)])  # noqa: E731
+    J = np.array([[0.25, 0.0, 0.0, 0.0], quartic_grad(x)])
+    J[1, 2] += 0.5
+    k, seed = 4, 0
+    r = check_jacobian(f, x, J, directions=k, seed=seed)
+    assert not r.passed and r.localised == [(2,)]
+    assert [kk.index for kk in r.kinks] == [(j, 0) for j in range(k)]
+    for kk, s in zip(r.kinks, signs(seed, 4, k)):
+        j = kk.index[0]
+        assert (kk.left, kk.right) == slopes_along(s[0] / 2, 1.0, 0.0)
+        assert kk.step == r.step[j] / FACTOR and kk.passed
+
+
+# ---- the own direction, the summary, the non-finite reports --------------------------------------
+
+def test_the_own_direction_is_added_down_to_the_smallest_normal_norm():
+    tiny = float(np.finfo(np.float64).tiny)
+    g = np.array([tiny, 0.0])
+    r = check_grad(lambda v: tiny * float(v[0]), np.zeros(2), g, directions=3, seed=0)
+    assert r.passed and r.n_checked == 3 + 1
+    assert r.localised_note == "directions: 3 random Rademacher (±1/√n) + the claimed gradient’s own"
+
+
+def test_without_the_own_direction_the_note_names_the_random_ones_only():
+    x = np.linspace(-1, 1, 5)
+    r = check_jacobian(np.tanh, x, np.diag(1 - np.tanh(x) ** 2), directions=3, seed=0)
+    assert r.passed and r.localised_note == "directions: 3 random Rademacher (±1/√n)"
+
+
+@pytest.mark.parametrize("kw", [{}, {"atol": 1e-3}, {"rtol": 1e-2}, {"atol": 1e-3, "rtol": 1e-2}])
+def test_detectable_error_is_twice_root_n_times_the_largest_bound_and_a_lone_error_that_large_is_seen(kw):
+    x = np.linspace(-1.5, 1.2, 6)
+    k = 5
+    r = check_grad(quartic, x, quartic_grad(x), directions=k, seed=4, **kw)
+    assert r.passed
+    summary_holds(r)
+    assert f"miss probability: an error above {r.detectable_error:.3g} in any one entry" in str(r)
+    g = quartic_grad(x)
+    g[2] += 1.01 * r.detectable_error
+    wrong = check_grad(quartic, x, g, directions=k, seed=4, **kw)
+    assert np.all(wrong.ratio[:k] > 1)                # every random direction sees it
+
+
+@pytest.mark.parametrize("x", [np.linspace(-1, 1, 6).reshape(2, 3), 3.0 * np.linspace(-1, 1, 6)])
+def test_each_random_direction_moves_every_entry_by_the_directional_step_times_the_scale(x):
+    r = check_grad(quartic, x, quartic_grad(x), directions=3, seed=0)
+    scale = max(1.0, float(np.sqrt(np.mean(x * x))))
+    np.testing.assert_allclose(r.step[:3], DS * scale * math.sqrt(x.size), rtol=1e-15)
+    assert r.x_shape == x.shape
+    # the bound is S×(truncation + rounding) + the claim's rounding, and its terms are reported
+    S_T, S_R, A = r.terms
+    np.testing.assert_allclose(r.tolerance, S_T + S_R + A, rtol=1e-15)   # S·(T + R) vs S·T + S·R: an ulp
+    assert np.all(S_T > 0) and np.all(S_R > 0) and np.all(A > 0)
+
+
+def test_a_directional_derivative_beyond_float64_is_named_per_direction():
+    # ⟨g, d⟩ = K·(s0 − s1 + s2)/√3 overflows exactly where the signs are ±(+, −, +)
+    K = 1.7e308
+    w = np.array([1.0, -1.0, 1.0])
+    k, seed = 4, 2
+    over = [j for j, s in enumerate(signs(seed, 3, k)) if abs(s @ w) == 3]
+    assert over and 0 not in over
+    jac = check_jacobian(lambda v: np.array([K * (v @ w)]), np.zeros(3), K * w[None, :],
+                         directions=k, seed=seed)
+    assert jac.problems == [f"direction {j}: the claimed ⟨g, d⟩ is not finite (it overflows float64)"
+                            for j in over]
+    # f = K·⟨w, v⟩ claimed flat: the numerical side overflows there
+    r = check_grad(lambda v: float(K * (v @ w)), np.zeros(3), np.zeros(3), directions=k, seed=seed)
+    assert r.problems == [f"direction {j}: the numerical directional derivative overflows float64"
+                          for j in over]
+
+
+@pytest.mark.parametrize("jacobian", [False, True])
+@pytest.mark.parametrize("user", [None, (1e-3, 0.0)])
+def test_f_not_finite_at_x_returns_the_reason_and_the_shapes(jacobian, user):
+    x = np.zeros((2, 3))
+    kw = {} if user is None else {"atol": user[0]}
+    if jacobian:
+        r = check_jacobian(lambda v: np.full(2, np.nan), x, np.zeros((2, 2, 3)), directions=3, seed=0, **kw)
+    else:
+        r = check_grad(lambda v: np.nan, x, np.zeros((2, 3)), directions=3, seed=0, **kw)
+    assert not r.passed and r.kinks == [] and r.x_shape == (2, 3)
+    assert r.kind == ("jacobian" if jacobian else "gradient")
+    assert r.user_tolerance is (user is not None)
+    if user is None:
+        assert r.tolerance_reason == "f(x) is not finite"
+
+
+def test_a_one_entry_x_is_checked_along_its_one_direction_and_an_empty_x_has_none():
+    r = check_grad(lambda v: float(v[0] ** 2), np.array([1.5]), np.array([3.0]), directions=1, seed=0)
+    assert r.passed and r.n_checked == 1 and np.isfinite(r.numerical).all()
+    empty = check_grad(lambda v: 0.0, np.zeros(0), np.zeros(0), directions=3, seed=0)
+    assert empty.passed and empty.n_checked == 0 and empty.n_evals == 1
+
+
+def test_directional_mode_raises_no_warning_under_warnings_as_errors():
+    # the caller's warnings filter must not turn the checker's own arithmetic into an exception
+    x = np.linspace(-1.5, 1.2, 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_grad(quartic, x, quartic_grad(x), directions=3, seed=0).passed
+
+
+# ---- the hand-off to bisection -----------------------------------------------------------------
+
+def test_bisection_runs_along_the_first_direction_that_fails_not_the_first_one():
+    # f = v0 + v1 at x = 0: every value is exact, so under atol = 0 a direction passes only when the
+    # claim is exact along it. The error ±1/8 in entries 0 and 1 cancels along directions with equal
+    # signs there (direction 0 here): bisecting along it would lose both entries.
+    k, seed = 4, 2
+    d = signs(seed, 4, k)
+    assert d[0][0] == d[0][1] and any(s[0] != s[1] for s in d[1:])
+    g = np.array([1.125, 0.875, 0.0, 0.0])
+    r = check_grad(lambda v: float(v[0] + v[1]), X4, g, directions=k, seed=seed, atol=0.0)
+    assert r.abs_err[0] == 0.0 and r.ratio[0] == 0.0
+    assert not r.passed and r.localised == [(0,), (1,)]
+
+
+@pytest.mark.parametrize("ratio", [-3.0, 7.0, 31.0, 2.0, -0.875])
+def test_bisection_follows_the_failing_directions_own_signs(ratio):
+    # Two wrong entries a, b in one half, signs + and − along the failing direction d_0: its entries
+    # ±1/4 see the pair's error e·(1 − ratio)/4 ≠ 0, so bisection finds both for any ratio ≠ 1 (a
+    # weighting of the two signs other than ±1/√n would cancel some ratio and lose the pair).
+    n, k, seed = 16, 3, 0
+    x = np.linspace(-1, 1, n)
+    s0 = signs(seed, n, k)[0]
+    a = next(i for i in range(n // 2) if s0[i] > 0)
+    b = next(i for i in range(n // 2) if s0[i] < 0)
+    g = quartic_grad(x)
+    g[a] += 0.125
+    g[b] += 0.125 * ratio
+    r = check_grad(quartic, x, g, directions=k, seed=seed)
+    assert not r.passed and r.ratio[0] > 1
+    assert r.localised == sorted([(a,), (b,)])
+
+
+def test_bisection_along_the_own_direction_of_a_huge_gradient():
+    # The random directions all pass (the error is orthogonal to them); the own direction g/‖g‖ fails
+    # and bisection along it finds the two entries. ‖g‖ ≈ 1e160: its square is beyond float64.
+    x = np.linspace(-1, 1, 8)
+    k, seed = 2, 0
+    d = signs(seed, 8, k)
+    a, b = next((i, j) for i in range(8) for j in range(i + 1, 8) if all(s[i] != s[j] for s in d))
+    big = 1e160
+    g = big * quartic_grad(x)
+    g[[a, b]] += big * 0.25                          # ⟨e_a + e_b, d⟩ = 0 for both random directions
+    r = check_grad(lambda v: big * quartic(v), x, g, directions=k, seed=seed)
+    assert np.all(r.ratio[:k] <= 1) and r.ratio[k] > 1
+    assert r.localised == [(a,), (b,)]
+
+
+def test_bisection_uses_the_users_tolerance_and_says_when_it_lost_the_error():
+    # Two errors of 0.6·atol·√n (seen as 0.6·atol along a direction) in different halves: a direction
+    # with equal signs there sees 1.2·atol and fails, but neither half alone exceeds atol.
+    n, k, seed = 16, 4, 1
+    x = np.linspace(-1, 1, n)
+    atol = 1e-3
+    a, b = 3, 12
+    d = signs(seed, n, k)
+    first = next(j for j in range(k) if d[j][a] == d[j][b])
+    assert all(d[j][a] != d[j][b] for j in range(first))
+    g = quartic_grad(x)
+    g[[a, b]] += 0.6 * atol * math.sqrt(n) * d[first][a]
+    r = check_grad(quartic, x, g, directions=k, seed=seed, atol=atol)
+    assert not r.passed and r.localised == []
+    assert r.localised_note == (
+        f"directions: {k} random Rademacher (±1/√n) + the claimed gradient’s own; bisection lost the "
+        f"error in flat block(s) [0, {n}): neither half fails alone (errors that cancel, or an error "
+        "near the bound)")
+
+
+def test_at_a_kink_the_detectable_error_counts_the_width_between_the_one_sided_slopes():
+    # The kink rule accepts any claim between the slopes, so an error in another entry can hide in
+    # that interval: the promise "an error above detectable_error is seen" must count its width.
+    # Σ relu at x = (0, 1, 1, −1): along d the interval is |d_0| = 1/2 wide; entry 1 wrong by 0.2.
+    x = np.array([0.0, 1.0, 1.0, -1.0])
+    f = lambda v: float(np.sum(np.maximum(v, 0.0)))  # noqa: E731
+    r = check_grad(f, x, np.array([0.5, 1.2, 1.0, 0.0]), directions=16, seed=0)
+    assert r.kinks
+    if r.passed:
+        assert r.detectable_error >= 2.0 * math.sqrt(4) * 0.5   # 2√n·(the interval's width)
+    g = np.array([0.5, 1.0, 1.0, 0.0])
+    g[1] += 1.01 * check_grad(f, x, g, directions=16, seed=0).detectable_error
+    assert not check_grad(f, x, g, directions=16, seed=0).passed
+
+
+def test_a_claim_whose_norm_overflows_fails_with_its_problems_instead_of_raising():
+    # ‖g‖ = inf has no unit direction g/‖g‖ (its step would divide by 0): the random directions report
+    r = check_grad(lambda v: 0.0, np.zeros(2), np.array([1.7e308, 1.7e308]), directions=3, seed=0)
+    assert not r.passed and r.n_checked == 3 and r.problems
+    assert "+ the claimed gradient" not in r.localised_note
+
+
+def test_a_directional_derivative_within_float64_is_computed_even_when_the_sum_of_g_overflows():
+    # K·(v_0 + v_1) with K = 1.7e308: Σg overflows, but ⟨g, d⟩ is 0 along d = ±(1, −1)/√2; along
+    # ±(1, 1)/√2 it is ±2.4e308, beyond float64, and only those directions are reported
+    K = 1.7e308
+    r = check_jacobian(lambda v: np.array([K * (v[0] + v[1])]), np.zeros(2), np.array([[K, K]]),
+                       directions=4, seed=0)
+    rng = np.random.default_rng(0)
+    signs = [np.where(np.unpackbits(np.frombuffer(rng.bytes(1), np.uint8), count=2), 1.0, -1.0)
+             for _ in range(4)]
+    for j, s in enumerate(signs):
+        same = s[0] == s[1]
+        assert bool(np.isinf(r.analytic[j, 0])) is bool(same)
+        assert (f"direction {j}: the claimed ⟨g, d⟩ is not finite (it overflows float64)"
+                in r.problems) is bool(same)
+        if not same:
+            assert r.analytic[j, 0] == 0.0
