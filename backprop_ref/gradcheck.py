@@ -106,6 +106,7 @@ MARGINAL = ERROR_MODEL["marginal"][0]
 DIRECTIONAL_STEP = ERROR_MODEL["directional_step"][0]
 MULTIPLES = {"central": (1.0, 2.0), "richardson": (1.0, 2.0, 4.0)}
 BISECT_MAX_LEAVES = 8   # localisation reports at most this many single entries
+_ONE_UP = float(np.nextafter(1.0, 2.0))
 
 
 # ---- evaluating the user's f -----------------------------------------------------------------
@@ -600,9 +601,10 @@ def _directional(ev: _Evaluator, x: Array, f0: Array, G: Array, eps_g: float, me
                 d = bits * (2.0 * c_unit) - c_unit
                 dmax, dabs_g, dsum = c_unit, absg_sum * c_unit, n * c_unit
                 ana[j] = G @ d
-            # Sums over g near 1e308 can overflow where ⟨g, d⟩ does not: redo those on g/max|g|.
+            # Sums over g near 1e308 can overflow where ⟨g, d⟩ does not: redo those on g/2^e, with
+            # 2^e ≤ max|g| < 2^(e+1) a power of two, so that the scaling itself is exact.
             for k in np.flatnonzero(~np.isfinite(ana[j]) & np.isfinite(gmax) & (gmax > 0)):
-                top = float(gmax[k])
+                top = math.ldexp(1.0, math.frexp(float(gmax[k]))[1] - 1)
                 gs = G[k] / top
                 if d is None:
                     ana[j, k] = top * (((gs @ vbuf) / (2.0 * c) - 0.5 * gs.sum()) * (2.0 * c_unit))
@@ -1031,9 +1033,10 @@ def _finish(A: Array, N: Array, tol: Array, kink_ok: Mask, kinks: list[Kink], pr
     finite = np.isfinite(diff)   # |A − N| is finite only when both are
     ok = finite & ((diff <= tol) | kink_ok)
     # err/tol; under a zero bound (atol = rtol = 0) any error at all is inf, however small
-    ratio = np.where(tol > 0, diff / np.where(tol > 0, tol, 1.0), np.where(diff > 0, np.inf, 0.0))
-    ratio = np.where(finite, ratio, np.inf)
-    ratio = np.where(ok & kink_ok, 0.0, ratio)
+    ratio = np.divide(diff, tol, out=np.where(diff > 0, np.inf, 0.0), where=tol > 0)
+    # exactly the documented reading: a failed entry's ratio is above 1 (a quotient just above 1 can
+    # round to 1.0), a passed one's at most 1, and 0 where the kink rule passed it
+    ratio = np.where(ok, np.where(kink_ok, 0.0, ratio), np.maximum(np.where(finite, ratio, np.inf), _ONE_UP))
     rel = _rel(A, N)
     n_failed = int(np.sum(~ok))
     if A.size:

@@ -497,11 +497,41 @@ def test_at_a_kink_the_detectable_error_counts_the_width_between_the_one_sided_s
     assert not check_grad(f, x, g, directions=16, seed=0).passed
 
 
+def test_at_a_kink_the_detectable_error_is_twice_root_n_times_the_largest_bound_plus_width():
+    # Σ relu at x = (0, 1, 1, −1), claiming the subgradient 1/4 at 0 (off the central mean 1/2, so each
+    # direction is re-probed): every random direction moves x_0 by ±1/2, so each is a kink whose
+    # slopes lie 1/2 apart (relu's jump of 1 times |d_0|)
+    x = np.array([0.0, 1.0, 1.0, -1.0])
+    f = lambda v: float(np.sum(np.maximum(v, 0.0)))  # noqa: E731
+    k = 6
+    r = check_grad(f, x, np.array([0.25, 1.0, 1.0, 0.0]), directions=k, seed=0)
+    assert r.passed and sorted(kk.index for kk in r.kinks)[:k] == [(j,) for j in range(k)]
+    widths = [abs(kk.right - kk.left) for kk in r.kinks if kk.index[0] < k]
+    assert widths == pytest.approx([0.5] * k, rel=1e-7, abs=0)
+    expected = 2.0 * math.sqrt(4) * max(r.tolerance[j] + widths[j] for j in range(k))
+    assert r.detectable_error == pytest.approx(expected, rel=1e-12, abs=0)
+
+
 def test_a_claim_whose_norm_overflows_fails_with_its_problems_instead_of_raising():
     # ‖g‖ = inf has no unit direction g/‖g‖ (its step would divide by 0): the random directions report
     r = check_grad(lambda v: 0.0, np.zeros(2), np.array([1.7e308, 1.7e308]), directions=3, seed=0)
     assert not r.passed and r.n_checked == 3 and r.problems
     assert "+ the claimed gradient" not in r.localised_note
+
+
+@pytest.mark.parametrize("method", ["central", "richardson", "complex"])
+def test_a_finite_directional_derivative_of_a_claim_whose_sum_overflows_is_exact(method):
+    # g = (K, K/2) with K = 1.7e308: Σg = 1.5K overflows, ⟨g, d⟩ = K(s_0 + s_1/2)/√2 does not
+    K = 1.7e308
+    g = np.array([[K, K / 2]])
+    r = check_jacobian(lambda v: np.array([K * v[0] + K / 2 * v[1]]), np.zeros(2), g, directions=4,
+                       seed=0, method=method)
+    for j, s in enumerate(signs(0, 2, 4)):
+        exact = math.copysign(math.inf, s[0]) if s[0] == s[1] else K * (s[0] + s[1] / 2) / math.sqrt(2)
+        if np.isfinite(exact):
+            assert r.analytic[j, 0] == pytest.approx(exact, rel=1e-15, abs=0)
+        else:
+            assert np.isinf(r.analytic[j, 0])
 
 
 def test_a_directional_derivative_within_float64_is_computed_even_when_the_sum_of_g_overflows():
