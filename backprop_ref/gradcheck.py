@@ -1188,8 +1188,9 @@ def check_grad(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, method: str 
     directions : int, optional
         None compares every entry (about 4 evaluations per entry for central). An int k compares k
         directional derivatives along random Rademacher unit directions drawn from `seed`, plus the
-        claimed gradient's own direction: 2k + 3 evaluations for central whatever x.size; a failure is
-        localised by bisection.
+        claimed gradient's own direction: 2k + 3 evaluations for central whatever x.size, and 2k + 2
+        more per finer step when a direction fails or sits on a kink; a failure is localised by
+        bisection.
     rtol, atol : float, optional
         When either is given it replaces the error model: an entry passes when
         |analytic − numerical| ≤ atol + rtol·|numerical| (a missing one counts as 0).
