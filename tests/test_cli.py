@@ -260,7 +260,7 @@ def test_python_m_usage_error_end_to_end():
     assert proc.stderr.count("\n") == 1 and "unknown formula 'sigmoidd'" in proc.stderr
 
 
-@pytest.mark.elsewhere
+@pytest.mark.no_mutmut
 def test_python_m_check_end_to_end(user_module):
     ok = _python_m("check", "mynet:loss", "--grad", "mynet:loss_grad", "--shape", "3",
                    cwd=user_module)

@@ -23,6 +23,7 @@ FUNCTIONS = [
 ]
 
 
+@pytest.mark.no_mutmut
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_each_name_is_a_plain_module_level_function(name):
     f = getattr(backprop_ref, name)
