@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 pytest_plugins = ["pytester"]
+# Each test runs pytest in a new process in pytester's directory, with the plugin found through the
+# installed package's entry point: neither exists under mutmut (mutants are not installed).
+pytestmark = pytest.mark.no_mutmut
 
 MODULE = '''
 import numpy as np
