@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["as_array", "same_shape", "require_finite", "require_nonnegative", "choose", "real_scalar"]
+__all__ = [
+    "as_array", "same_shape", "require_finite", "require_nonnegative", "choose", "real_scalar", "integer",
+]
 
 
 def as_array(x: Any, name: str, *, complex_ok: bool = True) -> NDArray[Any]:
@@ -74,3 +76,15 @@ def real_scalar(value: Any, name: str) -> float:
         raise ValueError(f"{name} must be a single number, got shape {a.shape}")
     require_finite(a, name)
     return float(a)
+
+
+def integer(value: Any, name: str, *, minimum: int = 0, or_none: str = "") -> int:
+    """Return `value` as an int: TypeError naming `name` unless it is an integer (bool is not), ValueError
+    unless it is ≥ `minimum`. `or_none` says what None would have meant, for callers that also take None
+    (their own branch handles None; the message then offers it: "None (every entry) or ...")."""
+    alt = f"None ({or_none}) or " if or_none else ""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be {alt}an integer, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be {alt}an integer ≥ {minimum}, got {value}")
+    return int(value)
