@@ -274,7 +274,8 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         x = np.random.default_rng(args.seed).standard_normal(args.shape)
     try:
-        claimed = np.asarray(grad(x.copy()), dtype=np.float64)
+        # As returned, not cast: the checker judges a float32 claim at float32's precision.
+        claimed = grad(x.copy())
     except Exception as exc:
         raise UsageError(f"{PROG} check: calling {args.grad} raised {type(exc).__name__}: {exc}") from None
     checker = check_jacobian if args.jacobian else check_grad

@@ -16,6 +16,7 @@ import pytest
 
 from backprop_ref import catalogue, cli, tf_twins
 from backprop_ref.cli import ProgressLine, main
+from backprop_ref.gradcheck import check_grad
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,6 +58,10 @@ def user_module(tmp_path, monkeypatch):
 
         def loss_grad_wrong(W):
             return np.tanh(W)  # forgot the chain rule's tanh′
+
+        def loss_grad_float32(W):
+            a = np.tanh(W)
+            return (a * (1 - a ** 2)).astype(np.float32)
 
         def act(x):
             return np.tanh(x)
@@ -178,6 +183,19 @@ def test_check_fails_a_wrong_gradient_with_the_report(user_module):
                        "--seed", "1")
     assert code == 1
     assert out.strip().endswith("FAIL") and "seed 1" in out
+
+
+def test_check_judges_a_float32_gradient_as_check_grad_does(user_module):
+    import mynet
+
+    x = np.random.default_rng(0).standard_normal((3, 4))   # the CLI's x for --shape 3,4 and seed 0
+    g = mynet.loss_grad_float32(x)
+    # float32's rounding is visible at float64's precision, so only a check at float32's can pass it
+    assert not check_grad(mynet.loss, x, g.astype(np.float64), seed=0).passed
+    assert check_grad(mynet.loss, x, mynet.loss_grad_float32, seed=0).passed
+    code, out, _ = run("check", "mynet:loss", "--grad", "mynet:loss_grad_float32", "--shape", "3,4")
+    assert code == 0, out
+    assert out.strip().endswith("PASS")
 
 
 def test_check_jacobian_and_other_methods(user_module):
