@@ -140,9 +140,12 @@ class MLPDomain:
     """Random MLPs: depth, widths, batch, one activation per layer, the loss; weights, X and Y.
 
     Case.args is (W1, b1, …, WL, bL, X, Y) with every W and b differentiated; kwargs carry
-    `activations` and `loss`. Weights are Glorot-normal so that activations neither saturate nor
-    vanish in a typical draw. A ReLU pre-activation may land within a finite-difference step of
-    its kink; the checker's kink handling, not the domain, deals with that.
+    `activations` and `loss`. The values each array may hold are declared here once (`weights`,
+    `biases`, `inputs`, `mse_targets`; softmax cross-entropy targets are one-hot): the NumPy sampler
+    draws uniformly within them, hypothesis anywhere within them. Weights are Glorot-uniform, whose
+    variance 2/(n_in + n_out) keeps activations from saturating or vanishing in a typical draw, and
+    whose bound is one hypothesis can draw within. A ReLU pre-activation may land within a
+    finite-difference step of its kink; the checker's kink handling, not the domain, deals with that.
     """
 
     depth: tuple[int, int] = (1, 4)
@@ -150,6 +153,15 @@ class MLPDomain:
     batch: tuple[int, int] = (1, 8)
     losses: tuple[str, ...] = ("mse", "softmax_cross_entropy")
     activations: tuple[str, ...] = ACTIVATION_NAMES
+    biases: Reals = Reals(-0.5, 0.5)
+    inputs: Reals = Reals(-3.0, 3.0)
+    mse_targets: Reals = Reals(0.0, 1.0)
+
+    @staticmethod
+    def weights(n_in: int, n_out: int) -> Reals:
+        """Glorot-uniform: U(±√(6/(n_in + n_out))), variance 2/(n_in + n_out)."""
+        bound = float(np.sqrt(6.0 / (n_in + n_out)))
+        return Reals(-bound, bound)
 
     @staticmethod
     def build(acts: list[str], loss: str, weights: list[NDArray[np.float64]],
@@ -161,6 +173,9 @@ class MLPDomain:
         return Case(args, {"activations": tuple(acts), "loss": loss}, tuple(range(len(weights))))
 
     def sample(self, rng: np.random.Generator) -> Case:
+        def uniform(values: Reals, shape: tuple[int, ...]) -> NDArray[np.float64]:
+            return rng.uniform(values.lo, values.hi, shape)
+
         layers = int(rng.integers(self.depth[0], self.depth[1] + 1))
         widths = [int(rng.integers(self.width[0], self.width[1] + 1)) for _ in range(layers + 1)]
         batch = int(rng.integers(self.batch[0], self.batch[1] + 1))
@@ -168,11 +183,10 @@ class MLPDomain:
         loss = self.losses[int(rng.integers(len(self.losses)))]
         weights: list[NDArray[np.float64]] = []
         for n_in, n_out in zip(widths[:-1], widths[1:]):
-            scale = np.sqrt(2.0 / (n_in + n_out))
-            weights += [rng.normal(0.0, scale, (n_in, n_out)), rng.normal(0.0, 0.1, n_out)]
-        X = rng.normal(0.0, 1.0, (batch, widths[0]))
+            weights += [uniform(self.weights(n_in, n_out), (n_in, n_out)), uniform(self.biases, (n_out,))]
+        X = uniform(self.inputs, (batch, widths[0]))
         if loss == "mse":
-            Y = rng.uniform(0.0, 1.0, (batch, widths[-1]))
+            Y = uniform(self.mse_targets, (batch, widths[-1]))
         else:
             Y = Targets(("onehot",)).sample(rng, (batch, widths[-1]))
         return self.build(acts, loss, weights, X, Y)

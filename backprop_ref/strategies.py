@@ -91,12 +91,11 @@ def _mlp_case(draw: Any, domain: MLPDomain) -> Case:
     batch = draw(st.integers(*domain.batch))
     weights: list[NDArray[np.float64]] = []
     for n_in, n_out in zip(widths[:-1], widths[1:]):
-        bound = float(np.sqrt(6.0 / (n_in + n_out)))  # Glorot-uniform: no saturation by design
-        weights.append(draw(reals(Reals(-bound, bound), (n_in, n_out))))
-        weights.append(draw(reals(Reals(-0.5, 0.5), (n_out,))))
-    X = draw(reals(Reals(-3.0, 3.0), (batch, widths[0])))
+        weights.append(draw(reals(domain.weights(n_in, n_out), (n_in, n_out))))
+        weights.append(draw(reals(domain.biases, (n_out,))))
+    X = draw(reals(domain.inputs, (batch, widths[0])))
     if loss == "mse":
-        Y = draw(reals(Reals(0.0, 1.0), (batch, widths[-1])))
+        Y = draw(reals(domain.mse_targets, (batch, widths[-1])))
     else:
         Y = draw(onehot((batch, widths[-1])))
     return MLPDomain.build(list(acts), loss, weights, X, Y)

@@ -120,3 +120,42 @@ def test_sampler_is_deterministic(formula):
     assert len(a.args) == len(b.args)
     assert all(np.array_equal(x, y) for x, y in zip(a.args, b.args))
     assert a.kwargs == b.kwargs
+
+
+# ---- the MLP domain: one declaration, read alike by the NumPy sampler and by hypothesis -------------
+
+def glorot_bound(n_in, n_out):
+    """Glorot & Bengio (2010): U(±√(6/(n_in + n_out))), whose variance is 2/(n_in + n_out)."""
+    return np.sqrt(6.0 / (n_in + n_out))
+
+
+def scaled_mlp_weights(case):
+    """Every weight of an MLP case over its layer's Glorot bound, after checking the other arrays'
+    ranges: biases in ±0.5, X in ±3, mse targets in [0, 1], softmax targets one-hot."""
+    weights, (X, Y) = case.args[:-2], case.args[-2:]
+    scaled = []
+    for W, b in zip(weights[::2], weights[1::2]):
+        assert np.all(np.abs(b) <= 0.5)
+        scaled.append(np.ravel(W) / glorot_bound(*W.shape))
+    assert np.all(np.abs(X) <= 3.0)
+    if case.kwargs["loss"] == "mse":
+        assert np.all((Y >= 0.0) & (Y <= 1.0))
+    else:
+        assert np.all(np.sum(Y == 1.0, axis=-1) == 1) and np.all((Y == 0.0) | (Y == 1.0))
+    return np.concatenate(scaled)
+
+
+def test_the_mlp_sampler_draws_glorot_uniform_weights():
+    rng = np.random.default_rng(0)
+    u = np.concatenate([scaled_mlp_weights(MLPDomain().sample(rng)) for _ in range(300)])
+    assert u.size > 2000
+    assert np.all(np.abs(u) <= 1.0)
+    # U(−1, 1): E u² = 1/3 and half the mass beyond |u| = 1/2 (a normal of that variance has 39 %)
+    assert np.mean(u**2) == pytest.approx(1 / 3, abs=0.02)
+    assert np.mean(np.abs(u) > 0.5) == pytest.approx(0.5, abs=0.03)
+
+
+@given(case=cases(MLPDomain()))
+def test_the_mlp_strategy_draws_within_the_same_bounds(case):
+    assert np.all(np.abs(scaled_mlp_weights(case)) <= 1.0)
+
