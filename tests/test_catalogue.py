@@ -20,6 +20,9 @@ from backprop_ref.strategies import cases
 
 ids = [f.name for f in CATALOGUE]
 catalogue = pytest.mark.parametrize("formula", CATALOGUE, ids=ids)
+# The records that declare special values: the specials tests run on these alone.
+WITH_SPECIALS = [f for f in CATALOGUE if f.specials]
+with_specials = pytest.mark.parametrize("formula", WITH_SPECIALS, ids=[f.name for f in WITH_SPECIALS])
 
 # The public derivative names the issue lists: each must be the derivative under test somewhere.
 PUBLIC_DERIVATIVES = {
@@ -65,7 +68,13 @@ def test_complex_step(formula, data):
         check(problem, "complex")
 
 
-@catalogue
+def test_the_specials_tests_run_on_every_record_with_specials_and_no_other():
+    for test in (test_specials, test_tape_matches_at_specials):
+        (mark,) = [m for m in test.pytestmark if m.name == "parametrize"]
+        assert [f.name for f in mark.args[1]] == [f.name for f in CATALOGUE if f.specials] != []
+
+
+@with_specials
 def test_specials(formula):
     for case in formula.specials:
         for problem in problems(formula, case):
@@ -82,7 +91,7 @@ def test_tape_matches_derivative(formula, data, tf):
     compare_with_tape(formula, case)
 
 
-@catalogue
+@with_specials
 def test_tape_matches_at_specials(formula, tf):
     for case in formula.specials:
         compare_with_tape(formula, case)
