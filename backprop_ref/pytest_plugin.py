@@ -52,18 +52,12 @@ class GradChecker:
     def assert_grad(self, f: Any, x: Any, grad: Any, **kwargs: Any) -> _gc.GradCheckResult:
         """Fail the test with the report unless the claimed gradient passes; return the result."""
         __tracebackhide__ = True
-        result = self.check_grad(f, x, grad, **kwargs)
-        if not result.passed:
-            raise AssertionError("\n" + str(result))
-        return result
+        return self.check_grad(f, x, grad, **kwargs).assert_passed()
 
     def assert_jacobian(self, f: Any, x: Any, jac: Any, **kwargs: Any) -> _gc.GradCheckResult:
         """Fail the test with the report unless the claimed Jacobian passes; return the result."""
         __tracebackhide__ = True
-        result = self.check_jacobian(f, x, jac, **kwargs)
-        if not result.passed:
-            raise AssertionError("\n" + str(result))
-        return result
+        return self.check_jacobian(f, x, jac, **kwargs).assert_passed()
 
     numerical_grad = staticmethod(_gc.numerical_grad)
     numerical_jacobian = staticmethod(_gc.numerical_jacobian)

@@ -15,10 +15,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backprop_ref import gradcheck as gc
-from backprop_ref.gradcheck import C_F, EPS, REFINE_FACTOR, REFINE_LEVELS, SAFETY, check_grad, check_jacobian
+from backprop_ref.gradcheck import ERROR_MODEL, check_grad, check_jacobian
+from checker_internals import EPS, step, suspect
 
-H0 = gc.STEP["central"]          # the central step at |x| <= 1
+C_F = ERROR_MODEL["f_rounding"][0]
+SAFETY = ERROR_MODEL["safety"][0]
+REFINE_FACTOR = ERROR_MODEL["refine_factor"][0]
+REFINE_LEVELS = int(ERROR_MODEL["refine_levels"][0])
+H0 = step("central")          # the central step at |x| <= 1
 EVALS_PER_LEVEL = 4              # central: f(x ± h e_i), f(x ± 2h e_i)
 
 
@@ -252,18 +256,16 @@ def test_a_kink_at_x_needs_one_sided_slopes_that_stay_within_a_quarter_of_the_ga
 
 # ---- the kink suspect test itself ---------------------------------------------------------------
 
-@pytest.mark.parametrize("gap1, gap2, suspect", [
+@pytest.mark.parametrize("gap1, gap2, expected", [
     (1.0, -4.0, False),       # |gap1| equal to its noise, not above it
     (1.1, -4.0, True),        # just above it
     (4.0, 14.0, False),       # |gap2 − 2·gap1| = 6 equals |gap2|/4 + its noise (0.5 + 2·1)
     (4.0, 14.125, True),      # just above that
 ])
-def test_a_kink_suspect_is_a_gap_above_its_noise_that_does_not_double_with_the_step(gap1, gap2, suspect):
-    # _suspect directly: the thresholds sit on exact boundaries no f reaches cheaply. With h = 1/4 and
+def test_a_kink_suspect_is_a_gap_above_its_noise_that_does_not_double_with_the_step(gap1, gap2, expected):
+    # the suspect rule directly: the thresholds sit on exact boundaries no f reaches cheaply. With h = 1/4 and
     # e_f = 1/64 the gap's noise is SAFETY·e_f·4/h = 1 at h (F − B has |coefficients| 4/h) and 0.5
     # at 2h; the non-doubling test allows |gap2|/4 plus the noise of gap2 − 2·gap1.
-    z = np.zeros((1, 1))
-    lv = gc._Level(h=np.array([0.25]), est=z, trunc=z, coef=np.array([4.0]), gap1=np.array([[gap1]]),
-                   gap2=np.array([[gap2]]), left=z, right=z, side_err=z, fmax=z, sigma=z,
-                   finite=np.ones((1, 1), bool), bad=[""])
-    assert gc._suspect(lv, np.full((1, 1), 1 / 64)).tolist() == [[suspect]]
+    got = suspect(np.array([[gap1]]), np.array([[gap2]]), np.full((1, 1), 1 / 64), np.array([0.25]),
+                  np.ones((1, 1), bool))
+    assert got.tolist() == [[expected]]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from backprop_ref.gradcheck import (
-    SAFETY,
+    ERROR_MODEL,
     assert_grad,
     assert_jacobian,
     check_grad,
@@ -22,6 +22,7 @@ from backprop_ref.gradcheck import (
     numerical_jacobian,
 )
 
+SAFETY = ERROR_MODEL["safety"][0]
 EPS = np.finfo(np.float64).eps
 X6 = np.linspace(-1.5, 1.2, 6)
 HEADER = "    index               analytic     numerical    abs err    rel err  tolerance  err/tol"
@@ -305,11 +306,16 @@ def test_a_size_one_array_from_f_counts_as_a_scalar():
     assert r.passed and r.analytic.shape == X6.shape
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, True, "1"])
-def test_seed_must_be_a_non_negative_int(seed):
-    with pytest.raises(ValueError) as info:
+@pytest.mark.parametrize("seed, error, message", [
+    (-1, ValueError, "seed must be None (a fresh seed is drawn) or an integer ≥ 0, got -1"),
+    (1.5, TypeError, "seed must be None (a fresh seed is drawn) or an integer, got float 1.5"),
+    (True, TypeError, "seed must be None (a fresh seed is drawn) or an integer, got bool True"),
+    ("1", TypeError, "seed must be None (a fresh seed is drawn) or an integer, got str '1'"),
+])
+def test_seed_must_be_a_non_negative_int(seed, error, message):
+    with pytest.raises(error) as info:
         check_grad(quartic, X6, quartic_grad(X6), seed=seed)
-    assert str(info.value) == f"seed must be a non-negative int or None, got {seed!r}"
+    assert str(info.value) == message
 
 
 RAGGED = [[1.0], [1.0, 2.0]]

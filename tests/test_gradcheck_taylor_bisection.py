@@ -10,23 +10,18 @@ from the documented formulas or the results' own fields, never pasted from a run
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
 import pytest
 
-from backprop_ref.gradcheck import (
-    C_A,
-    C_F,
-    ERROR_MODEL,
-    MARGINAL,
-    SAFETY,
-    _maybe_taylor,
-    _rademacher,
-    check_grad,
-    taylor_test,
-)
+from backprop_ref.gradcheck import ERROR_MODEL, check_grad, taylor_test
+from checker_internals import Judged, Verdict, rademacher, second_opinion
+
+C_A = ERROR_MODEL["analytic_rounding"][0]
+C_F = ERROR_MODEL["f_rounding"][0]
+MARGINAL = ERROR_MODEL["marginal"][0]
+SAFETY = ERROR_MODEL["safety"][0]
 
 EPS = float(np.finfo(np.float64).eps)
 EPS32 = float(np.finfo(np.float32).eps)
@@ -53,7 +48,7 @@ NOTE = "directions: 4 random Rademacher (±1/√n) + the claimed gradient’s ow
 ])
 def test_taylor_steps_halve_from_a_first_step_moving_no_entry_more_than_a_tenth_of_x(x, direction, seed):
     r = taylor_test(quartic, x, quartic_grad(x), direction=direction, seed=seed)
-    d = _rademacher(np.random.default_rng(seed), 6) if direction is None else np.eye(6)[2]
+    d = rademacher(seed, 0, 6) if direction is None else np.eye(6)[2]
     first = 0.1 * max(1.0, float(np.sqrt(np.mean(x * x))))   # 0.1·max(1, rms x), per entry
     np.testing.assert_allclose(r.steps, first / np.abs(d).max() * 0.5 ** np.arange(20), rtol=1e-14)
     assert r.conclusive and r.passed
@@ -127,7 +122,7 @@ def test_taylor_with_a_seed_is_replayable_and_records_the_seed():
     a = taylor_test(quartic, x, quartic_grad(x), seed=8)
     b = taylor_test(quartic, x, quartic_grad(x), seed=8)
     np.testing.assert_array_equal(a.remainders, b.remainders)
-    d = _rademacher(np.random.default_rng(8), 40)
+    d = rademacher(8, 0, 40)
     replay = taylor_test(quartic, x, quartic_grad(x), direction=d)
     np.testing.assert_allclose(a.remainders, replay.remainders, rtol=1e-9)
     assert a.seed == 8 and replay.seed is None
@@ -239,10 +234,11 @@ def test_a_marginal_own_direction_asks_taylor_along_the_claimed_gradient():
 def test_marginal_means_a_worst_ratio_within_three_times_the_bound(worst, asked):
     # err/tol exactly 3 cannot be planted through f (tol is no round number): the helper is fed one
     g = quartic_grad(X6)
-    res = dataclasses.replace(check_grad(quartic, X6, g), taylor=None,
-                              ratio=np.where(np.arange(6) == 4, worst, 0.0), worst_index=(4,))
-    _maybe_taylor(res, quartic, X6, g, X6.shape)
-    assert (res.taylor is not None) is asked
+    none = np.zeros(6, bool)
+    v = Verdict(ok=~none, tolerance=np.ones(6), numerical=g, ratio=np.where(np.arange(6) == 4, worst, 0.0),
+                kink=none, kink_ok=none)
+    judged = Judged("full", g, v, (6,), [], [], "", None, None)
+    assert (second_opinion(judged, quartic, X6, g, None) is not None) is asked
 
 
 # ---- bisection ----------------------------------------------------------------------------------
@@ -361,7 +357,7 @@ def test_bisection_names_the_blocks_where_an_error_spread_below_the_bound_is_los
     # 0.7·B along v (signs as d), so each pair fails (1.4·B) and neither of its halves does; entry 28 is
     # far off, so that the direction fails at all.
     n, seed = 32, 4
-    d = _rademacher(np.random.default_rng(seed), n)   # the first direction, replayed from the seed
+    d = rademacher(seed, 0, n)   # the first direction, replayed from the seed
     t = H_CENTRAL * math.sqrt(n)
     B = SAFETY * C_F * EPS * 1e6 / t
     g = np.ones(n)

@@ -1,0 +1,64 @@
+"""The gradient checker: numerical derivatives, a verdict from an error model, and a readable report.
+
+Public names: `check_grad`, `assert_grad`, `check_jacobian`, `assert_jacobian`, `numerical_grad`,
+`numerical_jacobian`, `taylor_test`, `GradCheckResult`, `Kink`, `TaylorResult`, `ERROR_MODEL`, `METHODS`.
+
+How a verdict is reached (every number below lives in `ERROR_MODEL`, with its reason):
+
+- Full mode (``directions=None``) probes every entry i with steps ±h, ±2h (and ±4h for Richardson),
+  h = step·max(|x_i|, 1). The central estimate D(h) errs by truncation T ≈ |D(h) − D(2h)|/3 (the two
+  step sizes measure it) plus rounding R = e_f/h, where e_f is f's own rounding: f_rounding·eps·max(|f|, 1)
+  for a well-conditioned f, or the noise seen in the fourth difference of f when that is larger. An entry
+  passes when |analytic − numerical| ≤ safety·(T + R) + A, A being the claimed gradient's own rounding in
+  its dtype: analytic_rounding·eps_g·(|g_i| + max|g| + max(|f|, 1)).
+- Kinks: the one-sided slopes F = (f(x+h) − f(x))/h and B = (f(x) − f(x−h))/h differ by h·f″ on a
+  smooth function (the gap doubles with the step) and by a constant jump at a kink. An entry whose gap
+  does not scale with the step is re-probed with steps 16, 256 and 4096 times smaller: a kink within
+  the step moves out of it, a kink at x keeps its gap. At a kink the entry passes when the analytic
+  value lies between the one-sided slopes (a subgradient); the report lists left and right.
+- Directional mode (``directions=k``) compares k directional derivatives along random Rademacher unit
+  directions (plus the claimed gradient's own direction) at 2 evaluations each; the truncation along a
+  direction is bounded by its curvature, t·|φ″|/6, seen in the second difference with f(x). A direction
+  that fails, or passes only by that bound, is probed again at a 16× smaller step: a one-sided gap that
+  keeps its size is a kink at x, judged by the kink rule with the slopes' own error (the curvature bound
+  would count the jump as truncation). A failing direction is localised by bisection over blocks of
+  entries.
+- Complex step: Im f(x + ih·e_i)/h has no subtractive cancellation; its error is that of an analytic
+  derivative, complex_rounding·eps·(|n_i| + max|n| + max(|f|, 1)).
+- The verdict: one rule (`verdict.judge`) decides every entry or direction in both modes: the smooth
+  bound, or at a kink the interval between the one-sided slopes; the user's atol + rtol·|numerical|
+  replaces the model's bound when given. A marginal verdict asks the Taylor test for a second opinion.
+
+The layout, one module per step of the algorithm; each imports only the ones above it:
+
+    error_model   ERROR_MODEL, param(), the functions that turn its terms into a bound (NumPy only)
+    evaluation    Evaluator (calls f: copies, real or complex, counts calls), the claim, the user's
+                  tolerance (UserTolerance), the seed
+    kinks         KinkEvidence, the gap, suspect, steady-slopes and interval rules, for both modes
+    verdict       judge(): the one pass/fail rule; Verdict
+    stencils      one probe level of central or Richardson differences and its statistics
+    result        GradCheckResult, Kink, TaylorResult (frozen), Judged → build_result(), the report
+    full          full mode: refinement, the complex step, judge_full()
+    bisection     localising a failing direction's wrong entries
+    directional   replay(seed, j, n), the directional probes, judge_directional()
+    taylor        taylor_test() and the marginal verdict's second opinion
+    api           check_grad, assert_grad, check_jacobian, assert_jacobian, numerical_grad/jacobian
+"""
+
+from backprop_ref.gradcheck.api import (
+    assert_grad,
+    assert_jacobian,
+    check_grad,
+    check_jacobian,
+    numerical_grad,
+    numerical_jacobian,
+)
+from backprop_ref.gradcheck.error_model import ERROR_MODEL, METHODS
+from backprop_ref.gradcheck.result import GradCheckResult, Kink, TaylorResult
+from backprop_ref.gradcheck.taylor import taylor_test
+
+__all__ = [
+    "ERROR_MODEL", "METHODS", "Kink", "TaylorResult", "GradCheckResult",
+    "numerical_grad", "numerical_jacobian", "check_grad", "assert_grad",
+    "check_jacobian", "assert_jacobian", "taylor_test",
+]

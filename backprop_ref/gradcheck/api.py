@@ -1,0 +1,177 @@
+"""The public entry points: argument handling, the mode's judgement, the second opinion, the result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from backprop_ref._validate import as_array, choose, integer
+from backprop_ref.gradcheck.directional import judge_directional
+from backprop_ref.gradcheck.error_model import METHODS
+from backprop_ref.gradcheck.evaluation import Evaluator, check_x, draw_seed, parse_claim, user_tolerance
+from backprop_ref.gradcheck.full import judge_full, probe_complex, probe_real
+from backprop_ref.gradcheck.result import GradCheckResult, build_result
+from backprop_ref.gradcheck.taylor import second_opinion
+
+__all__ = ["check_grad", "assert_grad", "check_jacobian", "assert_jacobian", "numerical_grad",
+           "numerical_jacobian"]
+
+Array = NDArray[np.float64]
+
+
+def _check(f: Callable[[Any], Any], x_in: ArrayLike, claimed: Any, *, jacobian: bool, method: str,
+           directions: int | None, rtol: float | None, atol: float | None, seed: int | None) -> GradCheckResult:
+    method = choose(method, "method", METHODS)
+    x_arr = check_x(x_in)
+    x_shape = x_arr.shape
+    k = None if directions is None else integer(directions, "directions", minimum=1, or_none="every entry")
+    user = user_tolerance(rtol, atol)
+    x = x_arr.ravel()
+    ev = Evaluator(f, x_shape, scalar=not jacobian)
+    f0 = ev.real(x)
+    out_shape = ev.out_shape
+    name = "jac" if jacobian else "grad"
+    g_arr, eps_g = parse_claim(claimed, x_arr, out_shape + x_shape, name)
+    G = g_arr.reshape(f0.size, x.size)
+    problems: list[str] = []
+    if not np.isfinite(f0).all():
+        i = int(np.flatnonzero(~np.isfinite(f0))[0])
+        where = "" if not jacobian else f" (output {[int(v) for v in np.unravel_index(i, out_shape)]})"
+        problems.append(f"f(x) = {f0[i]}{where}: f is not finite at x itself, nothing can be judged")
+    if not np.isfinite(G).all():
+        bad = tuple(int(v) for v in np.argwhere(~np.isfinite(g_arr))[0])
+        problems.append(f"the claimed {name} is {g_arr[bad]} at index {list(bad)}")
+    rec_seed = None if k is None and seed is None else draw_seed(seed)
+    if k is None:
+        judged = judge_full(ev, x, f0, G, eps_g, method, user, problems, out_shape, x_shape)
+    else:
+        assert rec_seed is not None
+        judged = judge_directional(ev, x, f0, G, eps_g, method, user, problems, out_shape, x_shape, k,
+                                   rec_seed, jacobian)
+    taylor = None
+    if not jacobian and user is None and not judged.problems and judged.analytic.size:
+        taylor = second_opinion(judged, f, x_arr, g_arr, rec_seed)
+    n_evals = ev.n_evals + (0 if taylor is None else len(taylor.steps) + 1)
+    return build_result(judged, method=method, seed=rec_seed, n_evals=n_evals, jacobian=jacobian, user=user,
+                        x_shape=x_shape, taylor=taylor)
+
+
+def check_grad(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, method: str = "central",
+               directions: int | None = None, rtol: float | None = None, atol: float | None = None,
+               seed: int | None = None) -> GradCheckResult:
+    """Check a claimed gradient ∂f/∂x against finite differences, with a verdict from an error model.
+
+    Parameters
+    ----------
+    f : callable
+        Maps an array of x's shape to a scalar. For ``method="complex"`` it must accept complex input.
+    x : array_like
+        The point; real, finite; computed in float64.
+    grad : array_like or callable
+        The claimed gradient (x's shape; float32 is judged at float32 precision) or a callable
+        returning it at x.
+    method : {"central", "richardson", "complex"}
+        Central differences with the step from the error model; Richardson extrapolation of central
+        differences (h, 2h, 4h) with an error estimate; or the complex step Im f(x + ih)/h.
+    directions : int, optional
+        None compares every entry (about 4 evaluations per entry for central). An int k compares k
+        directional derivatives along random Rademacher unit directions drawn from `seed`, plus the
+        claimed gradient's own direction: 2k + 3 evaluations for central whatever x.size, and 2k + 2
+        more per finer step when a direction fails or sits on a kink; a failure is localised by
+        bisection.
+    rtol, atol : float, optional
+        When either is given it replaces the error model: an entry passes when
+        |analytic − numerical| ≤ atol + rtol·|numerical| (a missing one counts as 0).
+    seed : int, optional
+        Seed of the random directions; None draws one and records it in the result.
+
+    Returns
+    -------
+    GradCheckResult
+        ``.passed`` and the report ``str(result)``. NaN or inf from f, the claim or the numerical
+        gradient makes a failed result naming where; it is never raised.
+
+    Raises
+    ------
+    ValueError
+        The claimed gradient's shape differs from x's, an unknown method, f returns a non-scalar,
+        x is not finite, or f modifies its input.
+    TypeError
+        x (or the claim) is not numeric, directions or seed is not an integer, or f rejects complex
+        input under ``method="complex"``.
+    """
+    # The checker's own arithmetic meets inf and NaN by design and reports them; a caller's
+    # np.seterr(all="raise") or warnings filter must not turn that into an exception.
+    with np.errstate(all="ignore"):
+        return _check(f, x, grad, jacobian=False, method=method, directions=directions, rtol=rtol, atol=atol,
+                      seed=seed)
+
+
+def assert_grad(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, method: str = "central",
+                directions: int | None = None, rtol: float | None = None, atol: float | None = None,
+                seed: int | None = None) -> GradCheckResult:
+    """`check_grad`, raising AssertionError with the report when the check fails; else the result."""
+    __tracebackhide__ = True
+    return check_grad(f, x, grad, method=method, directions=directions, rtol=rtol, atol=atol,
+                      seed=seed).assert_passed()
+
+
+def check_jacobian(f: Callable[[Any], Any], x: ArrayLike, jac: Any, *, method: str = "central",
+                   directions: int | None = None, rtol: float | None = None, atol: float | None = None,
+                   seed: int | None = None) -> GradCheckResult:
+    """Check a claimed Jacobian ∂f/∂x of a vector-valued f; `jac` has shape f(x).shape + x.shape.
+
+    Same arguments and verdict as `check_grad`, entry by entry of the Jacobian; in directional mode
+    each direction compares a whole Jacobian-vector product J·d, output by output.
+    """
+    # (as in check_grad: inf and NaN are reported, never raised, whatever np.seterr says)
+    with np.errstate(all="ignore"):
+        return _check(f, x, jac, jacobian=True, method=method, directions=directions, rtol=rtol, atol=atol,
+                      seed=seed)
+
+
+def assert_jacobian(f: Callable[[Any], Any], x: ArrayLike, jac: Any, *, method: str = "central",
+                    directions: int | None = None, rtol: float | None = None, atol: float | None = None,
+                    seed: int | None = None) -> GradCheckResult:
+    """`check_jacobian`, raising AssertionError with the report when the check fails."""
+    __tracebackhide__ = True
+    return check_jacobian(f, x, jac, method=method, directions=directions, rtol=rtol, atol=atol,
+                          seed=seed).assert_passed()
+
+
+def _numerical(f: Callable[[Any], Any], x_in: ArrayLike, method: str, jacobian: bool) -> Array:
+    method = choose(method, "method", METHODS)
+    x_arr = as_array(x_in, "x", complex_ok=False)
+    x = x_arr.ravel().copy()
+    ev = Evaluator(f, x_arr.shape, scalar=not jacobian)
+    f0 = ev.real(x)
+    if method == "complex":
+        num = probe_complex(ev, x, f0)[0]
+    else:
+        pr = probe_real(ev, x, f0, method)
+        # At a kink there is no derivative: NaN, never the mean of the one-sided slopes.
+        num = np.where(pr.kink, np.nan, pr.numerical)
+        for i in pr.problems:
+            num[i] = np.nan
+    return num.T.reshape(ev.out_shape + x_arr.shape)
+
+
+def numerical_grad(f: Callable[[Any], Any], x: ArrayLike, method: str = "central") -> Array:
+    """The numerical gradient of scalar f at x (x's shape), by the checker's error-model steps.
+
+    Entries where f has a kink are NaN (there is no derivative; `check_grad` reports the one-sided
+    ones), as are entries where f was not finite on the stencil.
+    """
+    # (as in check_grad: inf and NaN are reported, never raised, whatever np.seterr says)
+    with np.errstate(all="ignore"):
+        return _numerical(f, x, method, jacobian=False)
+
+
+def numerical_jacobian(f: Callable[[Any], Any], x: ArrayLike, method: str = "central") -> Array:
+    """The numerical Jacobian of f at x, shape f(x).shape + x.shape (kinks and non-finite: NaN)."""
+    # (as in check_grad: inf and NaN are reported, never raised, whatever np.seterr says)
+    with np.errstate(all="ignore"):
+        return _numerical(f, x, method, jacobian=True)

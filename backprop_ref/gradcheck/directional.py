@@ -1,0 +1,313 @@
+"""Directional mode: k random Rademacher directions plus the claimed gradient's own, 2 evaluations each.
+
+Direction j < k has signs replayed from the seed (`replay(seed, j, n)`), ±1/√n in every entry; the
+claimed gradient's own direction g/‖g‖ follows them (the most sensitive to a scale error). Central
+differences bound the truncation along a direction by its curvature t·|φ″|/6, seen in the second
+difference with f(x); a direction at an inflection point borrows the median curvature of the others.
+The hot path makes no temporary n-vector per direction: x ± c·s is formed as (x ∓ c) ± 2c·b in two
+reused buffers from the direction's bits b, and ⟨g, s⟩ as 2⟨g, c·b⟩/c − Σg (scaled to avoid overflow).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backprop_ref.gradcheck.error_model import (
+    EPS, MULTIPLES, claimed_rounding, complex_rounding, f_rounding, g_max, model_bound, param, rms_scale, step,
+)
+from backprop_ref.gradcheck.bisection import bisect
+from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance
+from backprop_ref.gradcheck.kinks import KinkEvidence, above_noise, steady
+from backprop_ref.gradcheck.result import Directional, Judged, Kink, model_reason
+from backprop_ref.gradcheck.stencils import level_stats
+from backprop_ref.gradcheck.verdict import judge
+
+__all__ = ["replay", "signs", "norms", "Claim", "Probes", "probe", "judge_directional"]
+
+Array = NDArray[np.float64]
+
+
+def _bits(rng: np.random.Generator, n: int) -> NDArray[np.uint8]:
+    return np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), dtype=np.uint8), count=n)
+
+
+def replay(seed: int, j: int, n: int) -> NDArray[np.uint8]:
+    """The signs of random direction j of a check with `seed`, as 0/1 bytes (1 ↦ +1/√n, 0 ↦ −1/√n).
+
+    The directions are drawn in order from one generator, one random bit per entry: this is the one
+    place that knows how, used by the probes, bisection and the Taylor test alike.
+    """
+    rng = np.random.default_rng(seed)
+    for _ in range(j):
+        rng.bytes((n + 7) // 8)
+    return _bits(rng, n)
+
+
+def signs(bits: NDArray[np.uint8]) -> Array:
+    """The unit direction of a direction's bits: ±1/√n in every entry."""
+    c = 1.0 / math.sqrt(bits.size)
+    return cast(Array, bits * (2.0 * c) - c)
+
+
+def norms(G: Array) -> Array:
+    """‖g‖ of each row without overflow or underflow: a finite g ≈ 1e308 has a finite norm even when
+    Σg² overflows (and a tiny g a non-zero one). The plain √Σg² is tried first: no temporary copy."""
+    out = np.sqrt(np.einsum("ij,ij->i", G, G))
+    for i in np.flatnonzero(~np.isfinite(out) | (out == 0)):
+        top = float(np.max(np.abs(G[i]), initial=0.0))
+        if 0 < top < np.inf:
+            out[i] = top * np.sqrt(np.sum((G[i] / top) ** 2))
+    return out
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The claimed gradient's statistics that every probe reuses, computed once per check."""
+
+    G: Array           # (m, n)
+    eps_g: float
+    gnorm: Array       # (m,) ‖g‖ per output
+    g_sum: Array       # (m,) Σg
+    gmax: Array        # (m,) max|g|
+    gfloor: Array      # (m,) max|g| + max(|f|, 1)
+    rep_err: Array     # (m,) rounding of x ± t·d seen through f: ≤ eps·‖g‖(‖x‖ + 1)
+    own: bool          # the claimed gradient's own direction follows the random ones
+
+    @classmethod
+    def of(cls, G: Array, eps_g: float, x: Array, f0: Array, own: bool) -> Claim:
+        gnorm = norms(G)
+        gmax = g_max(G)
+        return cls(G, eps_g, gnorm, G.sum(axis=1), gmax, gmax + np.maximum(np.abs(f0), param("f_scale_floor")),
+                   EPS * gnorm * (float(np.linalg.norm(x)) + 1.0), own)
+
+
+@dataclass
+class Probes:
+    """Per direction (p rows) and output (m columns): the figures of one probe at one step scale."""
+
+    analytic: Array
+    numerical: Array
+    tol: Array         # error-model bound
+    trunc: Array
+    rnd: Array
+    ana_rnd: Array
+    left: Array        # one-sided slopes (central only: the kink rule needs its small step; NaN
+    right: Array       # for the other methods)
+    steps: Array       # (p,)
+    problems: dict[int, str]
+
+    def take(self, other: Probes, rows: NDArray[np.bool_]) -> None:
+        """Replace the figures of the directions in `rows` by `other`'s (measured at a finer step)."""
+        for name in ("numerical", "tol", "trunc", "rnd", "ana_rnd", "left", "right", "steps"):
+            getattr(self, name)[rows] = getattr(other, name)[rows]
+
+
+def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: float, k: int,
+          seed: int) -> Probes:
+    """Probe the k random directions of `seed` (and the own one) with steps at `scale`."""
+    G = cl.G
+    n, m = x.size, f0.size
+    p = k + cl.own
+    num, ana, arnd = np.empty((p, m)), np.empty((p, m)), np.empty((p, m))
+    trunc, rnd, curv = np.zeros((p, m)), np.zeros((p, m)), np.zeros((p, m))
+    left, right = np.full((p, m), np.nan), np.full((p, m), np.nan)
+    steps = np.empty(p)
+    problems: dict[int, str] = {}
+    floor = param("f_scale_floor")
+    buf, vbuf = np.empty_like(x), np.empty_like(x)
+    rng = np.random.default_rng(seed)
+    c_unit = 1.0 / math.sqrt(n)
+    c = param("directional_step") * scale   # central: the per-entry perturbation of a random direction
+    if method == "central":
+        x_lo, x_hi = x - c, x + c
+    for j in range(p):
+        d: Array | None = None
+        if j < k:
+            bits = _bits(rng, n)
+            # Σ|g_i d_i| ≤ ‖g‖ (Cauchy–Schwarz with ‖d‖ = 1) and Σ|d_i| = √n, with no |g| temporary
+            dmax, dabs_g, dsum = c_unit, math.sqrt(n) * cl.gnorm * c_unit, n * c_unit
+            if method == "central":
+                np.multiply(bits, 2.0 * c, out=vbuf)   # v = 2c·b: x + c·s = (x − c) + v, x − c·s = (x + c) − v
+                # ⟨g, s⟩ = 2Σ_{b=1} g − Σ g, halved inside so that g near 1e308 does not overflow
+                ana[j] = ((G @ vbuf) / (2.0 * c) - 0.5 * cl.g_sum) * (2.0 * c_unit)
+            else:
+                d = bits * (2.0 * c_unit) - c_unit
+                ana[j] = G @ d
+            # Sums over g near 1e308 can overflow where ⟨g, d⟩ does not: redo those on g/2^e, with
+            # 2^e ≤ max|g| < 2^(e+1) a power of two, so that the scaling itself is exact.
+            for r in np.flatnonzero(~np.isfinite(ana[j]) & np.isfinite(cl.gmax) & (cl.gmax > 0)):
+                top = math.ldexp(1.0, math.frexp(float(cl.gmax[r]))[1] - 1)
+                gs = G[r] / top
+                if d is None:
+                    ana[j, r] = top * (((gs @ vbuf) / (2.0 * c) - 0.5 * gs.sum()) * (2.0 * c_unit))
+                else:
+                    ana[j, r] = top * float(gs @ d)
+        else:
+            # the claimed gradient's own direction d = g/‖g‖: ⟨g, d⟩ = ‖g‖, Σ|g_i d_i| = ‖g‖
+            d = G[0] / cl.gnorm[0]
+            dmax, dabs_g, dsum = float(cl.gmax[0] / cl.gnorm[0]), cl.gnorm, float(math.sqrt(n))
+            ana[j] = cl.gnorm
+        arnd[j] = claimed_rounding(cl.eps_g, dabs_g + cl.gfloor * dsum)
+        if method == "complex":
+            assert d is not None
+            t = step("complex") * scale / dmax
+            y = ev.complex(x + (1j * t) * d)
+            num[j] = y.imag / t
+            rnd[j] = complex_rounding(np.abs(num[j]) + np.abs(ana[j]) + np.maximum(np.abs(f0), floor))
+            steps[j] = t
+            if not np.isfinite(y).all():
+                problems[j] = f"f(x + {t:.3g}i·d_{j}) = {y[~np.isfinite(y)][0]}"
+            continue
+        if method == "richardson":
+            assert d is not None
+            t = step("richardson") * scale / dmax
+            fp, fm = np.empty((3, 1, m)), np.empty((3, 1, m))
+            for s, mult in enumerate(MULTIPLES["richardson"]):
+                np.multiply(d, mult * t, out=vbuf)
+                fp[s, 0] = ev.real(np.add(x, vbuf, out=buf))
+                fm[s, 0] = ev.real(np.subtract(x, vbuf, out=buf))
+            hs = np.array([[t], [2 * t], [4 * t]])
+            lv = level_stats(f0, fp, fm, hs, hs, np.array([t]), method)
+            num[j], trunc[j] = lv.est[0], lv.trunc[0]
+            rnd[j] = (np.maximum(f_rounding(lv.fmax[0], floor), lv.sigma[0]) + cl.rep_err) * lv.coef[0]
+            if not lv.finite[0].all():
+                problems[j] = f"f(x ± {t:.3g}·d_{j}) (or at 2t, 4t) is not finite"
+            steps[j] = t
+            continue
+        if d is None:
+            t = c / c_unit    # the random direction's step along the unit direction
+            fp1 = ev.real(np.add(x_lo, vbuf, out=buf))
+            fm1 = ev.real(np.subtract(x_hi, vbuf, out=buf))
+        else:
+            t = param("directional_step") * scale / dmax
+            np.multiply(d, t, out=vbuf)
+            fp1 = ev.real(np.add(x, vbuf, out=buf))
+            fm1 = ev.real(np.subtract(x, vbuf, out=buf))
+        num[j] = (fp1 - fm1) / (2.0 * t)
+        right[j] = (fp1 - f0) / t
+        left[j] = (f0 - fm1) / t
+        curv[j] = np.abs(right[j] - left[j]) / t
+        fmax = np.maximum(np.maximum(np.abs(f0), floor), np.maximum(np.abs(fp1), np.abs(fm1)))
+        rnd[j] = (f_rounding(fmax, 0.0) + cl.rep_err) / t
+        steps[j] = t
+        if not (np.isfinite(fp1).all() and np.isfinite(fm1).all()):
+            bad = fp1 if not np.isfinite(fp1).all() else fm1
+            problems[j] = f"f(x ± {t:.3g}·d_{j}) = {bad[~np.isfinite(bad)][0]}"
+    if method == "central" and p:
+        # A direction at an inflection point borrows the median curvature of the others.
+        fin = np.where(np.isfinite(curv), curv, 0.0)
+        trunc = steps[:, None] * np.maximum(fin, np.median(fin, axis=0)) / 6.0
+    return Probes(ana, num, model_bound(trunc, rnd, arnd), trunc, rnd, arnd, left, right, steps, problems)
+
+
+
+# ---- the directional verdict -------------------------------------------------------------------
+
+def _evidence(p: int, m: int) -> KinkEvidence:
+    nan = np.full((p, m), np.nan)
+    return KinkEvidence(np.zeros((p, m), bool), np.zeros((p, m), bool), nan, nan.copy(), np.zeros((p, m)),
+                        np.zeros((p, m)))
+
+
+def _jumps(coarse: Probes, fine: Probes, found: KinkEvidence, rows: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Record in `found` the entries of `rows` whose one-sided gap is a jump at x; return them.
+
+    Along a smooth φ(t) = f(x + t·d) the gap right − left = t·φ″ shrinks with the step 16×; at a kink at
+    x it keeps its size and both one-sided slopes stay put. Such an entry is judged by the kink rule
+    alone: the claim must lie between the slopes, give or take their own error, measured as their drift
+    between the two steps plus their rounding 2e_f/t (the curvature bound of the smooth rule would
+    count the jump itself as truncation and let a claim 2/3 of the jump outside the slopes pass).
+    """
+    gap = fine.right - fine.left
+    new = (rows[:, None] & ~found.at & above_noise(gap, fine.rnd)
+           & steady(fine.left, fine.right, coarse.left, coarse.right, gap))
+    drift = np.maximum(np.abs(fine.left - coarse.left), np.abs(fine.right - coarse.right))
+    found.at[new] = True
+    found.left[new], found.right[new] = fine.left[new], fine.right[new]
+    found.tol[new] = model_bound(drift, 2.0 * fine.rnd, fine.ana_rnd)[new]
+    found.step[new] = np.broadcast_to(fine.steps[:, None], new.shape)[new]
+    return new
+
+
+def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, method: str,
+                      user: UserTolerance | None, problems: list[str], out_shape: tuple[int, ...],
+                      x_shape: tuple[int, ...], k: int, seed: int, jacobian: bool) -> Judged:
+    """Probe k random directions (and the claim's own), refine where needed, judge, and localise."""
+    m, n = G.shape
+    # The claimed gradient's own direction, the most sensitive to a scale error, follows the random
+    # ones. Not for a subnormal ‖g‖ (σ′(745) = 5e-324: below every bound, and the step t/‖g‖ would
+    # overflow), nor an infinite one (g ≈ 1.7e308 in every entry: no unit direction; the random ones
+    # report it).
+    own = False
+    if not jacobian and n > 1 and np.isfinite(G).all():
+        own = bool(np.finfo(np.float64).tiny <= float(norms(G[:1])[0]) < np.inf)
+    p = (k if n else 0) + own
+    shape = (p,) + out_shape
+    if n == 0 or not np.isfinite(f0).all():
+        zero = np.zeros((p, m))
+        v = judge(zero, np.full((p, m), np.nan), zero, _evidence(p, m), user)
+        why = "x has no entries: there is nothing to check" if n == 0 else "f(x) is not finite"
+        return Judged("directional", zero, v, shape, [], problems, why, None, None)
+    scale = rms_scale(x)
+    cl = Claim.of(G, eps_g, x, f0, own)
+    dr = probe(ev, x, f0, cl, method, scale, k, seed)
+    found = _evidence(p, m)
+    v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
+    if method != "complex":
+        # A failing direction is probed again at a 16× smaller step, and so, once, is a passing one
+        # whose error exceeds what rounding explains (its pass rests on the curvature bound, which at a
+        # kink at x is the jump itself). A kink at x keeps its one-sided gap and is judged by the kink
+        # rule (`_jumps`). A kink inside the stencil but not at x (a ReLU pre-activation within t of 0)
+        # bends the difference without that signature: the finer step moves it out, and a smooth f
+        # reproduces its estimate within both bounds while a wrong claim fails again. (Richardson keeps
+        # no one-sided slopes: it has only the second rule.)
+        coarse = dr
+        leans = (method == "central") & v.ok & (
+            np.abs(dr.analytic - dr.numerical) > param("safety") * dr.rnd + dr.ana_rnd)
+        for level in range(1, int(param("refine_levels")) + 1):
+            failing = (((~v.ok & ~v.kink) | (leans & (level == 1))).any(axis=1)
+                       & ~np.isin(np.arange(p), list(dr.problems)))
+            if not failing.any():
+                break
+            fine = probe(ev, x, f0, cl, method, scale / param("refine_factor") ** level, k, seed)
+            fine_tol = judge(fine.analytic, fine.numerical, fine.tol, _evidence(p, m), user).tolerance
+            usable = failing & ~np.isin(np.arange(p), list(fine.problems))
+            jumped = _jumps(coarse, fine, found, usable & (method == "central"))
+            moved = (np.abs(fine.numerical - dr.numerical) > fine_tol + v.tolerance) & ~found.at
+            take = usable & moved.any(axis=1)
+            if not (take.any() or jumped.any()):
+                break
+            dr.take(fine, take)
+            v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
+            coarse = fine
+    v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
+    # f finite on the stencil, yet a derivative beyond float64 (⟨g, d⟩ or Im f/t above 1.8e308)
+    for row in np.flatnonzero(~np.isfinite(dr.analytic).all(axis=1)):
+        dr.problems.setdefault(int(row), "the claimed ⟨g, d⟩ is not finite (it overflows float64)")
+    for row in np.flatnonzero(~np.isfinite(dr.numerical).all(axis=1)):
+        dr.problems.setdefault(int(row), "the numerical directional derivative overflows float64")
+    problems = problems + [f"direction {j}: {why}" for j, why in sorted(dr.problems.items())]
+    kinks = [Kink((int(j), int(c)) if jacobian else (int(j),), float(found.left[j, c]),
+                  float(found.right[j, c]), float(dr.analytic[j, c]), bool(v.kink_ok[j, c]),
+                  float(found.step[j, c])) for j, c in zip(*np.nonzero(v.kink))]
+    # At a kink any claim between the one-sided slopes passes: the interval's width is slack too.
+    width = np.abs(found.right - found.left)
+    slack = np.where(v.kink, v.tolerance + width, v.tolerance)[:k]
+    note = f"directions: {k} random Rademacher (±1/√n){' + the claimed gradient’s own' if own else ''}"
+    localised: list[tuple[int, ...]] = []
+    if v.n_failed and not problems:
+        j, c = (int(i[0]) for i in np.nonzero(~v.ok))
+        d = signs(replay(seed, j, n)) if j < k else G[0] / float(norms(G[:1])[0])
+        localised, why = bisect(ev, x, f0, G, eps_g, d, c, user, x_shape)
+        note += f"; {why}" if why else ""
+    extras = Directional(k, 2.0 ** -k, 2.0 * math.sqrt(n) * float(np.max(np.where(np.isfinite(slack), slack, 0.0))),
+                         localised, note)
+    s = param("safety")
+    return Judged("directional", dr.analytic, v, shape, kinks, problems,
+                  model_reason(dr.trunc, dr.rnd, dr.ana_rnd, method, eps_g, directional=True), dr.steps,
+                  (s * dr.trunc, s * dr.rnd, dr.ana_rnd), extras)

@@ -1,0 +1,138 @@
+"""The error model: every number the checker decides with, each with its reason, and the few functions
+that turn its terms into a bound. NumPy only; nothing here calls f.
+
+Code reads a number as ``param("safety")``: the table is the one name for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "EPS", "ERROR_MODEL", "METHODS", "MULTIPLES", "param", "step", "f_rounding", "claimed_rounding",
+    "complex_rounding", "model_bound", "rms_scale", "g_max", "g_floor", "first_order_scale", "dtype_name",
+]
+
+Array = NDArray[np.float64]
+EPS = float(np.finfo(np.float64).eps)
+METHODS = ("central", "richardson", "complex")
+# the stencil's step multiples: central compares D(h) with D(2h); Richardson extrapolates h, 2h, 4h
+MULTIPLES = {"central": (1.0, 2.0), "richardson": (1.0, 2.0, 4.0)}
+
+ERROR_MODEL: dict[str, tuple[float, str]] = {
+    "central_step": (EPS ** (1 / 3), "h = eps^(1/3)·max(|x|, 1) balances the h² truncation of a central "
+                     "difference against its eps·|f|/h rounding for f with unit-scale derivatives"),
+    "richardson_step": (EPS ** 0.2 / 4, "extrapolation leaves an h⁴ truncation: eps^(1/5) balances it "
+                        "against rounding; /4 keeps the widest point, 4h, at that scale"),
+    "complex_step": (1e-20, "any h far below sqrt(eps) makes the h² truncation vanish; 1e-20 keeps h² "
+                     "(1e-40) clear of underflow"),
+    "directional_step": (EPS ** 0.5, "per-entry perturbation of a direction: its truncation is only "
+                         "bounded (by the curvature), so the step balances t·φ″ against eps·|f|/t"),
+    "f_rounding": (16.0, "f's own rounding in units of eps·max(|f|, 1): a well-conditioned sum of m terms "
+                   "errs by ≲ log2(m)·eps (pairwise summation), 16 covers m up to 65,536"),
+    "f_scale_floor": (1.0, "f's rounding is at least eps·max(1, max|x|·max|g|) even when |f| is far smaller: "
+                      "formulas round O(1) intermediates (log(1 + eˣ) at x = −11 is 1.7e-5 but rounds 1 + eˣ "
+                      "at eps) and first-order terms as large as x·g (logits near 1e4: 1e4 − lse ≈ 1); "
+                      "such errors are linear along the stencil, invisible to any difference"),
+    "analytic_rounding": (8.0, "the claimed gradient's rounding in units of its dtype's eps times "
+                          "|g_i| + max|g| + max(|f|, 1) (a cast plus a few operations; the floor covers "
+                          "cancelled sums, 1 − σ at saturation and δ_ij − p_j with p near 1)"),
+    "complex_rounding": (16.0, "the complex step is forward-mode AD in complex arithmetic: a few eps "
+                         "per operation over tens of operations, relative to the same scale (whose "
+                         "max(|f|, 1) floor also covers Im f(x + ih) = h·f′ underflowing, below 2e-288)"),
+    "safety": (4.0, "multiplies the estimated truncation and rounding: the truncation estimate is "
+               "itself an O(h²) approximation and the rounding terms bound sums of random-sign errors"),
+    "refine_ratio": (100.0, "an entry whose truncation exceeds 100× its rounding is probed again with a "
+                     "16× smaller step: the step is too large for f there (or a kink sits inside it)"),
+    "refine_factor": (16.0, "each re-probe shrinks the step 16×: a kink at distance a leaves the stencil "
+                      "once 2h < a, while a kink at x keeps a constant one-sided gap"),
+    "refine_levels": (3.0, "down to h/4096 ≈ 1.5e-9·max(|x|, 1): finer steps drown in rounding"),
+    "gap_noise": (4.0, "a one-sided gap F − B combines four values of f (two per slope), each off by up to "
+                  "f's rounding e_f: a gap within safety × 4·e_f/h is noise, not a kink"),
+    "gap_scaling": (0.25, "on a smooth f the one-sided gap is h·f″ and doubles with the step, give or take "
+                    "a quarter of it (the h² terms at the steps the model uses); a gap that does not "
+                    "double within that is a kink suspect"),
+    "kink_steady": (0.25, "at a kink at x both one-sided slopes move by at most a quarter of the gap "
+                    "when the step shrinks 16× (so the gap keeps 2/3 to 2 times its size): a jump, not "
+                    "curvature (which shrinks the gap 16×) nor noise (which makes the slopes jump)"),
+    "marginal": (3.0, "a worst error within 3× of its bound (either side) asks the Taylor test for a "
+                 "second opinion in the report"),
+    "bisect_max_leaves": (8.0, "bisection reports at most 8 single entries: beyond that the error is "
+                          "spread, and each leaf costs ~8 evaluations per halving"),
+    "taylor_reach": (0.1, "the Taylor test's largest step moves no entry by more than 0.1·max(1, rms x): "
+                     "far enough for the remainder to stand above rounding, near enough for x's "
+                     "neighbourhood"),
+    "taylor_floor": (16.0, "a Taylor remainder within 16× of f's rounding (f_rounding·eps·|terms|) is "
+                     "rounding, not h² or h: it is discarded"),
+    "taylor_order": (1.5, "the observed order passes at 1.5 or more: halfway between a wrong gradient's "
+                     "1 and a correct one's 2"),
+}
+
+
+def param(name: str) -> float:
+    """The value of one number of the error model (its reason is ERROR_MODEL[name][1])."""
+    return ERROR_MODEL[name][0]
+
+
+def step(method: str) -> float:
+    """The relative step of `method` in full mode ("central", "richardson" or "complex")."""
+    return param(f"{method}_step")
+
+
+def f_rounding(fmax: Any, floor: Any) -> Any:
+    """f's own rounding e_f = f_rounding·eps·max(|f|, floor): `fmax` the largest |f| seen on the stencil,
+    `floor` the scale f's intermediates round at (f_scale_floor, or max|x|·max|g| when larger)."""
+    return param("f_rounding") * EPS * np.maximum(fmax, floor)
+
+
+def claimed_rounding(eps_g: float, magnitude: Any) -> Any:
+    """The claimed values' own rounding: analytic_rounding × their dtype's eps × `magnitude`."""
+    return param("analytic_rounding") * eps_g * magnitude
+
+
+def complex_rounding(magnitude: Any) -> Any:
+    """The complex step's rounding: complex_rounding × eps × `magnitude` (an analytic derivative's)."""
+    return param("complex_rounding") * EPS * magnitude
+
+
+def model_bound(trunc: Any, rnd: Any, claimed: Any) -> Any:
+    """The error model's bound: safety × (truncation + rounding of f) + the claim's own rounding."""
+    return param("safety") * (trunc + rnd) + claimed
+
+
+def rms_scale(x: Array) -> float:
+    """max(1, rms x): the scale of x that the directional and bisection steps and the Taylor test use."""
+    return float(max(1.0, np.sqrt(np.mean(x * x)))) if x.size else 1.0
+
+
+def g_max(G: Array) -> Array:
+    """max|g| per output row over the finite entries (0 for a row with none)."""
+    if G.shape[1] == 0:
+        return np.zeros(G.shape[0])
+    top = np.maximum(np.abs(G.max(axis=1)), np.abs(G.min(axis=1)))   # no |G| temporary when all finite
+    for r in np.flatnonzero(~np.isfinite(top)):
+        a = np.abs(G[r])
+        top[r] = np.max(a[np.isfinite(a)], initial=0.0)
+    return top
+
+
+def g_floor(G: Array, f0: Array) -> Array:
+    """max|g| + max(|f|, f_scale_floor) per output: the floor of a claimed value's rounding scale."""
+    return g_max(G) + np.maximum(np.abs(f0), param("f_scale_floor"))
+
+
+def first_order_scale(G: Array, x: Array) -> Array:
+    """max|x|·max|g| per output: f's first-order terms are this large, so its intermediates are too
+    (logits near 1e4 give an O(1) loss computed from 1e4 − 1e4) even when |f| is small."""
+    return g_max(G) * float(np.max(np.abs(x), initial=0.0))
+
+
+def dtype_name(eps: float) -> str:
+    """The float dtype whose machine epsilon is `eps`, for the report."""
+    for dt in (np.float64, np.float32, np.float16):
+        if eps == float(np.finfo(dt).eps):
+            return np.dtype(dt).name
+    return f"eps {eps:.2g}"

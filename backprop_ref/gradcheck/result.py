@@ -1,0 +1,315 @@
+"""The result of a check (`GradCheckResult`, `Kink`, `TaylorResult`), built once and frozen, and its report.
+
+The report's first line must read on its own (pytest's summary and a JUnit message show only it): the
+verdict, how many entries failed of how many, the method, the mode and the evaluations of f.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backprop_ref._numeric import relative_error
+from backprop_ref.gradcheck.error_model import dtype_name, param
+from backprop_ref.gradcheck.evaluation import UserTolerance
+from backprop_ref.gradcheck.verdict import Verdict
+
+__all__ = ["Kink", "TaylorResult", "GradCheckResult", "Directional", "Judged", "build_result", "model_reason"]
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Kink:
+    """A coordinate where f is not differentiable: its one-sided derivatives and the verdict there."""
+
+    index: tuple[int, ...]
+    left: float
+    right: float
+    analytic: float
+    passed: bool
+    step: float
+
+    def __str__(self) -> str:
+        where = "between them" if self.passed else "OUTSIDE them"
+        return (f"{list(self.index)}: left {self.left:.6g}, right {self.right:.6g}; "
+                f"analytic {self.analytic:.6g} lies {where} (step {self.step:.3g})")
+
+
+@dataclass(frozen=True)
+class TaylorResult:
+    """The Taylor-remainder test: |f(x + hd) − f(x) − h⟨g, d⟩| should shrink as h² (order 2)."""
+
+    order: float
+    passed: bool
+    conclusive: bool
+    steps: NDArray[np.floating[Any]]
+    remainders: NDArray[np.floating[Any]]
+    orders: NDArray[np.floating[Any]]
+    seed: int | None
+
+    def __str__(self) -> str:
+        if not self.conclusive:
+            return ("Taylor test inconclusive: the remainder stays at f's rounding level at every step "
+                    "(f is locally linear or the gradient is tiny)")
+        verdict = "consistent with a correct gradient" if self.passed else "the gradient is WRONG"
+        return (f"Taylor test: remainder shrinks with observed order {self.order:.2f} over steps "
+                f"{self.steps[0]:.1e}…{self.steps[-1]:.1e} (2 for a correct gradient, 1 for a wrong "
+                f"one): {verdict}")
+
+
+@dataclass(frozen=True)
+class Directional:
+    """What only a directional check has: its directions' reach and, on failure, the entries found."""
+
+    directions: int
+    miss_probability: float
+    detectable_error: float
+    localised: list[tuple[int, ...]]
+    note: str
+
+
+@dataclass(frozen=True)
+class GradCheckResult:
+    """The verdict of a gradient (or Jacobian) check, with everything needed to read or replay it.
+
+    Attributes
+    ----------
+    passed : bool
+        True when every checked entry (or direction) lies within its tolerance.
+    max_abs_err, max_rel_err : float
+        Largest |analytic − numerical| and largest symmetric relative error
+        |a − n| / max(|a|, |n|) (0 when both are 0) over the checked entries.
+    worst_index : tuple of int
+        Index of the entry with the largest error relative to its tolerance. In directional mode the
+        first index is the direction number.
+    analytic, numerical, tolerance : ndarray
+        The claimed values, the numerical ones and the per-entry bound. Full mode: shape
+        ``f(x).shape + x.shape``; directional mode: one row per direction.
+    tolerance_reason : str
+        Which bound decided (error model or the user's rtol/atol) and why.
+    kinks : list of Kink
+        Coordinates where f is not differentiable, with left and right derivatives.
+    seed : int or None
+        Seed of the random directions (directional mode), to replay the check.
+    method, step, mode
+        "central" / "richardson" / "complex"; the step(s) used; "full" or "directional".
+    n_failed, n_checked, n_evals : int
+        Failed and checked entries (directions), and calls of f.
+    miss_probability, detectable_error : float or None
+        Directional mode: an error larger than `detectable_error` in any one entry slips through all
+        k random directions with probability at most `miss_probability` (2^−k). At a kink at x the
+        width between the one-sided slopes counts in it: any claim in between passes there.
+    localised : list of tuple of int
+        Directional mode, on failure: the entries bisection found wrong.
+    problems : list of str
+        Non-finite values: where they appeared and why the check failed there.
+    ratio : ndarray or None
+        |analytic − numerical| / tolerance per entry (0 where the kink rule passed): above 1 fails.
+    terms : tuple of ndarray, or None
+        The error model's three terms per entry (safety × truncation, safety × rounding, the claimed
+        values' own rounding); None when f(x) itself is not finite.
+    """
+
+    passed: bool
+    max_abs_err: float
+    max_rel_err: float
+    worst_index: tuple[int, ...]
+    analytic: Array
+    numerical: Array
+    tolerance: Array
+    tolerance_reason: str
+    kinks: list[Kink]
+    seed: int | None
+    method: str
+    step: Any
+    mode: str
+    n_failed: int
+    n_checked: int
+    n_evals: int
+    kind: str = "gradient"
+    user_tolerance: bool = False
+    miss_probability: float | None = None
+    detectable_error: float | None = None
+    localised: list[tuple[int, ...]] = field(default_factory=list)
+    localised_note: str = ""
+    problems: list[str] = field(default_factory=list)
+    taylor: TaylorResult | None = None
+    directions: int | None = None
+    x_shape: tuple[int, ...] = ()
+    # error/tolerance per entry (0 where the kink rule passed), for the report and the Taylor test
+    ratio: Array | None = field(default=None, repr=False)
+    # the bound's three terms per entry (safety × truncation, safety × rounding, claimed rounding)
+    terms: tuple[Array, Array, Array] | None = field(default=None, repr=False)
+
+    @property
+    def abs_err(self) -> Array:
+        with np.errstate(all="ignore"):   # inf − inf is a NaN error, reported as such
+            return np.abs(self.analytic - self.numerical)
+
+    def assert_passed(self) -> GradCheckResult:
+        """Raise AssertionError with the report unless the check passed; else return the result."""
+        __tracebackhide__ = True
+        if not self.passed:
+            raise AssertionError("\n" + str(self))
+        return self
+
+    def __str__(self) -> str:
+        with np.errstate(all="ignore"):   # the report formats inf and NaN, never raises on them
+            return _report(self)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What a mode hands on: the claimed values and their verdict, in the result's `shape`, and what the
+    probes saw. The result is built from it once, with the run's bookkeeping (`build_result`)."""
+
+    mode: str
+    analytic: Array
+    verdict: Verdict
+    shape: tuple[int, ...]
+    kinks: list[Kink]
+    problems: list[str]
+    reason: str
+    step: Any
+    terms: tuple[Array, Array, Array] | None
+    directional: Directional | None = None
+
+
+def build_result(j: Judged, *, method: str, seed: int | None, n_evals: int, jacobian: bool,
+                 user: UserTolerance | None, x_shape: tuple[int, ...],
+                 taylor: TaylorResult | None) -> GradCheckResult:
+    """The frozen result of a check: the verdict's figures reshaped, the worst entry, the reason."""
+    v, shape = j.verdict, j.shape
+    A, N = j.analytic, v.numerical
+    diff = np.abs(A - N)
+    w = v.worst()
+    reason = j.reason if user is None else (
+        "the user's tolerance decided: an entry passes when |analytic − numerical| ≤ atol + "
+        f"rtol·|numerical| with atol = {user.atol:g}, rtol = {user.rtol:g} (the error model was not used)")
+    d = j.directional
+    return GradCheckResult(
+        passed=v.n_failed == 0 and not j.problems,
+        max_abs_err=float(np.max(np.where(np.isnan(diff), np.inf, diff), initial=0.0)),
+        max_rel_err=float(np.max(relative_error(A, N), initial=0.0)),
+        worst_index=tuple(int(i) for i in np.unravel_index(w, shape)) if w >= 0 else (),
+        analytic=A.reshape(shape), numerical=N.reshape(shape), tolerance=v.tolerance.reshape(shape),
+        tolerance_reason=reason, kinks=j.kinks, seed=seed, method=method, step=j.step,
+        mode=j.mode, n_failed=v.n_failed, n_checked=int(A.size),
+        n_evals=n_evals, kind="jacobian" if jacobian else "gradient", user_tolerance=user is not None,
+        miss_probability=None if d is None else d.miss_probability,
+        detectable_error=None if d is None else d.detectable_error,
+        localised=[] if d is None else d.localised, localised_note="" if d is None else d.note,
+        problems=list(j.problems), taylor=taylor, directions=None if d is None else d.directions,
+        x_shape=x_shape, ratio=v.ratio.reshape(shape),
+        terms=None if j.terms is None else tuple(t.reshape(shape) for t in j.terms),  # type: ignore[arg-type]
+    )
+
+
+def model_reason(trunc: Array, rnd: Array, ana: Array, method: str, eps_g: float,
+                 directional: bool = False) -> str:
+    """The report's sentence on how the bound was formed and which of its terms decided most entries."""
+    s = param("safety")
+    st, sr = s * trunc, s * rnd
+    terms = {"truncation": st, "rounding of f": sr, "the claimed values' own rounding": ana}
+    counts = {k: int(np.sum((v >= st) & (v >= sr) & (v >= ana))) for k, v in terms.items()}
+    top = max(counts, key=lambda k: counts[k])
+    how = {
+        "central": ("truncation from the difference of steps h and 2h" if not directional else
+                    "truncation bounded by the curvature t·|φ″|/6 from the second difference"),
+        "richardson": "truncation from the difference of two extrapolations (h, 2h and 2h, 4h)",
+        "complex": "no subtractive cancellation (complex step): rounding of an analytic derivative",
+    }[method]
+    return (f"error model ({how}; rounding from |f| and the step; claimed values in {dtype_name(eps_g)}): "
+            f"bound = {s:g}×(truncation + rounding) + claimed rounding; {top} decided for most entries")
+
+
+# ---- the report -------------------------------------------------------------------------------
+
+def _fmt(v: float) -> str:
+    return f"{v: .6e}" if np.isfinite(v) else f"{v!s:>13}"
+
+
+def _step_line(r: GradCheckResult) -> list[str]:
+    if r.step is None:
+        return []
+    st = np.asarray(r.step, dtype=np.float64)
+    if not st.size:
+        return []
+    span = f"{float(st.min()):.3g}" + (f"…{float(st.max()):.3g}" if st.max() > st.min() else "")
+    per = " per direction (unit directions)" if r.mode == "directional" else " per entry"
+    return [f"  step: {span}{per}"]
+
+
+def _seed_line(r: GradCheckResult) -> str:
+    if r.mode == "directional":
+        return (f"  seed {r.seed}: replay with the same call and seed={r.seed}"
+                + (f"; {r.localised_note}" if r.localised_note else ""))
+    if r.seed is not None:
+        return f"  seed {r.seed} (full mode draws no random numbers)"
+    return "  seed: none needed (full mode draws no random numbers)"
+
+
+def _worst_rows(r: GradCheckResult) -> list[str]:
+    ratio = r.ratio
+    if ratio is None or not ratio.size:
+        return []
+    flat = ratio.ravel()
+    order = np.argsort(-np.where(np.isnan(flat), np.inf, flat), kind="stable")
+    if r.passed:
+        shown = [int(i) for i in order[:3]]
+    else:
+        shown = [int(i) for i in order[:10] if not flat[i] <= 1.0] or [int(order[0])]
+    label = "worst entries" if r.mode == "full" else "worst directions"
+    lines = [f"  {label} (error/tolerance > 1 fails):",
+             f"    {'index':<14}{'analytic':>14}{'numerical':>14}{'abs err':>11}{'rel err':>11}"
+             f"{'tolerance':>11}{'err/tol':>9}"]
+    A, N, T = r.analytic.ravel(), r.numerical.ravel(), r.tolerance.ravel()
+    rel = relative_error(A, N)
+    shape = r.analytic.shape
+    for i in shown:
+        idx = str([int(v) for v in np.unravel_index(i, shape)]) if shape else "[]"
+        lines.append(f"    {idx:<14}{_fmt(A[i]):>14}{_fmt(N[i]):>14}{abs(A[i] - N[i]):>11.3g}{rel[i]:>11.3g}"
+                     f"{T[i]:>11.3g}{flat[i]:>9.3g}")
+    return lines
+
+
+def _report(r: GradCheckResult) -> str:
+    what = "Jacobian" if r.kind == "jacobian" else "gradient"
+    unit = "directions" if r.mode == "directional" else "entries"
+    head = "passed" if r.passed else "FAILED"
+    lines = [f"{what} check {head}: {r.n_failed} of {r.n_checked} {unit} outside tolerance "
+             f"(method {r.method}, {r.mode} mode, {r.n_evals} evaluations of f)"]
+    lines += _step_line(r)
+    lines.append(_seed_line(r))
+    lines.append(f"  max abs err {r.max_abs_err:.3g}, max rel err {r.max_rel_err:.3g} "
+                 "(relative: |a − n| / max(|a|, |n|))")
+    lines += [f"  NOT FINITE: {p}" for p in r.problems[:10]]
+    if len(r.problems) > 10:
+        lines.append(f"  … and {len(r.problems) - 10} more non-finite values")
+    lines += _worst_rows(r)
+    if r.localised:
+        lines.append("  bisection localised the wrong entries to: "
+                     + ", ".join(str(list(i)) for i in r.localised))
+    if r.kinks:
+        lines.append(f"  kinks ({len(r.kinks)}): the one-sided derivatives differ; a claim between them "
+                     "(a subgradient) passes")
+        lines += [f"    {k}" for k in r.kinks[:8]]
+    if r.mode == "directional" and r.miss_probability is not None:
+        lines.append(f"  miss probability: an error above {r.detectable_error:.3g} in any one entry is seen "
+                     f"by each random direction with probability ≥ 1/2, so slips through all "
+                     f"with probability ≤ {r.miss_probability:.3g}; a lone wrong entry that large, "
+                     "or a scale error along the claimed gradient, is seen with certainty")
+    lines.append(f"  tolerance: {r.tolerance_reason}")
+    if r.terms is not None and r.n_checked and not r.user_tolerance:
+        w = r.worst_index
+        wt, wr, wa = (float(t[w]) for t in r.terms)
+        s = param("safety")
+        lines.append(f"    at {list(w)}: {s:g}×truncation {wt:.2g} + {s:g}×rounding {wr:.2g} + "
+                     f"claimed rounding {wa:.2g}")
+    if r.taylor is not None:
+        lines.append(f"  second opinion (verdict marginal): {r.taylor}")
+    return "\n".join(lines)

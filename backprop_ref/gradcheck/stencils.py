@@ -1,0 +1,101 @@
+"""Stencils: one probe level of central (h, 2h) or Richardson (h, 2h, 4h) differences and its statistics.
+
+A level's estimate D(h) errs by truncation, measured from the two step sizes (|D(h) − D(2h)|/3 for
+central, |R(h) − R(2h)|/15 for Richardson), plus rounding e_f·coef/h; the one-sided slopes and their gap
+feed the kink rules, the fourth difference of f sees noise the model misses. Full mode probes every
+coordinate with them; the directional Richardson probe and bisection probe one direction each.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backprop_ref.gradcheck.error_model import MULTIPLES
+from backprop_ref.gradcheck.evaluation import Evaluator
+
+__all__ = ["Level", "level_stats", "probe_level"]
+
+Array = NDArray[np.float64]
+Mask = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Level:
+    """The stencil statistics of one step size for a set of rows (coordinates or directions): (k, m)."""
+
+    h: Array          # (k,) nominal step
+    est: Array        # central or extrapolated estimate
+    trunc: Array      # truncation estimate
+    coef: Array       # (k,) sum of |coefficients| of the estimate over f values (rounding = e_f·coef)
+    gap1: Array       # one-sided gap F(h) − B(h)
+    gap2: Array       # one-sided gap F(2h) − B(2h)
+    left: Array
+    right: Array
+    side_err: Array   # truncation of the one-sided slopes
+    fmax: Array       # max |f| over the stencil
+    sigma: Array      # fourth-difference noise estimate
+    finite: Mask
+
+
+def level_stats(f0: Array, fp: Array, fm: Array, hp: Array, hm: Array, h: Array, method: str) -> Level:
+    """Statistics of f values `fp`, `fm` (multiple, row, output) at the steps actually taken `hp`, `hm`."""
+    d = (fp - fm) / (hp + hm)[..., None]
+    fwd = (fp - f0) / hp[..., None]
+    bwd = (f0 - fm) / hm[..., None]
+    if method == "central":
+        est, trunc = d[0], np.abs(d[0] - d[1]) / 3.0
+        coef = 1.0 / h
+    else:
+        r1 = (4.0 * d[0] - d[1]) / 3.0
+        r2 = (4.0 * d[1] - d[2]) / 3.0
+        est, trunc = r1, np.abs(r1 - r2) / 15.0
+        coef = 1.5 / h   # |coefficients| over the six f values: (4/3)·2/(2h) + (1/3)·2/(4h)
+    fmax = np.maximum(np.abs(f0), np.maximum(np.abs(fp).max(0), np.abs(fm).max(0)))
+    # the fourth difference f(−2h) − 4f(−h) + 6f(0) − 4f(h) + f(2h) of independent errors σ has spread √70·σ
+    sigma = np.abs(fm[1] - 4.0 * fm[0] + 6.0 * f0 - 4.0 * fp[0] + fp[1]) / math.sqrt(70.0)
+    side_err = np.maximum(np.abs(fwd[0] - fwd[1]), np.abs(bwd[0] - bwd[1]))
+    finite = np.isfinite(fp).all(0) & np.isfinite(fm).all(0) & np.isfinite(est)
+    return Level(h, est, trunc, coef, fwd[0] - bwd[0], fwd[1] - bwd[1], bwd[0], fwd[0], side_err,
+                 fmax, sigma, finite)
+
+
+def probe_level(ev: Evaluator, x: Array, f0: Array, idx: NDArray[np.intp], h: Array,
+                method: str) -> tuple[Level, list[str]]:
+    """Probe coordinates `idx` at steps `h`; also, per coordinate, "" or its first non-finite value."""
+    mults = MULTIPLES[method]
+    k, m = idx.size, f0.size
+    fp = np.empty((len(mults), k, m))
+    fm = np.empty((len(mults), k, m))
+    hp = np.empty((len(mults), k))
+    hm = np.empty((len(mults), k))
+    buf = x.copy()
+    for j, i in enumerate(idx):
+        xi = x[i]
+        for s, mult in enumerate(mults):
+            up, down = xi + mult * h[j], xi - mult * h[j]
+            hp[s, j], hm[s, j] = up - xi, xi - down   # the steps actually taken, exact in floating point
+            buf[i] = up
+            fp[s, j] = ev.real(buf)
+            buf[i] = down
+            fm[s, j] = ev.real(buf)
+        buf[i] = xi
+    if not np.array_equal(buf, x):
+        raise ValueError("f modified its input array in place; the checker cannot judge such an f")
+    lv = level_stats(f0, fp, fm, hp, hm, h, method)
+    bad = [""] * k
+    for j in np.flatnonzero(~lv.finite.all(1)):
+        bad[j] = _first_nonfinite(fp[:, j], fm[:, j], mults, float(h[j]), float(x[idx[j]]))
+    return lv, bad
+
+
+def _first_nonfinite(fp: Array, fm: Array, mults: tuple[float, ...], h: float, xi: float) -> str:
+    for s, mult in enumerate(mults):
+        for sign, vals in (("+", fp[s]), ("−", fm[s])):
+            if not np.isfinite(vals).all():
+                v = vals[~np.isfinite(vals)][0]
+                return f"f(x {sign} {h * mult:.3g}·e_i) = {v} at x_i = {xi:.6g}"
+    return "the difference overflowed"
