@@ -30,6 +30,7 @@ from xml.etree import ElementTree as ET
 import numpy as np
 
 from backprop_ref import tf_twins
+from backprop_ref._validate import integer
 from backprop_ref.catalogue import CATALOGUE, Formula, at_kink, problems
 from backprop_ref.domains import Case
 from backprop_ref.gradcheck import check_grad, check_jacobian
@@ -247,12 +248,12 @@ def run_audit(
     """Check every formula with every oracle; return the records (nothing is printed).
 
     `use_tf=None` uses TensorFlow when it is installed; False skips the tape column ("not
-    installed" when it is absent, "disabled" otherwise). Raises ValueError for a non-positive
-    `samples` or an unknown oracle; the caller decides what a missing TensorFlow means.
+    installed" when it is absent, "disabled" otherwise). Raises TypeError for a `samples` that is
+    not an integer, ValueError for a non-positive one or an unknown oracle; the caller decides what a
+    missing TensorFlow means.
     """
     formulas = tuple(formulas)
-    if samples < 1:
-        raise ValueError(f"samples must be a positive integer, got {samples}")
+    samples = integer(samples, "samples", minimum=1)
     unknown = set(oracles) - set(ORACLES)
     if unknown:
         raise ValueError(f"unknown oracle(s) {sorted(unknown)}; valid oracles are {', '.join(ORACLES)}")

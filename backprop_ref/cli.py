@@ -19,6 +19,8 @@ from typing import Any, NoReturn, TextIO
 
 import numpy as np
 
+from backprop_ref._validate import integer
+
 __all__ = ["main", "UsageError", "ProgressLine"]
 
 PROG = "backprop-ref"
@@ -64,24 +66,20 @@ class ProgressLine:
 
 # ---- argument types -------------------------------------------------------------------------
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
+def _integer(metavar: str, minimum: int) -> Callable[[str], int]:
+    """An argparse type: the text as an integer ≥ `minimum`, checked and worded by _validate.integer
+    (named by its metavar; argparse names the option)."""
+    def parse(text: str) -> int:
+        try:
+            value: Any = int(text)
+        except ValueError:
+            value = text   # not an integer: integer() says so
+        try:
+            return integer(value, metavar, minimum=minimum)
+        except (TypeError, ValueError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
-    return value
+    return parse
 
 
 def _shape(text: str) -> tuple[int, ...]:
@@ -125,9 +123,9 @@ def _build_parser() -> _Parser:
                            "complex step and (when installed) tf.GradientTape. Exit 0 all pass, 1 any "
                            "check fails, 2 usage error or missing requirement.")
     audit.add_argument("--only", nargs="+", metavar="NAME", help="audit only these formulas")
-    audit.add_argument("--samples", type=_positive_int, default=DEFAULT_SAMPLES, metavar="N",
+    audit.add_argument("--samples", type=_integer("N", 1), default=DEFAULT_SAMPLES, metavar="N",
                        help=f"random draws per formula, besides its specials (default {DEFAULT_SAMPLES})")
-    audit.add_argument("--seed", type=_seed, default=DEFAULT_SEED, metavar="S",
+    audit.add_argument("--seed", type=_integer("S", 0), default=DEFAULT_SEED, metavar="S",
                        help=f"seed of the draws; the same seed replays a failure (default {DEFAULT_SEED})")
     tf = audit.add_mutually_exclusive_group()
     tf.add_argument("--require-tf", action="store_true",
@@ -152,17 +150,17 @@ def _build_parser() -> _Parser:
     where.add_argument("--x", type=Path, metavar="FILE.npy", help="load x from a .npy file")
     check.add_argument("--jacobian", action="store_true", help="GRAD returns the Jacobian f.shape + x.shape")
     check.add_argument("--method", choices=("central", "richardson", "complex"), default="central")
-    check.add_argument("--directions", type=_positive_int, metavar="K",
+    check.add_argument("--directions", type=_integer("K", 1), metavar="K",
                        help="check K random directional derivatives instead of every entry")
     check.add_argument("--rtol", type=float)
     check.add_argument("--atol", type=float)
-    check.add_argument("--seed", type=_seed, default=0, metavar="S")
+    check.add_argument("--seed", type=_integer("S", 0), default=0, metavar="S")
 
     demo = sub.add_parser("demo", help="run one of the source documents' worked examples",
                           description="The source documents' worked examples, reproduced and checked.")
     demo.add_argument("name", choices=tuple(demos.DEMOS), metavar="NAME",
                       help="one of: " + ", ".join(demos.DEMOS))
-    demo.add_argument("--seed", type=_seed, default=0, metavar="S")
+    demo.add_argument("--seed", type=_integer("S", 0), default=0, metavar="S")
     demo.add_argument("--no-tf", action="store_true", help="do not use TensorFlow's tape as a second oracle")
     demo.add_argument("--out", type=_output_dir, metavar="DIR",
                       help="moons: write the figures (Figures 7.14–7.16) as PNGs here (needs matplotlib)")

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from backprop_ref._validate import as_array, choose, real_scalar
+from backprop_ref._validate import as_array, choose, integer, real_scalar
 from backprop_ref.activations import (
     leaky_relu,
     leaky_relu_grad,
@@ -128,14 +128,6 @@ def dense_backward(x: ArrayLike, W: ArrayLike, delta: ArrayLike) -> tuple[Array,
         return delta @ W.T, x.T @ delta, np.sum(delta, axis=0)
 
 
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return int(value)
-
-
 class MLP:
     """A multilayer perceptron whose gradients come from the delta recursion of 003 §7.7.
 
@@ -201,7 +193,7 @@ class MLP:
         seed : int or None
             The generator's seed.
         """
-        sizes = [_positive_int(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
+        sizes = [integer(s, f"sizes[{i}]", minimum=1) for i, s in enumerate(sizes)]
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least the input and output widths; got {sizes}")
         if isinstance(activations, str) or len(activations) != len(sizes) - 1:
@@ -311,10 +303,10 @@ class MLP:
         lr = real_scalar(lr, "lr")
         if lr <= 0:
             raise ValueError(f"lr must be positive, got {lr}")
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+        epochs = integer(epochs, "epochs")
         rows = X.shape[0]
-        size = rows if batch_size is None else _positive_int(batch_size, "batch_size")
+        size = rows if batch_size is None else integer(batch_size, "batch_size", minimum=1,
+                                                       or_none="the full batch")
         rng = np.random.default_rng(seed)
         history = []
         for _ in range(epochs):

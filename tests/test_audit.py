@@ -120,7 +120,13 @@ def test_without_tensorflow_the_tape_column_is_skipped_not_failed(monkeypatch):
 
 @pytest.mark.parametrize("samples", [0, -1])
 def test_non_positive_samples_is_an_error(samples):
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match=f"^samples must be an integer ≥ 1, got {samples}$"):
+        run_audit([SIGMOID], samples=samples)
+
+
+@pytest.mark.parametrize("samples", [2.0, True, "3"])
+def test_non_integer_samples_is_a_type_error(samples):
+    with pytest.raises(TypeError, match="^samples must be an integer, got "):
         run_audit([SIGMOID], samples=samples)
 
 

@@ -133,7 +133,7 @@ NOT_NUMERIC = [
     row(network.MLP, [("W", b4)], ["linear"], "mse", exc=TypeError, id="MLP: W str",
         match=re.escape("W[0] must be numeric")),
     row(network.MLP.init, [3, "4"], ["tanh"], "mse", exc=TypeError, id="MLP.init: size str",
-        match=re.escape("sizes[1] must be an integer")),
+        match=re.escape("sizes[1] must be an integer, got str '4'")),
     row(check_grad, np.sum, "abc", np.ones(3), exc=TypeError, id="check_grad: x str",
         match="x must be numeric"),
     row(check_grad, np.sum, np.ones(3), "abc", exc=TypeError, id="check_grad: claim str",

@@ -118,10 +118,13 @@ def test_reports_are_written(tmp_path):
 
 @pytest.mark.parametrize("argv, needle", [
     (["audit", "--only", "sigmoid", "nosuch"], "unknown formula 'nosuch'"),
-    (["audit", "--samples", "0"], "positive integer"),
-    (["audit", "--samples", "-3"], "positive integer"),
-    (["audit", "--samples", "many"], "positive integer"),
-    (["audit", "--seed", "-1"], "non-negative"),
+    (["audit", "--samples", "0"], "argument --samples: N must be an integer ≥ 1, got 0"),
+    (["audit", "--samples", "-3"], "argument --samples: N must be an integer ≥ 1, got -3"),
+    (["audit", "--samples", "many"], "argument --samples: N must be an integer, got str 'many'"),
+    (["audit", "--samples", "1.5"], "argument --samples: N must be an integer, got str '1.5'"),
+    (["audit", "--seed", "-1"], "argument --seed: S must be an integer ≥ 0, got -1"),
+    (["check", "m:f", "--grad", "m:g", "--shape", "3", "--directions", "0"],
+     "argument --directions: K must be an integer ≥ 1, got 0"),
     (["audit", "--json", "/no/such/dir/report.json"], "does not exist"),
     (["audit", "--markdown", "/no/such/dir/report.md"], "does not exist"),
     (["audit", "--junit-xml", "/no/such/dir/report.xml"], "does not exist"),

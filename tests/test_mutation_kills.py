@@ -99,9 +99,12 @@ EXACT = [
     pytest.param(lambda: mlp3().fit(np.ones((2, 3)), np.ones((2, 2)), lr="fast", epochs=1), TypeError,
                  "^lr must be numeric", id="fit lr str"),
     pytest.param(lambda: mlp3().fit(np.ones((2, 3)), np.ones((2, 2)), lr=0.1, epochs=1, batch_size=0),
-                 ValueError, full("batch_size must be at least 1, got 0"), id="fit batch_size 0"),
-    pytest.param(lambda: mlp3().fit(np.ones((2, 3)), np.ones((2, 2)), lr=0.1, epochs=True), ValueError,
-                 full("epochs must be a non-negative integer, got True"), id="fit epochs bool"),
+                 ValueError, full("batch_size must be None (the full batch) or an integer ≥ 1, got 0"),
+                 id="fit batch_size 0"),
+    pytest.param(lambda: mlp3().fit(np.ones((2, 3)), np.ones((2, 2)), lr=0.1, epochs=True), TypeError,
+                 full("epochs must be an integer, got bool True"), id="fit epochs bool"),
+    pytest.param(lambda: mlp3().fit(np.ones((2, 3)), np.ones((2, 2)), lr=0.1, epochs=-1), ValueError,
+                 full("epochs must be an integer ≥ 0, got -1"), id="fit epochs negative"),
     pytest.param(lambda: losses.mse_grad(np.zeros(2), [0.0, np.inf]), ValueError,
                  full("t must be finite; t[1] = inf"), id="mse_grad inf t"),
 ]
@@ -175,8 +178,10 @@ def test_mlp_init_rejects_bad_sizes_and_activations_with_their_names():
         network.MLP.init([3, 2], "r", "mse")   # a string of the right length is not a list of names
     with pytest.raises(ValueError, match=re.escape("activations must be a sequence of 2 names")):
         network.MLP.init([3, 4, 2], ["tanh"], "mse")
-    with pytest.raises(TypeError, match=r"^sizes\[1\] must be an integer, got float$"):
+    with pytest.raises(TypeError, match=r"^sizes\[1\] must be an integer, got float 2\.0$"):
         network.MLP.init([3, 2.0], ["tanh"], "mse")
+    with pytest.raises(ValueError, match=r"^sizes\[0\] must be an integer ≥ 1, got 0$"):
+        network.MLP.init([0, 2], ["tanh"], "mse")
 
 
 def test_mlp_init_uses_he_variance_for_leaky_relu_too():

@@ -295,5 +295,9 @@ def test_fit_validates():
             model.fit(X, Y, lr=lr, epochs=1)
     with pytest.raises(ValueError, match="epochs"):
         model.fit(X, Y, lr=0.1, epochs=-1)
+    with pytest.raises(TypeError, match="epochs"):
+        model.fit(X, Y, lr=0.1, epochs=1.0)
     with pytest.raises(ValueError, match="batch_size"):
         model.fit(X, Y, lr=0.1, epochs=1, batch_size=0)
+    with pytest.raises(TypeError, match="batch_size"):
+        model.fit(X, Y, lr=0.1, epochs=1, batch_size=2.0)
