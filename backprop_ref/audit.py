@@ -29,7 +29,7 @@ from xml.etree import ElementTree as ET
 
 import numpy as np
 
-from backprop_ref import tf_twins
+from backprop_ref import _numeric, tf_twins
 from backprop_ref._validate import integer
 from backprop_ref.catalogue import CATALOGUE, Formula, at_kink, problems
 from backprop_ref.domains import Case
@@ -165,14 +165,11 @@ def relative_error(a: Any, b: Any, floor: Any, mask: Any = None) -> float:
     """
     a = np.asarray(a, dtype=np.complex128 if np.iscomplexobj(a) else np.float64)
     b = np.asarray(b, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        diff = np.abs(a - b)
-        mag = np.maximum(np.abs(a), np.abs(b))
-        keep = (mag > np.asarray(floor)) & np.isfinite(diff)
-        if mask is not None:
-            keep &= np.broadcast_to(np.asarray(mask, bool), keep.shape)
-        rel = np.where(keep, diff / np.where(mag > 0, mag, 1.0), 0.0)
-    return float(np.max(rel, initial=0.0))
+    rel = _numeric.relative_error(a, b)
+    keep = (np.maximum(np.abs(a), np.abs(b)) > np.asarray(floor)) & np.isfinite(rel)
+    if mask is not None:
+        keep &= np.broadcast_to(np.asarray(mask, bool), keep.shape)
+    return float(np.max(np.where(keep, rel, 0.0), initial=0.0))
 
 
 def _err_over_tol(result: Any) -> float:

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from backprop_ref._numeric import relative_error
+
 __all__ = ["TAPE_RTOL", "TAPE_ATOL_EPS", "TAPE_ATOL_MIN", "REASONS", "Agreement", "agree"]
 
 EPS = float(np.finfo(np.float64).eps)
@@ -66,7 +68,8 @@ def agree(ours: ArrayLike, theirs: ArrayLike, forward_scale: Any = 0.0,
     """Compare two float64 arrays of one shape under TAPE_RTOL and TAPE_ATOL_EPS.
 
     Entries where `mask` is False are not compared (e.g. exactly at a kink, where conventions
-    differ by design). Non-finite entries on either side disagree unless both are the same inf.
+    differ by design). Non-finite entries on either side disagree unless both are the same inf
+    (their relative error is then 0, else inf).
     """
     a = np.asarray(ours, dtype=np.float64)
     b = np.asarray(theirs, dtype=np.float64)
@@ -80,7 +83,7 @@ def agree(ours: ArrayLike, theirs: ArrayLike, forward_scale: Any = 0.0,
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.where(finite, np.abs(a - b), np.where(a == b, 0.0, np.inf))
         mag = np.maximum(np.abs(a), np.abs(b))
-        rel = np.where(diff == 0, 0.0, diff / np.where(mag > 0, mag, 1.0))
+    rel = np.where(diff == 0, 0.0, relative_error(a, b))   # the same inf on both sides agrees
     diff = np.where(keep, diff, 0.0)
     rel = np.where(keep, rel, 0.0)
     ok = diff <= TAPE_RTOL * np.where(finite, mag, 0.0) + atol
