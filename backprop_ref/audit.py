@@ -31,7 +31,7 @@ import numpy as np
 
 from backprop_ref import _numeric, tf_twins
 from backprop_ref._validate import integer
-from backprop_ref.catalogue import CATALOGUE, Formula, at_kink, problems
+from backprop_ref.catalogue import CATALOGUE, Formula, at_kink, check_tasks
 from backprop_ref.domains import Case
 from backprop_ref.gradcheck import check_grad, check_jacobian
 from backprop_ref.tolerances import TAPE_ATOL_EPS, TAPE_RTOL
@@ -186,17 +186,16 @@ def _finite_difference(formula: Formula, cases: Sequence[Case], method: str, see
     for case in cases:
         try:
             results = []
-            for problem in problems(formula, case):
-                check = check_jacobian if problem.jacobian else check_grad
-                results.append((problem, check(problem.f, problem.x, problem.claimed, method=method,
-                                               seed=seed)))
+            for task in check_tasks(formula, case):
+                check = check_jacobian if task.jacobian else check_grad
+                results.append((task, check(task.f, task.x, task.claimed, method=method, seed=seed)))
         except Exception as exc:  # a planted or broken derivative may not even have the right shape
             tally.samples += 1
             tally.raised(case, exc)
             continue
         tally.samples += 1
-        for problem, result in results:
-            header = f"{describe(case)}, {problem.label}:\n"
+        for task, result in results:
+            header = f"{describe(case)}, {task.label}:\n"
             rel = relative_error(result.analytic, result.numerical, result.tolerance)
             tally.add(rel, bool(result.passed), header + str(result))
             tally.ratio = max(tally.ratio, _err_over_tol(result))

@@ -30,7 +30,7 @@ from backprop_ref import losses, network, worked
 from backprop_ref.domains import AnyDomain, Arg, Case, Domain, MLPDomain, Reals, Targets
 from backprop_ref.softmax import log_softmax, softmax, softmax_jacobian
 
-__all__ = ["Formula", "Problem", "CATALOGUE", "BY_NAME", "get", "problems", "derivatives", "at_kink"]
+__all__ = ["Formula", "CheckTask", "CATALOGUE", "BY_NAME", "get", "check_tasks", "derivatives", "at_kink"]
 
 Array = NDArray[Any]
 
@@ -66,8 +66,8 @@ class Formula:
 
 
 @dataclass(frozen=True)
-class Problem:
-    """One check for the gradient checker: f at x, the claimed derivative, and its form."""
+class CheckTask:
+    """One task for the gradient checker: f at x, the claimed derivative, and its form."""
 
     label: str
     f: Callable[[Array], Any]
@@ -130,19 +130,19 @@ def _block_jacobian(blocks: Array) -> Array:
     return full.reshape(lead + (k,) + lead + (k,))
 
 
-def problems(formula: Formula, case: Case) -> list[Problem]:
-    """The checker problems that verify `formula`'s derivative at `case`, one per wrt argument."""
+def check_tasks(formula: Formula, case: Case) -> list[CheckTask]:
+    """The checker tasks that verify `formula`'s derivative at `case`, one per wrt argument."""
     claimed = derivatives(formula, case)
     if formula.kind == "elementwise":
         x = case.args[0]
         diag = np.diagflat(np.ravel(claimed[0])).reshape(x.shape + x.shape)
-        return [Problem(formula.derivative_name, _substitute(formula, case, 0), x, diag, True)]
+        return [CheckTask(formula.derivative_name, _substitute(formula, case, 0), x, diag, True)]
     if formula.kind == "jacobian":
         full = _block_jacobian(np.asarray(claimed[0]))
-        return [Problem(formula.derivative_name, _substitute(formula, case, 0), case.args[0], full, True)]
+        return [CheckTask(formula.derivative_name, _substitute(formula, case, 0), case.args[0], full, True)]
     names = _arg_names(formula, case)
     return [
-        Problem(f"∂/∂{names[i]}", _substitute(formula, case, i), case.args[i], np.asarray(g), False)
+        CheckTask(f"∂/∂{names[i]}", _substitute(formula, case, i), case.args[i], np.asarray(g), False)
         for i, g in zip(case.wrt, claimed)
     ]
 

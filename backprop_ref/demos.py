@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_ref import tf_twins, worked
-from backprop_ref.catalogue import BY_NAME, problems
+from backprop_ref.catalogue import BY_NAME, check_tasks
 from backprop_ref.domains import Case
 from backprop_ref.gradcheck import check_grad, check_jacobian
 from backprop_ref.tolerances import agree
@@ -230,8 +230,8 @@ def _check_all(record_name: str, case: Case, names: tuple[str, ...], tape: bool)
     theirs = tf_twins.tape_derivatives(record, case) if tape else (None,) * len(analytic)
     forward = record.forward(*case.args, **case.kwargs)
     out = []
-    for name, ours, problem, their in zip(names, analytic, problems(record, case), theirs):
-        result = check_grad(problem.f, problem.x, problem.claimed, method="central", seed=0)
+    for name, ours, task, their in zip(names, analytic, check_tasks(record, case), theirs):
+        result = check_grad(task.f, task.x, task.claimed, method="central", seed=0)
         verdict = agree(ours, their, forward_scale=forward) if their is not None else None
         out.append(GradCheck(name, np.asarray(ours), bool(result.passed), float(result.max_rel_err),
                              None if verdict is None else verdict.passed,
@@ -519,9 +519,9 @@ def plot(out_dir: Path | str = ".") -> PlotResult:
     files, errors, verdicts = [], {}, []
     for name, figure in PLOTTED:
         record = BY_NAME[name]
-        # The catalogue's problem for an elementwise formula: the diagonal Jacobian, checked whole.
-        (problem,) = problems(record, Case((points,)))
-        result = check_jacobian(problem.f, problem.x, problem.claimed, seed=0)
+        # The catalogue's task for an elementwise formula: the diagonal Jacobian, checked whole.
+        (task,) = check_tasks(record, Case((points,)))
+        result = check_jacobian(task.f, task.x, task.claimed, seed=0)
         fd = np.diagonal(np.asarray(result.numerical))
         errors[name] = float(result.max_abs_err)
         verdicts.append(bool(result.passed))

@@ -181,16 +181,16 @@ def catalogue_problems(rng: np.random.Generator) -> Iterator[Problem]:
     """The catalogue hook: problems drawn from every record of backprop_ref.catalogue.
 
     Needs from the catalogue: `CATALOGUE` (records with `.name`, `.smooth`, `.domain.sample(rng)`
-    returning a case over the record's full domain) and `problems(record, case)` returning objects
+    returning a case over the record's full domain) and `check_tasks(record, case)` returning objects
     with `.label`, `.f`, `.x`, `.claimed` (correct derivative) and `.jacobian`. Records are drawn in
     turn; a case whose forward raises (a domain edge within a step) is skipped and counted by the caller.
     """
-    from backprop_ref.catalogue import CATALOGUE, problems
+    from backprop_ref.catalogue import CATALOGUE, check_tasks
 
     while True:
         for record in CATALOGUE:
             case = record.domain.sample(rng)
-            for p in problems(record, case):
+            for p in check_tasks(record, case):
                 yield Problem(f"{record.name} {p.label}", p.f, np.asarray(p.x, float), np.asarray(p.claimed),
                               p.jacobian, record.smooth)
 

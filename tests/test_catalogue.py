@@ -13,7 +13,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from backprop_ref import tf_twins
-from backprop_ref.catalogue import BY_NAME, CATALOGUE, Formula, at_kink, derivatives, problems
+from backprop_ref.catalogue import BY_NAME, CATALOGUE, Formula, at_kink, check_tasks, derivatives
 from backprop_ref.domains import Case, Domain, MLPDomain, Reals
 from backprop_ref.gradcheck import assert_grad, assert_jacobian
 from backprop_ref.strategies import cases
@@ -31,9 +31,9 @@ PUBLIC_DERIVATIVES = {
 }
 
 
-def check(problem, method):
-    assert_fn = assert_jacobian if problem.jacobian else assert_grad
-    assert_fn(problem.f, problem.x, problem.claimed, method=method)
+def check(task, method):
+    assert_fn = assert_jacobian if task.jacobian else assert_grad
+    assert_fn(task.f, task.x, task.claimed, method=method)
 
 
 def test_every_public_derivative_is_catalogued():
@@ -53,8 +53,8 @@ def test_docstring_cites_the_section(formula):
 def test_central_differences(formula, data):
     case = data.draw(cases(formula.domain))
     assume(not at_kink(formula, case))  # several ReLUs at 0 at once: no derivative to compare with
-    for problem in problems(formula, case):
-        check(problem, "central")
+    for task in check_tasks(formula, case):
+        check(task, "central")
 
 
 @catalogue
@@ -64,8 +64,8 @@ def test_complex_step(formula, data):
     # step applies to every formula here; at the kinks themselves see test_specials.
     case = data.draw(cases(formula.domain))
     assume(not at_kink(formula, case))
-    for problem in problems(formula, case):
-        check(problem, "complex")
+    for task in check_tasks(formula, case):
+        check(task, "complex")
 
 
 def test_the_specials_tests_run_on_every_record_with_specials_and_no_other():
@@ -77,10 +77,10 @@ def test_the_specials_tests_run_on_every_record_with_specials_and_no_other():
 @with_specials
 def test_specials(formula):
     for case in formula.specials:
-        for problem in problems(formula, case):
-            check(problem, "central")
+        for task in check_tasks(formula, case):
+            check(task, "central")
             if formula.smooth:
-                check(problem, "complex")
+                check(task, "complex")
 
 
 @catalogue
