@@ -23,17 +23,9 @@ from backprop_ref.gradcheck import (
     numerical_grad,
     taylor_test,
 )
-from checker_internals import rademacher
+from checker_internals import Counted, quartic, quartic_grad, rademacher
 
 SAFETY = ERROR_MODEL["safety"][0]
-
-
-def quartic(v):
-    return np.sum(v**4 / 4 + v)
-
-
-def quartic_grad(v):
-    return v**3 + 1.0
 
 
 X6 = np.linspace(-1.5, 1.2, 6)
@@ -428,17 +420,6 @@ def test_the_users_tolerance_is_named_with_both_numbers():
     assert r.tolerance_reason == (
         "the user's tolerance decided: an entry passes when |analytic − numerical| ≤ atol + "
         "rtol·|numerical| with atol = 0.001, rtol = 1e-06 (the error model was not used)")
-
-
-class Counted:
-    """f with a call counter: the result's n_evals must be the calls actually made."""
-
-    def __init__(self, f):
-        self.f, self.calls = f, 0
-
-    def __call__(self, v):
-        self.calls += 1
-        return self.f(v)
 
 
 @pytest.mark.parametrize("kw", [

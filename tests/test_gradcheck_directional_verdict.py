@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from backprop_ref.gradcheck import ERROR_MODEL, check_grad, check_jacobian
+from checker_internals import direction_signs, quartic, quartic_grad
 
 EPS = float(np.finfo(np.float64).eps)
 DS = ERROR_MODEL["directional_step"][0]          # 2^-26: the per-entry perturbation at unit scale
@@ -33,21 +34,6 @@ FACTOR = ERROR_MODEL["refine_factor"][0]
 LEVELS = int(ERROR_MODEL["refine_levels"][0])
 TAU = DS / 4                                      # between the coarse (DS) and finer (DS/16) perturbations
 X4 = np.zeros(4)
-
-
-def quartic(v):
-    return np.sum(v**4 / 4 + v)
-
-
-def quartic_grad(v):
-    return v**3 + 1.0
-
-
-def signs(seed, n, k):
-    """The k random directions' signs (+1/−1 per entry), replayed from the seed (one bit per entry)."""
-    rng = np.random.default_rng(seed)
-    return [np.where(np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), np.uint8), count=n), 1.0, -1.0)
-            for _ in range(k)]
 
 
 def sloped(r_coarse, l_coarse, r_fine=None, l_fine=None):
@@ -163,7 +149,7 @@ def test_only_the_directions_that_fail_or_lean_are_re_probed_and_shown_as_kinks(
     f = lambda v: float(np.sum(np.maximum(v, 0.0)))  # noqa: E731
     g = np.array([0.5, 1.4, 0.6, 0.0])
     k, seed = 4, 0
-    d = signs(seed, 4, k)
+    d = direction_signs(seed, 4, k)
     cancels = [bool(s[1] == s[2]) for s in d]
     assert any(cancels) and not all(cancels)
     r = check_grad(f, x, g, directions=k, seed=seed)
@@ -179,7 +165,7 @@ def test_a_direction_whose_f_is_not_finite_is_not_re_probed():
     f = lambda v: quartic(v) if v[0] - v[1] < DS / 2 else np.nan  # noqa: E731
     x = np.array([0.5, 0.5, -0.25, 1.0])
     k, seed = 4, 0
-    bad = [j for j, s in enumerate(signs(seed, 4, k)) if s[0] != s[1]]
+    bad = [j for j, s in enumerate(direction_signs(seed, 4, k)) if s[0] != s[1]]
     assert 0 < len(bad) < k
     r = check_grad(f, x, quartic_grad(x), directions=k, seed=seed)
     assert not r.passed
@@ -232,7 +218,7 @@ def test_a_kink_at_x_is_a_gap_that_keeps_its_size_with_slopes_that_stay_put(slop
     k, seed = 4, 0
     g = np.array([0.25, 0.0, 0.0, 0.0])              # not the central mean along any direction
     r = check_grad(sloped(*slopes), X4, g, directions=k, seed=seed)
-    d0 = [s[0] / 2 for s in signs(seed, 4, k)] + [1.0]
+    d0 = [s[0] / 2 for s in direction_signs(seed, 4, k)] + [1.0]
     assert min(d0) < 0 < max(d0)
     assert [kk.index for kk in r.kinks] == ([(j,) for j in range(k + 1)] if kink else [])
     for kk in r.kinks:
@@ -318,7 +304,7 @@ def test_a_kink_found_at_the_first_re_probe_keeps_its_slopes_when_another_output
     r = check_jacobian(f, x, J, directions=k, seed=seed)
     assert not r.passed and r.localised == [(2,)]
     assert [kk.index for kk in r.kinks] == [(j, 0) for j in range(k)]
-    for kk, s in zip(r.kinks, signs(seed, 4, k)):
+    for kk, s in zip(r.kinks, direction_signs(seed, 4, k)):
         j = kk.index[0]
         assert (kk.left, kk.right) == slopes_along(s[0] / 2, 1.0, 0.0)
         assert kk.step == r.step[j] / FACTOR and kk.passed
@@ -371,7 +357,7 @@ def test_a_directional_derivative_beyond_float64_is_named_per_direction():
     K = 1.7e308
     w = np.array([1.0, -1.0, 1.0])
     k, seed = 4, 2
-    over = [j for j, s in enumerate(signs(seed, 3, k)) if abs(s @ w) == 3]
+    over = [j for j, s in enumerate(direction_signs(seed, 3, k)) if abs(s @ w) == 3]
     assert over and 0 not in over
     jac = check_jacobian(lambda v: np.array([K * (v @ w)]), np.zeros(3), K * w[None, :],
                          directions=k, seed=seed)
@@ -421,7 +407,7 @@ def test_bisection_runs_along_the_first_direction_that_fails_not_the_first_one()
     # claim is exact along it. The error ±1/8 in entries 0 and 1 cancels along directions with equal
     # signs there (direction 0 here): bisecting along it would lose both entries.
     k, seed = 4, 2
-    d = signs(seed, 4, k)
+    d = direction_signs(seed, 4, k)
     assert d[0][0] == d[0][1] and any(s[0] != s[1] for s in d[1:])
     g = np.array([1.125, 0.875, 0.0, 0.0])
     r = check_grad(lambda v: float(v[0] + v[1]), X4, g, directions=k, seed=seed, atol=0.0)
@@ -436,7 +422,7 @@ def test_bisection_follows_the_failing_directions_own_signs(ratio):
     # weighting of the two signs other than ±1/√n would cancel some ratio and lose the pair).
     n, k, seed = 16, 3, 0
     x = np.linspace(-1, 1, n)
-    s0 = signs(seed, n, k)[0]
+    s0 = direction_signs(seed, n, k)[0]
     a = next(i for i in range(n // 2) if s0[i] > 0)
     b = next(i for i in range(n // 2) if s0[i] < 0)
     g = quartic_grad(x)
@@ -452,7 +438,7 @@ def test_bisection_along_the_own_direction_of_a_huge_gradient():
     # and bisection along it finds the two entries. ‖g‖ ≈ 1e160: its square is beyond float64.
     x = np.linspace(-1, 1, 8)
     k, seed = 2, 0
-    d = signs(seed, 8, k)
+    d = direction_signs(seed, 8, k)
     a, b = next((i, j) for i in range(8) for j in range(i + 1, 8) if all(s[i] != s[j] for s in d))
     big = 1e160
     g = big * quartic_grad(x)
@@ -469,7 +455,7 @@ def test_bisection_uses_the_users_tolerance_and_says_when_it_lost_the_error():
     x = np.linspace(-1, 1, n)
     atol = 1e-3
     a, b = 3, 12
-    d = signs(seed, n, k)
+    d = direction_signs(seed, n, k)
     first = next(j for j in range(k) if d[j][a] == d[j][b])
     assert all(d[j][a] != d[j][b] for j in range(first))
     g = quartic_grad(x)
@@ -526,7 +512,7 @@ def test_a_finite_directional_derivative_of_a_claim_whose_sum_overflows_is_exact
     g = np.array([[K, K / 2]])
     r = check_jacobian(lambda v: np.array([K * v[0] + K / 2 * v[1]]), np.zeros(2), g, directions=4,
                        seed=0, method=method)
-    drawn = signs(0, 2, 4)
+    drawn = direction_signs(0, 2, 4)
     assert {bool(s[0] == s[1]) for s in drawn} == {True, False}   # finite and overflowing ones occur
     for j, s in enumerate(drawn):
         exact = math.copysign(math.inf, s[0]) if s[0] == s[1] else K * (s[0] + s[1] / 2) / math.sqrt(2)
@@ -542,7 +528,7 @@ def test_a_directional_derivative_within_float64_is_computed_even_when_the_sum_o
     K = 1.7e308
     r = check_jacobian(lambda v: np.array([K * (v[0] + v[1])]), np.zeros(2), np.array([[K, K]]),
                        directions=4, seed=0)
-    drawn = signs(0, 2, 4)
+    drawn = direction_signs(0, 2, 4)
     assert {bool(s[0] == s[1]) for s in drawn} == {True, False}   # both kinds of direction occur
     for j, s in enumerate(drawn):
         same = s[0] == s[1]

@@ -21,19 +21,12 @@ from backprop_ref.gradcheck import (
     numerical_grad,
     numerical_jacobian,
 )
+from checker_internals import quartic, quartic_grad
 
 SAFETY = ERROR_MODEL["safety"][0]
 EPS = np.finfo(np.float64).eps
 X6 = np.linspace(-1.5, 1.2, 6)
 HEADER = "    index               analytic     numerical    abs err    rel err  tolerance  err/tol"
-
-
-def quartic(v):
-    return np.sum(v**4 / 4 + v)
-
-
-def quartic_grad(v):
-    return v**3 + 1.0
 
 
 def linear(c):

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from backprop_ref.gradcheck import ERROR_MODEL, check_grad, taylor_test
-from checker_internals import Judged, Verdict, rademacher, second_opinion
+from checker_internals import Judged, Verdict, quartic, quartic_grad, rademacher, second_opinion
 
 C_A = ERROR_MODEL["analytic_rounding"][0]
 C_F = ERROR_MODEL["f_rounding"][0]
@@ -26,14 +26,6 @@ SAFETY = ERROR_MODEL["safety"][0]
 EPS = float(np.finfo(np.float64).eps)
 EPS32 = float(np.finfo(np.float32).eps)
 H_CENTRAL = ERROR_MODEL["central_step"][0]
-
-
-def quartic(v):
-    return float(np.sum(v**4 / 4 + v))
-
-
-def quartic_grad(v):
-    return v**3 + 1.0
 
 
 X6 = np.linspace(-1.5, 1.2, 6)
