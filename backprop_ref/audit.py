@@ -209,7 +209,7 @@ def _tape(formula: Formula, cases: Sequence[Case]) -> _Tally:
         tally.samples += 1
         try:
             for c in tf_twins.compare(formula, case):
-                tally.add(relative_error(c.ours, c.theirs, c.agreement.bound, c.mask), c.agreement.passed,
+                tally.add(relative_error(c.ours, c.theirs, c.agreement.atol, c.mask), c.agreement.passed,
                           f"{describe(case)}, {c.label}: {c.agreement}", tolerance)
         except Exception as exc:
             tally.raised(case, exc)

@@ -25,7 +25,7 @@ EPS = float(np.finfo(np.float64).eps)
 # while any real derivation error (a dropped term, a wrong factor) is ≥ 1e-6 relative.
 TAPE_RTOL = 1e-10
 
-# Absolute floor, in units of eps × the problem's scale (the largest of |ours|, |theirs| and the
+# Absolute floor, in units of eps × the comparison's scale (the largest of |ours|, |theirs| and the
 # forward's |f|). TensorFlow differentiates σ and tanh as y(1 − y) and 1 − y²: at saturation their
 # absolute error is eps·|y| while the true value is far below it (σ′(30) = 9e-14), so a purely
 # relative comparison would fail TensorFlow, not us. 1e3·eps ≈ 2e-13 of the scale covers that
@@ -49,18 +49,19 @@ REASONS = {
 
 @dataclass(frozen=True)
 class Agreement:
-    """The verdict of comparing `ours` with `theirs` entry by entry."""
+    """The verdict of comparing `ours` with `theirs` entry by entry; `atol` is the bound's absolute
+    part (an entry passes when |ours − theirs| ≤ TAPE_RTOL·max(|ours|, |theirs|) + atol)."""
 
     passed: bool
     max_abs_err: float
     max_rel_err: float
     worst_index: tuple[int, ...]
-    bound: float
+    atol: float
 
     def __str__(self) -> str:
         verdict = "agree" if self.passed else "DISAGREE"
         return (f"{verdict}: max abs err {self.max_abs_err:.3g} at {list(self.worst_index)}, "
-                f"max rel err {self.max_rel_err:.3g}; bound {TAPE_RTOL:g}·|value| + {self.bound:.3g}")
+                f"max rel err {self.max_rel_err:.3g}; bound {TAPE_RTOL:g}·|value| + {self.atol:.3g}")
 
 
 def agree(ours: ArrayLike, theirs: ArrayLike, forward_scale: Any = 0.0,

@@ -36,7 +36,7 @@ def test_a_masked_entry_is_not_compared():
 
 def test_an_entry_passes_within_the_relative_bound_and_fails_beyond_it():
     value = 1e3   # the scale is 1e3, so the absolute part is 1e3·eps·1e3 = 2.2e-10, beside 1e-10·1e3
-    atol = agree(np.array([value]), np.array([value])).bound
+    atol = agree(np.array([value]), np.array([value])).atol
     within = value * (1 + 0.5 * TAPE_RTOL) + 0.5 * atol
     beyond = value * (1 + 2 * TAPE_RTOL) + 2 * atol
     assert agree(np.array([value]), np.array([within])).passed
