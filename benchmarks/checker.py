@@ -5,9 +5,10 @@ Regenerate benchmarks/RESULTS.md with:
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \\
         /work/venv/bin/python benchmarks/checker.py --write benchmarks/RESULTS.md
 
-Options: --quick (1,000 false-alarm checks per method instead of 10,000), --catalogue (draw the
-false-alarm problems from backprop_ref.catalogue as well), --peers-python PATH (a Python with torch
-and jax for their columns; default /work/venv-peers/bin/python when it exists).
+Options: --overhead (only the directional check's time ÷ its evaluations of f), --quick (1,000
+false-alarm checks per method instead of 10,000), --catalogue (draw the false-alarm problems from
+backprop_ref.catalogue as well), --peers-python PATH (a Python with torch and jax for their columns;
+default /work/venv-peers/bin/python when it exists).
 
 Problems are written inline (smooth, saturated and kinked functions, an MLP loss) so the benchmark
 stands without the formulas; `catalogue_problems` plugs the catalogue in (see its docstring).
@@ -304,6 +305,34 @@ def best_of(fn: Callable[[], Any], repeat: int = 15, warmup: int = 3) -> tuple[f
     return min(ts), float(np.median(ts))
 
 
+def directional_overhead(rounds: int = 40) -> dict[str, float]:
+    """The directional check's wall time ÷ (its evaluations × one f), on the 784×256 layer.
+
+    Measured in one run, interleaved so that both see the same load: each round times f three times
+    and the check once, after a warm-up of three checks; the ratio of the bests and the median of the
+    per-round ratios are reported. 1 would be a checker that costs nothing beyond calling f.
+    """
+    _X, W, _Y, f, lg = layer()
+    _, g = lg(W)
+    r = check_grad(f, W, g, directions=8, seed=1)
+    for _ in range(3):
+        check_grad(f, W, g, directions=8, seed=1)
+    tf, tc, per_round = [], [], []
+    for _ in range(rounds):
+        fs = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            f(W)
+            fs.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        check_grad(f, W, g, directions=8, seed=1)
+        tc.append(time.perf_counter() - t0)
+        tf.append(min(fs))
+        per_round.append(tc[-1] / (r.n_evals * tf[-1]))
+    return {"n_evals": r.n_evals, "f_ms": min(tf) * 1e3, "check_ms": min(tc) * 1e3,
+            "ratio_best": min(tc) / (r.n_evals * min(tf)), "ratio_median": float(np.median(per_round))}
+
+
 def cost_table(peers: dict[str, Any]) -> str:
     import scipy.optimize
 
@@ -346,9 +375,15 @@ def cost_table(peers: dict[str, Any]) -> str:
         if res.get("scaled"):
             t = (t[0] * scale, t[1] * scale)
         row(name, t, res["evals"], res["how"])
+    ov = directional_overhead()
     return "\n".join(rows) + (f"\n\nf ÷ loss-and-gradient = {t_f[0] / t_lg[0]:.2f} (best of 40)."
                               f" Peers in their own framework are timed against that framework's own "
-                              "loss-and-gradient where stated.")
+                              "loss-and-gradient where stated.\n\n"
+                              f"Directional check ÷ its own evaluations of f (k = 8, {ov['n_evals']} "
+                              f"evaluations; f and the check timed in turn, 40 rounds): "
+                              f"{ov['ratio_best']:.2f}× (best {ov['check_ms']:.2f} ms against "
+                              f"{ov['n_evals']} × {ov['f_ms']:.3f} ms), median of the rounds "
+                              f"{ov['ratio_median']:.2f}×.")
 
 
 def _tf_compute_gradient_time(X, W, Y):
@@ -472,7 +507,11 @@ def main() -> None:
     ap.add_argument("--catalogue", action="store_true")
     ap.add_argument("--write", type=Path)
     ap.add_argument("--peers-python", default="/work/venv-peers/bin/python")
+    ap.add_argument("--overhead", action="store_true", help="only the directional check ÷ its f evaluations")
     args = ap.parse_args()
+    if args.overhead:
+        print(json.dumps(directional_overhead()))
+        return
     t0 = time.time()
     peers: dict[str, Any] = {}
     if Path(args.peers_python).exists():

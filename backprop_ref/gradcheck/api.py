@@ -23,7 +23,8 @@ Array = NDArray[np.float64]
 
 
 def _check(f: Callable[[Any], Any], x_in: ArrayLike, claimed: Any, *, jacobian: bool, method: str,
-           directions: int | None, rtol: float | None, atol: float | None, seed: int | None) -> GradCheckResult:
+           directions: int | None, rtol: float | None, atol: float | None,
+           seed: int | None) -> GradCheckResult:
     method = choose(method, "method", METHODS)
     x_arr = check_x(x_in)
     x_shape = x_arr.shape

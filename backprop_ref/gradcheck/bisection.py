@@ -12,7 +12,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_ref.gradcheck.error_model import (
-    EPS, claimed_rounding, f_rounding, model_bound, param, rms_scale, step,
+    EPS,
+    claimed_rounding,
+    f_rounding,
+    model_bound,
+    param,
+    rms_scale,
+    step,
 )
 from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance
 from backprop_ref.gradcheck.stencils import level_stats
@@ -54,7 +60,8 @@ def bisect(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Array,
             return False
         a = float(G[out_k, lo:hi] @ v[lo:hi])
         rep = 0.5 * EPS * float(absg[lo:hi] @ np.abs(x[lo:hi]))
-        e_f = max(float(f_rounding(float(lv.fmax[0, 0]), param("f_scale_floor"))), float(lv.sigma[0, 0])) + rep
+        e_f = max(float(f_rounding(float(lv.fmax[0, 0]), param("f_scale_floor"))),
+                  float(lv.sigma[0, 0])) + rep
         n_ = float(lv.est[0, 0])
         if user is not None:
             tol = float(user.bound(n_))

@@ -4,8 +4,9 @@ Direction j < k has signs replayed from the seed (`replay(seed, j, n)`), ±1/√
 claimed gradient's own direction g/‖g‖ follows them (the most sensitive to a scale error). Central
 differences bound the truncation along a direction by its curvature t·|φ″|/6, seen in the second
 difference with f(x); a direction at an inflection point borrows the median curvature of the others.
-The hot path makes no temporary n-vector per direction: x ± c·s is formed as (x ∓ c) ± 2c·b in two
-reused buffers from the direction's bits b, and ⟨g, s⟩ as 2⟨g, c·b⟩/c − Σg (scaled to avoid overflow).
+The hot path allocates two n-vectors per probe (t·d and the point x ± t·d) and none per direction, since
+fresh memory costs page faults: from a direction's bits b, v = 2c·b gives ⟨g, s⟩ = 2⟨g, v⟩/(2c) − Σg
+(halved to avoid overflow), then v − c = c·s exactly; five passes over n-vectors per direction.
 """
 
 from __future__ import annotations
@@ -17,10 +18,19 @@ from typing import cast
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_ref.gradcheck.error_model import (
-    EPS, MULTIPLES, claimed_rounding, complex_rounding, f_rounding, g_max, model_bound, param, rms_scale, step,
-)
 from backprop_ref.gradcheck.bisection import bisect
+from backprop_ref.gradcheck.error_model import (
+    EPS,
+    MULTIPLES,
+    claimed_rounding,
+    complex_rounding,
+    f_rounding,
+    g_max,
+    model_bound,
+    param,
+    rms_scale,
+    step,
+)
 from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance
 from backprop_ref.gradcheck.kinks import KinkEvidence, above_noise, steady
 from backprop_ref.gradcheck.result import Directional, Judged, Kink, model_reason
@@ -32,10 +42,6 @@ __all__ = ["replay", "signs", "norms", "Claim", "Probes", "probe", "judge_direct
 Array = NDArray[np.float64]
 
 
-def _bits(rng: np.random.Generator, n: int) -> NDArray[np.uint8]:
-    return np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), dtype=np.uint8), count=n)
-
-
 def replay(seed: int, j: int, n: int) -> NDArray[np.uint8]:
     """The signs of random direction j of a check with `seed`, as 0/1 bytes (1 ↦ +1/√n, 0 ↦ −1/√n).
 
@@ -45,7 +51,7 @@ def replay(seed: int, j: int, n: int) -> NDArray[np.uint8]:
     rng = np.random.default_rng(seed)
     for _ in range(j):
         rng.bytes((n + 7) // 8)
-    return _bits(rng, n)
+    return np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), dtype=np.uint8), count=n)
 
 
 def signs(bits: NDArray[np.uint8]) -> Array:
@@ -82,8 +88,9 @@ class Claim:
     def of(cls, G: Array, eps_g: float, x: Array, f0: Array, own: bool) -> Claim:
         gnorm = norms(G)
         gmax = g_max(G)
-        return cls(G, eps_g, gnorm, G.sum(axis=1), gmax, gmax + np.maximum(np.abs(f0), param("f_scale_floor")),
-                   EPS * gnorm * (float(np.linalg.norm(x)) + 1.0), own)
+        gfloor = gmax + np.maximum(np.abs(f0), param("f_scale_floor"))
+        rep_err = EPS * gnorm * (float(np.linalg.norm(x)) + 1.0)
+        return cls(G, eps_g, gnorm, G.sum(axis=1), gmax, gfloor, rep_err, own)
 
 
 @dataclass
@@ -119,24 +126,23 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
     steps = np.empty(p)
     problems: dict[int, str] = {}
     floor = param("f_scale_floor")
-    buf, vbuf = np.empty_like(x), np.empty_like(x)
+    point, v = np.empty_like(x), np.empty_like(x)   # x ± t·d, and t·d
     rng = np.random.default_rng(seed)
     c_unit = 1.0 / math.sqrt(n)
     c = param("directional_step") * scale   # central: the per-entry perturbation of a random direction
-    if method == "central":
-        x_lo, x_hi = x - c, x + c
     for j in range(p):
         d: Array | None = None
         if j < k:
-            bits = _bits(rng, n)
+            packed = np.frombuffer(rng.bytes((n + 7) // 8), dtype=np.uint8)
             # Σ|g_i d_i| ≤ ‖g‖ (Cauchy–Schwarz with ‖d‖ = 1) and Σ|d_i| = √n, with no |g| temporary
             dmax, dabs_g, dsum = c_unit, math.sqrt(n) * cl.gnorm * c_unit, n * c_unit
             if method == "central":
-                np.multiply(bits, 2.0 * c, out=vbuf)   # v = 2c·b: x + c·s = (x − c) + v, x − c·s = (x + c) − v
+                t = c / c_unit    # the random direction's step along the unit direction
                 # ⟨g, s⟩ = 2Σ_{b=1} g − Σ g, halved inside so that g near 1e308 does not overflow
-                ana[j] = ((G @ vbuf) / (2.0 * c) - 0.5 * cl.g_sum) * (2.0 * c_unit)
+                np.multiply(np.unpackbits(packed, count=n), 2.0 * c, out=v)   # 2c·b
+                ana[j] = ((G @ v) / (2.0 * c) - 0.5 * cl.g_sum) * (2.0 * c_unit)
             else:
-                d = bits * (2.0 * c_unit) - c_unit
+                d = signs(np.unpackbits(packed, count=n))
                 ana[j] = G @ d
             # Sums over g near 1e308 can overflow where ⟨g, d⟩ does not: redo those on g/2^e, with
             # 2^e ≤ max|g| < 2^(e+1) a power of two, so that the scaling itself is exact.
@@ -144,14 +150,20 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
                 top = math.ldexp(1.0, math.frexp(float(cl.gmax[r]))[1] - 1)
                 gs = G[r] / top
                 if d is None:
-                    ana[j, r] = top * (((gs @ vbuf) / (2.0 * c) - 0.5 * gs.sum()) * (2.0 * c_unit))
+                    ana[j, r] = top * (((gs @ v) / (2.0 * c) - 0.5 * gs.sum()) * (2.0 * c_unit))
                 else:
                     ana[j, r] = top * float(gs @ d)
+            if d is None:
+                np.subtract(v, c, out=v)   # c·s: ±c exactly
         else:
             # the claimed gradient's own direction d = g/‖g‖: ⟨g, d⟩ = ‖g‖, Σ|g_i d_i| = ‖g‖
-            d = G[0] / cl.gnorm[0]
             dmax, dabs_g, dsum = float(cl.gmax[0] / cl.gnorm[0]), cl.gnorm, float(math.sqrt(n))
             ana[j] = cl.gnorm
+            if method == "central":
+                t = param("directional_step") * scale / dmax
+                np.multiply(np.divide(G[0], cl.gnorm[0], out=v), t, out=v)
+            else:
+                d = G[0] / cl.gnorm[0]
         arnd[j] = claimed_rounding(cl.eps_g, dabs_g + cl.gfloor * dsum)
         if method == "complex":
             assert d is not None
@@ -168,9 +180,8 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
             t = step("richardson") * scale / dmax
             fp, fm = np.empty((3, 1, m)), np.empty((3, 1, m))
             for s, mult in enumerate(MULTIPLES["richardson"]):
-                np.multiply(d, mult * t, out=vbuf)
-                fp[s, 0] = ev.real(np.add(x, vbuf, out=buf))
-                fm[s, 0] = ev.real(np.subtract(x, vbuf, out=buf))
+                fp[s, 0] = ev.real(x + (mult * t) * d)
+                fm[s, 0] = ev.real(x - (mult * t) * d)
             hs = np.array([[t], [2 * t], [4 * t]])
             lv = level_stats(f0, fp, fm, hs, hs, np.array([t]), method)
             num[j], trunc[j] = lv.est[0], lv.trunc[0]
@@ -179,15 +190,8 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
                 problems[j] = f"f(x ± {t:.3g}·d_{j}) (or at 2t, 4t) is not finite"
             steps[j] = t
             continue
-        if d is None:
-            t = c / c_unit    # the random direction's step along the unit direction
-            fp1 = ev.real(np.add(x_lo, vbuf, out=buf))
-            fm1 = ev.real(np.subtract(x_hi, vbuf, out=buf))
-        else:
-            t = param("directional_step") * scale / dmax
-            np.multiply(d, t, out=vbuf)
-            fp1 = ev.real(np.add(x, vbuf, out=buf))
-            fm1 = ev.real(np.subtract(x, vbuf, out=buf))
+        fp1 = ev.real(np.add(x, v, out=point))
+        fm1 = ev.real(np.subtract(x, v, out=point))
         num[j] = (fp1 - fm1) / (2.0 * t)
         right[j] = (fp1 - f0) / t
         left[j] = (f0 - fm1) / t
@@ -203,7 +207,6 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
         fin = np.where(np.isfinite(curv), curv, 0.0)
         trunc = steps[:, None] * np.maximum(fin, np.median(fin, axis=0)) / 6.0
     return Probes(ana, num, model_bound(trunc, rnd, arnd), trunc, rnd, arnd, left, right, steps, problems)
-
 
 
 # ---- the directional verdict -------------------------------------------------------------------
@@ -305,8 +308,8 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
         d = signs(replay(seed, j, n)) if j < k else G[0] / float(norms(G[:1])[0])
         localised, why = bisect(ev, x, f0, G, eps_g, d, c, user, x_shape)
         note += f"; {why}" if why else ""
-    extras = Directional(k, 2.0 ** -k, 2.0 * math.sqrt(n) * float(np.max(np.where(np.isfinite(slack), slack, 0.0))),
-                         localised, note)
+    detectable = 2.0 * math.sqrt(n) * float(np.max(np.where(np.isfinite(slack), slack, 0.0)))
+    extras = Directional(k, 2.0 ** -k, detectable, localised, note)
     s = param("safety")
     return Judged("directional", dr.analytic, v, shape, kinks, problems,
                   model_reason(dr.trunc, dr.rnd, dr.ana_rnd, method, eps_g, directional=True), dr.steps,

@@ -6,6 +6,7 @@ Code reads a number as ``param("safety")``: the table is the one name for it.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -105,7 +106,7 @@ def model_bound(trunc: Any, rnd: Any, claimed: Any) -> Any:
 
 def rms_scale(x: Array) -> float:
     """max(1, rms x): the scale of x that the directional and bisection steps and the Taylor test use."""
-    return float(max(1.0, np.sqrt(np.mean(x * x)))) if x.size else 1.0
+    return max(1.0, math.sqrt(float(x @ x) / x.size)) if x.size else 1.0
 
 
 def g_max(G: Array) -> Array:

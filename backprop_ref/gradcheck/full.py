@@ -14,8 +14,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_ref.gradcheck.error_model import (
-    claimed_rounding, complex_rounding, f_rounding, first_order_scale, g_floor,
-    model_bound, param, step,
+    claimed_rounding,
+    complex_rounding,
+    f_rounding,
+    first_order_scale,
+    g_floor,
+    model_bound,
+    param,
+    step,
 )
 from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance
 from backprop_ref.gradcheck.kinks import KinkEvidence, steady, suspect
@@ -163,8 +169,8 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
         num[:, i] = np.nan   # a stencil that left f's domain judges nothing
     v = judge(G, num, model_bound(trunc, rnd, ana_rnd), evidence, user)
     kinks = [Kink(tuple(int(i) for i in np.unravel_index(r * n + c, shape)), float(evidence.left[r, c]),
-                  float(evidence.right[r, c]), float(G[r, c]), bool(v.kink_ok[r, c]), float(evidence.step[r, c]))
-             for r, c in zip(*np.nonzero(v.kink))]
+                  float(evidence.right[r, c]), float(G[r, c]), bool(v.kink_ok[r, c]),
+                  float(evidence.step[r, c])) for r, c in zip(*np.nonzero(v.kink))]
     problems = problems + [f"entry {[int(k) for k in np.unravel_index(i, x_shape)]}: {why}"
                            for i, why in sorted(bad.items())]
     s = param("safety")

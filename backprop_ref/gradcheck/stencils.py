@@ -87,8 +87,8 @@ def probe_level(ev: Evaluator, x: Array, f0: Array, idx: NDArray[np.intp], h: Ar
         raise ValueError("f modified its input array in place; the checker cannot judge such an f")
     lv = level_stats(f0, fp, fm, hp, hm, h, method)
     bad = [""] * k
-    for j in np.flatnonzero(~lv.finite.all(1)):
-        bad[j] = _first_nonfinite(fp[:, j], fm[:, j], mults, float(h[j]), float(x[idx[j]]))
+    for r in np.flatnonzero(~lv.finite.all(1)):
+        bad[r] = _first_nonfinite(fp[:, r], fm[:, r], mults, float(h[r]), float(x[idx[r]]))
     return lv, bad
 
 

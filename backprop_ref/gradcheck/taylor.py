@@ -78,14 +78,16 @@ def taylor_test(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, direction: 
             rem[i] = abs(fh - f0 - h * slope)
             floor[i] = param("taylor_floor") * f_rounding(abs(f0) + abs(fh) + abs(h * slope), 0.0)
         valid = np.isfinite(rem) & (rem > floor)
-        ords = np.array([math.log2(rem[i] / rem[i + 1]) for i in range(steps - 1) if valid[i] and valid[i + 1]])
+        ords = np.array([math.log2(rem[i] / rem[i + 1]) for i in range(steps - 1)
+                         if valid[i] and valid[i + 1]])
         if ords.size == 0:
             return TaylorResult(float("nan"), True, False, hs, rem, ords, used_seed)
         order = float(np.median(ords[-3:]))
         return TaylorResult(order, order >= param("taylor_order"), True, hs, rem, ords, used_seed)
 
 
-def second_opinion(j: Judged, f: Callable[[Any], Any], x: Array, g: Array, seed: int | None) -> TaylorResult | None:
+def second_opinion(j: Judged, f: Callable[[Any], Any], x: Array, g: Array,
+                   seed: int | None) -> TaylorResult | None:
     """The Taylor test along the worst entry (or direction) when the verdict is marginal: the worst
     err/tol within `marginal` times of 1, either side. None otherwise."""
     w = j.verdict.worst()
