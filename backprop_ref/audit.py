@@ -57,7 +57,7 @@ class Record:
 
     `samples` counts the cases checked (random draws plus specials; skipped cases excluded),
     `worst_rel_err` is the largest relative error any of them showed over the entries above their
-    absolute floor (see `relative_error`; None when nothing ran),
+    absolute tolerance (see `relative_error`; None when nothing ran),
     `tolerance` says which bound applied, `failure` is the first failing case's full report.
     """
 
@@ -156,17 +156,20 @@ class _Tally:
             self.failure = f"{describe(case)}: raised {type(exc).__name__}: {exc}"
 
 
-def relative_error(a: Any, b: Any, floor: Any, mask: Any = None) -> float:
-    """Largest |a − b| / max(|a|, |b|) over the entries above `floor` (scalar or per entry).
+def relative_error(a: Any, b: Any, atol: Any, mask: Any = None) -> float:
+    """Largest |a − b| / max(|a|, |b|) over the entries whose magnitude exceeds `atol`, the absolute
+    tolerance they were judged by (a scalar or one per entry: the checker's per-entry tolerance, the
+    tape comparison's absolute part), leaving out entries where `mask` is False or either side is
+    not finite.
 
-    An entry whose magnitude is within its absolute floor (σ′(−745) ≈ 5e-324 against a numerical
+    An entry whose magnitude is within its absolute tolerance (σ′(−745) ≈ 5e-324 against a numerical
     0, say) is indistinguishable from zero at that tolerance, and its relative error (≈ 1) says
-    nothing; those entries are judged by the absolute floor alone and left out here.
+    nothing; those entries are judged by the absolute tolerance alone and left out here.
     """
     a = np.asarray(a, dtype=np.complex128 if np.iscomplexobj(a) else np.float64)
     b = np.asarray(b, dtype=np.float64)
     rel = _numeric.relative_error(a, b)
-    keep = (np.maximum(np.abs(a), np.abs(b)) > np.asarray(floor)) & np.isfinite(rel)
+    keep = (np.maximum(np.abs(a), np.abs(b)) > np.asarray(atol)) & np.isfinite(rel)
     if mask is not None:
         keep &= np.broadcast_to(np.asarray(mask, bool), keep.shape)
     return float(np.max(np.where(keep, rel, 0.0), initial=0.0))
@@ -298,7 +301,7 @@ def run_audit(
 COLUMNS = ("formula", "seed section", "oracle", "samples", "worst rel err", "tolerance", "verdict")
 
 
-def _rel(r: Record) -> str:
+def _format_rel(r: Record) -> str:
     return "—" if r.worst_rel_err is None else f"{r.worst_rel_err:.1e}"
 
 
@@ -307,7 +310,7 @@ def _verdict(r: Record) -> str:
 
 
 def _rows(report: AuditReport) -> list[tuple[str, ...]]:
-    return [(r.formula, r.section, r.oracle, str(r.samples) if r.samples else "—", _rel(r),
+    return [(r.formula, r.section, r.oracle, str(r.samples) if r.samples else "—", _format_rel(r),
              r.tolerance or "—", _verdict(r)) for r in report.records]
 
 
@@ -396,14 +399,15 @@ def to_junit_xml(report: AuditReport) -> str:
         })
         if r.verdict == FAIL:
             failure = ET.SubElement(case, "failure", {
-                "message": f"{r.formula} [{r.section}] fails the {r.oracle} check; worst rel err {_rel(r)}",
+                "message": f"{r.formula} [{r.section}] fails the {r.oracle} check; "
+                           f"worst rel err {_format_rel(r)}",
             })
             failure.text = r.failure
         elif r.verdict == SKIP:
             ET.SubElement(case, "skipped", {"message": r.note})
         else:
             out = ET.SubElement(case, "system-out")
-            out.text = f"{r.samples} samples, worst rel err {_rel(r)}, tolerance {r.tolerance}"
+            out.text = f"{r.samples} samples, worst rel err {_format_rel(r)}, tolerance {r.tolerance}"
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)

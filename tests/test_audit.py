@@ -118,16 +118,16 @@ def test_without_tensorflow_the_tape_column_is_skipped_not_failed(monkeypatch):
     assert "skipped (not installed)" in format_table(report)
 
 
-def test_relative_error_leaves_out_entries_within_their_floor_masked_or_not_finite():
+def test_relative_error_leaves_out_entries_within_their_atol_masked_or_not_finite():
     a = np.array([2.0, 1e-300, 7.0, np.inf, 4.0])
     b = np.array([1.0, 0.0, 1.0, 1.0, 3.0])
-    # entry 1 is within its floor, 2 is masked, 3 is not finite: |4 − 3| / 4 is the largest left
-    floor = np.array([0.0, 1e-200, 0.0, 0.0, 0.0])
+    # entry 1 is within its atol, 2 is masked, 3 is not finite: |4 − 3| / 4 is the largest left
+    atol = np.array([0.0, 1e-200, 0.0, 0.0, 0.0])
     mask = np.array([True, True, False, True, True])
     assert audit.relative_error(a[[0, 4]], b[[0, 4]], 0.0) == 0.5   # |2 − 1| / 2
-    assert audit.relative_error(a[1:], b[1:], floor[1:], mask[1:]) == 0.25
+    assert audit.relative_error(a[1:], b[1:], atol[1:], mask[1:]) == 0.25
     # symmetric: neither side is the truth
-    assert audit.relative_error(b[1:], a[1:], floor[1:], mask[1:]) == 0.25
+    assert audit.relative_error(b[1:], a[1:], atol[1:], mask[1:]) == 0.25
     assert audit.relative_error(np.zeros(2), np.zeros(2), 0.0) == 0.0
 
 
