@@ -139,7 +139,7 @@ def test_non_positive_samples_is_an_error(samples):
 
 @pytest.mark.parametrize("samples", [2.0, True, "3"])
 def test_non_integer_samples_is_a_type_error(samples):
-    with pytest.raises(TypeError, match="^samples must be an integer, got "):
+    with pytest.raises(TypeError, match=r"^samples must be an integer, got "):
         run_audit([SIGMOID], samples=samples)
 
 
