@@ -1,7 +1,7 @@
 """Root conftest: hypothesis profiles, the TensorFlow guard, and the `tf` marker's meaning.
 
 Profiles (choose with BACKPROP_REF_PROFILE=… or pytest's --hypothesis-profile=…):
-- dev (default): random examples, the example database on, a generous deadline;
+- dev (default): random examples, the example database on, no deadline;
 - ci: derandomised (the same examples every run), no database, no deadline; .ci/run uses it;
 - thorough: ten times dev's examples, for a nightly or a pre-release run.
 
