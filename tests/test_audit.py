@@ -12,6 +12,7 @@ import pytest
 from backprop_ref import audit, tf_twins
 from backprop_ref.audit import ORACLES, draw_cases, format_table, run_audit
 from backprop_ref.catalogue import BY_NAME, CATALOGUE
+from backprop_ref.gradcheck import check_grad
 
 SIGMOID = BY_NAME["sigmoid"]
 
@@ -129,6 +130,17 @@ def test_relative_error_leaves_out_entries_within_their_atol_masked_or_not_finit
     # symmetric: neither side is the truth
     assert audit.relative_error(b[1:], a[1:], atol[1:], mask[1:]) == 0.25
     assert audit.relative_error(np.zeros(2), np.zeros(2), 0.0) == 0.0
+
+
+def test_err_over_tol_is_the_checks_worst_error_over_its_tolerance():
+    x = np.array([0.5, -0.5, 1.0])
+    claimed = 2 * x + np.array([0.0, 5e-4, 0.0])   # off by 5e-4 in entry 1, half the atol below
+    result = check_grad(lambda v: float(np.sum(v**2)), x, claimed, atol=1e-3, rtol=0.0)
+    assert result.passed and audit._err_over_tol(result) == pytest.approx(0.5, rel=1e-6)
+    # a claim that is NaN in entry 1 fails there: its err/tol is above 1, not left out
+    failed = check_grad(lambda v: float(np.sum(v**2)), x, np.array([1.0, np.nan, 2.0]))
+    assert not failed.passed and audit._err_over_tol(failed) > 1.0
+    assert audit._err_over_tol(check_grad(np.sum, np.zeros(0), np.zeros(0))) == 0.0
 
 
 @pytest.mark.parametrize("samples", [0, -1])
