@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 
 from backprop_ref._numeric import relative_error
 
-__all__ = ["TAPE_RTOL", "TAPE_ATOL_EPS", "TAPE_ATOL_MIN", "REASONS", "Agreement", "agree"]
+__all__ = ["TAPE_RTOL", "TAPE_ATOL_EPS", "TAPE_ATOL_MIN", "Agreement", "agree"]
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -38,14 +38,6 @@ TAPE_ATOL_EPS = 1e3
 # the ops after it: 2(xw + b − y)·x with a subnormal residual and |x| ≤ 100 is off by 200× tiny.
 # The catalogue's inputs are at most 1e4 in magnitude; no derivation error is anywhere near 2e-304.
 TAPE_ATOL_MIN = 1e4 * float(np.finfo(np.float64).tiny)
-
-REASONS = {
-    "rtol": f"{TAPE_RTOL:g} relative: two analytic float64 computations; real errors are ≥ 1e-6",
-    "atol": f"{TAPE_ATOL_EPS:g}·eps·scale absolute: TensorFlow's y(1−y) and 1−y² cancel at saturation",
-    "atol_min": f"{TAPE_ATOL_MIN:.3g} absolute at least: TensorFlow flushes subnormals to zero, and the "
-                "ops after a flushed intermediate scale it by at most the inputs' 1e4",
-}
-
 
 @dataclass(frozen=True)
 class Agreement:
