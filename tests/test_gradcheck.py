@@ -1,5 +1,6 @@
-"""The gradient checker proved on functions written here (no project formulas): it passes correct
-gradients, fails planted bugs of every kind, handles kinks, and reports what a reader needs."""
+"""The gradient checker end to end, on functions written here (no project formulas): it passes
+correct gradients, fails planted bugs of every kind, handles kinks, takes the user's tolerance through
+every entry point, checks Jacobians, and checks a large x in a few evaluations in directional mode."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from hypothesis.extra import numpy as hnp
 
 from backprop_ref import MLP
 from backprop_ref.gradcheck import (
-    ERROR_MODEL,
     assert_grad,
     assert_jacobian,
     check_grad,
@@ -20,14 +20,14 @@ from backprop_ref.gradcheck import (
     numerical_jacobian,
     taylor_test,
 )
-from checker_internals import Counted
+from checker_internals import Counted, quartic, quartic_grad
 
 METHODS = ["central", "richardson", "complex"]
 # the issue's targets: the smallest relative error in one entry each method must catch (full mode)
 PLANTED = {"central": 1e-6, "richardson": 1e-8, "complex": 1e-10}
 
 
-# ---- test functions with their true gradients (all accept complex input) ----------------------
+# ---- test functions with their true gradients (all accept complex input) ------------------------
 
 def smooth(v):
     return np.sum(np.sin(v) * np.exp(v / 3) + 0.5 * v**2)
@@ -73,9 +73,10 @@ def relu_sum(v):
 
 RNG = np.random.default_rng(20240601)
 X5 = RNG.normal(size=5)
+X6 = np.linspace(-1.5, 1.2, 6)
 
 
-# ---- correct gradients pass ------------------------------------------------------------------
+# ---- correct gradients pass ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("method", METHODS)
 def test_smooth_correct_gradient_passes(method):
@@ -161,7 +162,7 @@ def test_no_false_alarm_on_random_smooth_points(x, method):
     assert_grad(logsumexp, x, logsumexp_grad(x), method=method)
 
 
-# ---- planted bugs fail -----------------------------------------------------------------------
+# ---- planted bugs fail --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("method", METHODS)
 def test_one_entry_off_by_the_target_relative_error_fails(method):
@@ -257,7 +258,7 @@ def test_no_runtime_warning_escapes_from_overflowing_f():
     assert not result.passed
 
 
-# ---- kinks -----------------------------------------------------------------------------------
+# ---- kinks --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("claimed, passes",
                          [(1.0, True), (0.5, True), (0.0, True), (2.0, False), (-0.1, False)])
@@ -314,7 +315,7 @@ def test_smooth_functions_report_no_kinks():
     assert result.passed and result.kinks == []
 
 
-# ---- tolerances and the report ----------------------------------------------------------------
+# ---- the user's tolerance -----------------------------------------------------------------------
 
 def test_user_tolerance_replaces_the_error_model_and_is_named():
     g = smooth_grad(X5)
@@ -325,6 +326,61 @@ def test_user_tolerance_replaces_the_error_model_and_is_named():
     assert "user's tolerance decided" in str(result)
     np.testing.assert_allclose(result.tolerance, 1e-3 * np.abs(result.numerical))
     assert not check_grad(smooth, X5, g, rtol=1e-6, atol=0.0).passed
+
+
+@pytest.mark.parametrize("check", [check_grad, check_jacobian])
+def test_atol_alone_decides_at_its_value(check):
+    f = quartic if check is check_grad else (lambda v: v**4 / 4 + v)
+    claimed = quartic_grad(X6) if check is check_grad else np.diag(quartic_grad(X6))
+    off = claimed + 1e-4 * (np.eye(6) if check is check_jacobian else 1.0)
+    assert check(f, X6, off, atol=2e-4).passed
+    r = check(f, X6, off, atol=5e-5)
+    assert not r.passed and r.user_tolerance
+    assert "user" in r.tolerance_reason
+
+
+def test_rtol_alone_scales_with_the_numerical_value():
+    g = quartic_grad(X6)
+    assert check_grad(quartic, X6, g * (1 + 1e-5), rtol=2e-5).passed
+    assert not check_grad(quartic, X6, g * (1 + 1e-5), rtol=5e-6).passed
+
+
+# ---- the entry points ---------------------------------------------------------------------------
+
+def test_rtol_and_atol_alone_reach_every_entry_point():
+    g = quartic_grad(X6) * (1 + 1e-5)                # far outside the error model's bound
+    J = np.diag(quartic_grad(X6)) * (1 + 1e-5)
+    fv = lambda v: v**4 / 4 + v  # noqa: E731
+    assert not check_grad(quartic, X6, g).passed and not check_jacobian(fv, X6, J).passed
+    results = [assert_grad(quartic, X6, g, rtol=1e-4), check_jacobian(fv, X6, J, rtol=1e-4),
+               assert_jacobian(fv, X6, J, rtol=1e-4)]
+    for r in results:
+        assert r.passed and "with atol = 0, rtol = 0.0001 " in r.tolerance_reason
+    r = assert_jacobian(fv, X6, J, atol=1e-4)
+    assert r.passed and "with atol = 0.0001, rtol = 0 " in r.tolerance_reason
+
+
+def test_assert_grad_and_assert_jacobian_pass_every_argument_through():
+    g = quartic_grad(X6)
+    r = assert_grad(quartic, X6, g, method="richardson", directions=2, seed=5)
+    assert (r.method, r.mode, r.directions, r.seed) == ("richardson", "directional", 2, 5)
+    r = assert_grad(quartic, X6, g + 1e-3, atol=1e-2)
+    assert r.user_tolerance and r.passed
+    with pytest.raises(AssertionError):
+        assert_grad(quartic, X6, g + 1e-3, rtol=1e-9)
+    J = np.diag(1 - np.tanh(X6) ** 2)
+    r = assert_jacobian(np.tanh, X6, J, method="complex", directions=2, seed=9)
+    assert (r.kind, r.method, r.mode, r.directions, r.seed) == ("jacobian", "complex", "directional", 2, 9)
+    with pytest.raises(AssertionError):
+        assert_jacobian(np.tanh, X6, J + 1e-3, atol=1e-4)
+
+
+def test_assert_grad_raises_with_the_report_and_returns_the_result_on_success():
+    g = smooth_grad(X5)
+    assert assert_grad(smooth, X5, g).passed
+    g[1] = -g[1]
+    with pytest.raises(AssertionError, match=r"1 of 5 entries outside tolerance"):
+        assert_grad(smooth, X5, g)
 
 
 def test_report_names_index_method_counts_and_seed():
@@ -338,28 +394,26 @@ def test_report_names_index_method_counts_and_seed():
     assert "seed 1234" in str(r)
 
 
-def test_assert_grad_raises_with_the_report_and_returns_the_result_on_success():
-    g = smooth_grad(X5)
-    assert assert_grad(smooth, X5, g).passed
-    g[1] = -g[1]
-    with pytest.raises(AssertionError, match=r"1 of 5 entries outside tolerance"):
-        assert_grad(smooth, X5, g)
+def test_argument_errors():
+    with pytest.raises(ValueError, match=r"\(4,\).*\(5,\)"):
+        check_grad(smooth, X5, np.ones(4))
+    with pytest.raises(ValueError, match="central, richardson, complex"):
+        check_grad(smooth, X5, smooth_grad(X5), method="forward")
+    with pytest.raises(TypeError):
+        check_grad(smooth, "abc", np.ones(3))
+    with pytest.raises(TypeError):
+        check_grad(smooth, None, np.ones(3))
+    with pytest.raises(ValueError, match="scalar"):
+        check_grad(lambda v: v, X5, np.ones(5))
+    with pytest.raises(ValueError, match="directions"):
+        check_grad(smooth, X5, smooth_grad(X5), directions=0)
+    with pytest.raises(TypeError, match="complex"):
+        check_grad(relu_sum, X5, np.ones(5), method="complex")
+    with pytest.raises(ValueError, match=r"\(2, 2\)"):
+        check_jacobian(softmax, np.zeros(3), np.zeros((2, 2)))
 
 
-def test_relative_error_is_symmetric_and_zero_when_both_zero():
-    f = lambda v: float(np.sum(v[1:] ** 2))  # noqa: E731  (∂f/∂v0 = 0 exactly)
-    x = np.array([1.0, 2.0])
-    assert check_grad(f, x, np.array([0.0, 4.0])).max_rel_err < 1e-6
-    r = check_grad(f, x, np.array([0.0, 2.0]))
-    assert r.max_rel_err == pytest.approx(0.5, rel=1e-6)   # |4 − 2| / max(4, 2)
-
-
-def test_error_model_table_gives_a_reason_for_every_number():
-    for name, (value, reason) in ERROR_MODEL.items():
-        assert value > 0 and len(reason) > 30, name
-
-
-# ---- Jacobians --------------------------------------------------------------------------------
+# ---- Jacobians ----------------------------------------------------------------------------------
 
 def softmax(z):
     e = np.exp(z - np.max(np.real(z)))
@@ -408,7 +462,7 @@ def test_numerical_grad_matches_the_truth():
         np.testing.assert_allclose(numerical_grad(smooth, X5, method=method), smooth_grad(X5), rtol=tol)
 
 
-# ---- directional mode ------------------------------------------------------------------------
+# ---- directional mode ---------------------------------------------------------------------------
 
 def quadratic_sin(v):
     return np.sum(np.sin(v) + 0.5 * v**2)
@@ -484,38 +538,6 @@ def test_directional_relu_network_with_kinks_does_not_false_alarm():
     assert check_grad(loss, w, g, directions=8, seed=2).passed
 
 
-# ---- Taylor test -----------------------------------------------------------------------------
-
-def test_taylor_test_orders():
-    x = RNG.normal(size=20)
-    good = taylor_test(smooth, x, smooth_grad(x), seed=0)
-    assert good.conclusive and good.passed and abs(good.order - 2) < 0.3
-    bad = taylor_test(smooth, x, smooth_grad(x) * 1.01, seed=0)
-    assert bad.conclusive and not bad.passed and abs(bad.order - 1) < 0.3
-    assert "order" in str(bad)
-
-
-# ---- argument errors -------------------------------------------------------------------------
-
-def test_argument_errors():
-    with pytest.raises(ValueError, match=r"\(4,\).*\(5,\)"):
-        check_grad(smooth, X5, np.ones(4))
-    with pytest.raises(ValueError, match="central, richardson, complex"):
-        check_grad(smooth, X5, smooth_grad(X5), method="forward")
-    with pytest.raises(TypeError):
-        check_grad(smooth, "abc", np.ones(3))
-    with pytest.raises(TypeError):
-        check_grad(smooth, None, np.ones(3))
-    with pytest.raises(ValueError, match="scalar"):
-        check_grad(lambda v: v, X5, np.ones(5))
-    with pytest.raises(ValueError, match="directions"):
-        check_grad(smooth, X5, smooth_grad(X5), directions=0)
-    with pytest.raises(TypeError, match="complex"):
-        check_grad(relu_sum, X5, np.ones(5), method="complex")
-    with pytest.raises(ValueError, match=r"\(2, 2\)"):
-        check_jacobian(softmax, np.zeros(3), np.zeros((2, 2)))
-
-
 def _near_kink_mlp():
     """Found by hypothesis: two ReLU pre-activations 1.5e-8 from 0, inside the directional step."""
     shapes = [(1, 2), (2,), (2, 1), (1,)]
@@ -543,3 +565,14 @@ def test_directional_refines_a_kink_inside_the_stencil(seed):
     wrong = g.copy()
     wrong[0] *= 1.01                           # the refined steps still see a 1% error in one entry
     assert not check_grad(loss, theta, wrong, directions=8, seed=seed).passed
+
+
+# ---- Taylor test --------------------------------------------------------------------------------
+
+def test_taylor_test_orders():
+    x = RNG.normal(size=20)
+    good = taylor_test(smooth, x, smooth_grad(x), seed=0)
+    assert good.conclusive and good.passed and abs(good.order - 2) < 0.3
+    bad = taylor_test(smooth, x, smooth_grad(x) * 1.01, seed=0)
+    assert bad.conclusive and not bad.passed and abs(bad.order - 1) < 0.3
+    assert "order" in str(bad)

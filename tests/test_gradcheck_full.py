@@ -39,18 +39,6 @@ def relu(v):
     return float(np.sum(np.maximum(v, 0.0)))
 
 
-# ---- in-place f ---------------------------------------------------------------------------------
-
-def test_an_f_that_modifies_its_input_is_refused_with_the_reason():
-    def f(v):
-        v += 0.5                      # corrupts the stencil the checker is building
-        return float(np.sum(v))
-
-    with pytest.raises(ValueError) as exc:
-        check_grad(f, np.zeros(2), np.ones(2))
-    assert str(exc.value) == "f modified its input array in place; the checker cannot judge such an f"
-
-
 # ---- smooth entries: refinement by truncation ---------------------------------------------------
 
 @pytest.mark.parametrize("k, levels", [(1e2, 0), (1e6, 1), (1e9, 2), (1e15, REFINE_LEVELS)])
@@ -100,11 +88,6 @@ def test_a_jacobian_output_not_finite_on_the_stencil_is_named_and_the_other_stil
     assert not r.passed
     assert len(r.problems) == 1 and r.problems[0].startswith("entry [0]: f(x − ")
     assert r.step[0, 0] == h_at(1) and r.step[1, 0] == h_at(0)
-
-
-def test_an_empty_x_is_checked_vacuously():
-    r = check_grad(lambda v: 0.0, np.zeros(0), np.zeros(0))
-    assert r.passed and r.n_checked == 0 and r.n_evals == 1
 
 
 # ---- f's noise: seen where clean, pooled per output ---------------------------------------------

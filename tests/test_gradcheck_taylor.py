@@ -1,11 +1,9 @@
-"""The Taylor-remainder second opinion and the bisection that localises wrong entries.
+"""The Taylor-remainder test, and the second opinion it gives a marginal verdict.
 
-Pins what `taylor_test` computes (its steps, which remainders it keeps, the observed order and the
-verdict at 1.5, its argument errors and its report line), when a check asks it for a second opinion
-and along which direction, and what bisection names after a failing directional check: the
-entries whose block fails the full-mode error model, no entry a correct claim puts inside that
-model, and the blocks where it loses an error spread below the bound. Expected values are built
-from the documented formulas or the results' own fields, never pasted from a run.
+Pins what `taylor_test` computes (its direction, its steps, which remainders it keeps, the observed
+order and the verdict at 1.5, its argument errors and its report line), and when a check asks it for
+a second opinion and along which direction. Expected values are built from the documented formulas or
+the results' own fields, never pasted from a run.
 """
 
 from __future__ import annotations
@@ -15,24 +13,25 @@ import math
 import numpy as np
 import pytest
 
-from backprop_ref.gradcheck import ERROR_MODEL, check_grad, taylor_test
-from checker_internals import Judged, Verdict, quartic, quartic_grad, rademacher, second_opinion
+from backprop_ref.gradcheck import ERROR_MODEL, check_grad, check_jacobian, taylor_test
+from checker_internals import Counted, Judged, Verdict, quartic, quartic_grad, rademacher, second_opinion
 
-C_A = ERROR_MODEL["analytic_rounding"][0]
 C_F = ERROR_MODEL["f_rounding"][0]
 MARGINAL = ERROR_MODEL["marginal"][0]
-SAFETY = ERROR_MODEL["safety"][0]
-
 EPS = float(np.finfo(np.float64).eps)
-EPS32 = float(np.finfo(np.float32).eps)
-H_CENTRAL = ERROR_MODEL["central_step"][0]
-
-
 X6 = np.linspace(-1.5, 1.2, 6)
-NOTE = "directions: 4 random Rademacher (±1/√n) + the claimed gradient’s own"
 
 
-# ---- taylor_test: steps, kept remainders, order --------------------------------------------------
+# ---- taylor_test: its direction, steps, kept remainders and order -------------------------------
+
+def test_taylor_tests_default_direction_is_a_unit_rademacher_vector():
+    # f = ½‖v‖² at x = 0 with g = 0: r(h) = ½h²‖d‖², which is ½h² only for a unit d
+    n = 16
+    t = taylor_test(lambda v: 0.5 * (v @ v), np.zeros(n), np.zeros(n), seed=7)
+    np.testing.assert_allclose(t.remainders, 0.5 * t.steps**2, rtol=1e-14)
+    # every entry ±1/√n: the largest entry moves by 0.1·max(1, rms x) at the first step
+    assert t.steps[0] == pytest.approx(0.1 * math.sqrt(n), rel=1e-15, abs=0)
+
 
 @pytest.mark.parametrize("x, direction, seed", [
     (X6, None, 3),                       # rms x < 1; a Rademacher direction, max|d| = 1/√6
@@ -109,6 +108,27 @@ def test_an_order_of_exactly_one_and_a_half_passes():
     assert r.order == 1.5 and r.conclusive and r.passed
 
 
+def test_taylor_orders_two_for_a_correct_gradient_and_one_for_a_wrong_one():
+    good = taylor_test(quartic, X6, quartic_grad(X6), seed=4)
+    bad = taylor_test(quartic, X6, quartic_grad(X6) * 1.01, seed=4)
+    assert good.conclusive and good.passed and abs(good.order - 2) < 0.2 and good.seed == 4
+    assert bad.conclusive and not bad.passed and abs(bad.order - 1) < 0.2
+    assert np.all(np.diff(good.steps) < 0) and len(good.steps) == len(good.remainders)
+    assert "consistent with a correct gradient" in str(good) and "the gradient is WRONG" in str(bad)
+    assert f"observed order {bad.order:.2f}" in str(bad)
+
+
+def test_taylor_along_a_given_direction_and_on_a_linear_function():
+    d = np.zeros(6)
+    d[2] = 3.0                                   # normalised to e_2
+    r = taylor_test(quartic, X6, quartic_grad(X6), direction=d)
+    assert r.passed and r.seed is None
+    lin = taylor_test(lambda v: float(np.sum(2 * v)), X6, np.full(6, 2.0), seed=0)
+    assert not lin.conclusive and lin.passed and "inconclusive" in str(lin)
+    with pytest.raises(ValueError, match="direction has 5 entries but x has 6"):
+        taylor_test(quartic, X6, quartic_grad(X6), direction=np.ones(5))
+
+
 def test_taylor_with_a_seed_is_replayable_and_records_the_seed():
     x = np.linspace(-1, 1, 40)
     a = taylor_test(quartic, x, quartic_grad(x), seed=8)
@@ -128,6 +148,17 @@ def test_taylor_passes_fs_shape_and_takes_a_callable_gradient():
     assert r.conclusive and r.passed and abs(r.order - 2) < 0.2
 
 
+def test_taylor_steps_past_an_overflow_whatever_np_seterr_says():
+    # x = 700, d = 1: the first steps (70, 35, 17.5) reach past exp's overflow at 709.78
+    x = np.array([700.0])
+    with np.errstate(all="raise"):
+        r = taylor_test(lambda v: float(np.sum(np.exp(v))), x, np.exp(x), direction=[1.0])
+    assert not np.isfinite(r.remainders[:3]).any() and np.isfinite(r.remainders[3:]).all()
+    assert r.conclusive and r.passed
+
+
+# ---- its report and its argument errors ---------------------------------------------------------
+
 def test_taylor_inconclusive_result_keeps_its_figures():
     r = taylor_test(lambda v: float(np.sum(2 * v)), X6, np.full(6, 2.0), seed=5)
     assert r.conclusive is False and r.passed is True and math.isnan(r.order)
@@ -142,15 +173,6 @@ def test_taylor_report_of_a_wrong_gradient():
     assert str(r) == (f"Taylor test: remainder shrinks with observed order {r.order:.2f} over steps "
                       f"{r.steps[0]:.1e}…{r.steps[-1]:.1e} (2 for a correct gradient, 1 for a wrong one): "
                       "the gradient is WRONG")
-
-
-def test_taylor_steps_past_an_overflow_whatever_np_seterr_says():
-    # x = 700, d = 1: the first steps (70, 35, 17.5) reach past exp's overflow at 709.78
-    x = np.array([700.0])
-    with np.errstate(all="raise"):
-        r = taylor_test(lambda v: float(np.sum(np.exp(v))), x, np.exp(x), direction=[1.0])
-    assert not np.isfinite(r.remainders[:3]).any() and np.isfinite(r.remainders[3:]).all()
-    assert r.conclusive and r.passed
 
 
 @pytest.mark.parametrize("kw, exc, message", [
@@ -174,7 +196,7 @@ def test_taylor_needs_a_scalar_f():
         taylor_test(lambda v: v, X6, X6, seed=0)
 
 
-# ---- when a check asks for the second opinion, and along which direction -------------------------
+# ---- when a check asks for the second opinion, and along which direction ------------------------
 
 @pytest.mark.parametrize("x, planted", [
     (X6, 1.5),            # fails by 1.5× its bound
@@ -193,6 +215,19 @@ def test_a_marginal_full_check_asks_taylor_along_the_worst_entry(x, planted):
     np.testing.assert_array_equal(r.taylor.remainders, replay.remainders)
 
 
+def test_a_marginal_verdict_asks_the_taylor_test():
+    # An error planted at the size of its own bound: the verdict is marginal either way.
+    g = quartic_grad(X6)
+    tol = check_grad(quartic, X6, g).tolerance
+    marginal = g.copy()
+    marginal[3] += 1.5 * tol[3]
+    r = check_grad(quartic, X6, marginal)
+    assert r.taylor is not None and r.taylor.conclusive
+    assert "second opinion (verdict marginal): Taylor test" in str(r)
+    assert check_grad(quartic, X6, g + 1.0).taylor is None        # clear failures need no opinion
+    assert check_grad(quartic, X6, marginal, atol=1.0).taylor is None   # nor the user's tolerance
+
+
 def test_a_marginal_verdict_under_the_users_tolerance_asks_no_taylor_test():
     g = quartic_grad(X6)
     bad = g.copy()
@@ -200,6 +235,15 @@ def test_a_marginal_verdict_under_the_users_tolerance_asks_no_taylor_test():
     err = check_grad(quartic, X6, bad).max_abs_err
     r = check_grad(quartic, X6, bad, atol=err / 1.5)   # err/tol = 1.5: marginal, but the user decided
     assert not r.passed and 1 < r.ratio.max() <= MARGINAL
+    assert r.taylor is None and "second opinion" not in str(r)
+
+
+def test_a_marginal_jacobian_asks_no_taylor_test():
+    # the Taylor test needs a scalar f: a Jacobian's marginal verdict is reported without it
+    J = np.diag(1 - np.tanh(X6) ** 2)
+    J[3, 3] += 1.5 * check_jacobian(np.tanh, X6, J).tolerance[3, 3]
+    r = check_jacobian(np.tanh, X6, J)
+    assert 1 / 3 < r.ratio[r.worst_index] <= 3
     assert r.taylor is None and "second opinion" not in str(r)
 
 
@@ -212,6 +256,22 @@ def test_a_marginal_own_direction_asks_taylor_along_the_claimed_gradient():
     r = check_grad(quartic, x, bad, directions=k, seed=6)
     assert r.worst_index == (k,) and r.taylor is not None
     replay = taylor_test(quartic, x, bad, direction=bad / np.linalg.norm(bad))
+    np.testing.assert_array_equal(r.taylor.remainders, replay.remainders)
+
+
+def test_a_marginal_directional_verdict_asks_taylor_along_that_direction_and_counts_it():
+    g = quartic_grad(X6)
+    base = check_grad(quartic, X6, g, directions=4, seed=3)
+    j = int(np.argmax(base.tolerance[:4]))
+    # an error along the j-th direction (replayed from the seed as the checker draws it) that moves
+    # its directional derivative by 1.5 of its bound: the verdict is marginal there
+    d = rademacher(3, j, X6.size)
+    marginal = g + 1.5 * base.tolerance[j] * d
+    f = Counted(quartic)
+    r = check_grad(f, X6, marginal, directions=4, seed=3)
+    assert r.worst_index == (j,)
+    assert r.taylor is not None and r.n_evals == f.calls
+    replay = taylor_test(quartic, X6, marginal, direction=d)
     np.testing.assert_array_equal(r.taylor.remainders, replay.remainders)
 
 
@@ -231,134 +291,3 @@ def test_marginal_means_a_worst_ratio_within_three_times_the_bound(worst, asked)
                 kink=none, kink_ok=none)
     judged = Judged("full", g, v, (6,), [], [], "", None, None)
     assert (second_opinion(judged, quartic, X6, g, None) is not None) is asked
-
-
-# ---- bisection ----------------------------------------------------------------------------------
-
-class Recorded:
-    """f recording every point it is called at."""
-
-    def __init__(self, f):
-        self.f, self.points = f, []
-
-    def __call__(self, v):
-        self.points.append(np.array(v, dtype=float).ravel())
-        return self.f(v)
-
-
-def test_one_wrong_entry_is_localised_and_the_note_names_the_directions_only():
-    x = np.linspace(-1, 1, 32)
-    g = quartic_grad(x)
-    g[9] += 0.1
-    r = check_grad(quartic, x, g, directions=4, seed=5)
-    assert not r.passed and r.localised == [(9,)]
-    assert r.localised_note == NOTE      # nothing was lost on the way
-
-
-def test_a_block_is_probed_at_the_full_mode_step_h_and_2h_of_each_of_its_entries():
-    x = 1.5 * np.array([1, -1, 1, 1, -1, -1, 1, -1.0])   # |x_i| = rms x = 1.5
-    g = quartic_grad(x)
-    g[3] += 0.5
-    f = Recorded(quartic)
-    r = check_grad(f, x, g, directions=4, seed=0)
-    assert r.localised == [(3,)]
-    h = H_CENTRAL * 1.5          # the full-mode step eps^(1/3)·max(|x_i|, 1)
-    blocks = [p - x for p in f.points if 0 < np.count_nonzero(p - x) < x.size]   # moves a block only
-    assert blocks
-    moved = np.concatenate([np.abs(dx[dx != 0]) for dx in blocks])
-    assert np.all(np.isclose(moved, h, rtol=1e-9) | np.isclose(moved, 2 * h, rtol=1e-9))
-
-
-def test_bisection_names_the_entries_full_mode_fails_with_float32_claims():
-    # float32 claims of a linear f: each entry's bound is its claimed rounding
-    # A_i = C_A·eps32·(|g_i| + max|g| + max(|f|, 1)) (f's rounding is 10⁴× smaller). Entries 0 and 2
-    # are far off, entry 1 is 1.1·A_1 off, entries 3 and 4 are 0.9·A off: within their bound.
-    c = np.array([0.25, -0.125, 0.0625, 0.1875, -0.25, 0.125, -0.0625, 0.03125])
-    g = c.copy()
-    g[[0, 2]] += [0.01, 0.03]
-    A = C_A * EPS32 * (np.abs(g) + np.abs(g).max() + 1.0)
-    g[[1, 3, 4]] += np.array([1.1, 0.9, 0.9]) * A[[1, 3, 4]]
-    g32 = g.astype(np.float32)
-    f = lambda v: float(c @ v)  # noqa: E731
-    full = check_grad(f, np.zeros(8), g32)
-    assert np.flatnonzero(full.ratio > 1).tolist() == [0, 1, 2]
-    r = check_grad(f, np.zeros(8), g32, directions=4, seed=0)
-    assert not r.passed and r.localised == [(0,), (1,), (2,)]
-    assert r.localised_note == NOTE
-
-
-def test_a_scale_error_only_the_own_direction_sees_is_localised_along_it():
-    # f depends on x_0 alone: d = g/‖g‖ = e_0 sees a scale error in full, a random direction 1/√16
-    # of it. Float32 claims make the bound the same in both: 2 bounds fail one, 1/2 passes the others.
-    x = np.zeros(16)
-    x[0] = 0.5
-    f = lambda v: 0.5 * float(v[0] ** 2)  # noqa: E731
-    g = np.zeros(16)
-    g[0] = 0.5
-    tol = check_grad(f, x, g.astype(np.float32), directions=4, seed=1).tolerance
-    bad = g.copy()
-    bad[0] += 2 * tol[4]
-    assert 2 * tol[4] / 4 < tol[:4].min()
-    r = check_grad(f, x, bad.astype(np.float32), directions=4, seed=1)
-    assert np.flatnonzero(np.abs(r.analytic - r.numerical) > r.tolerance).tolist() == [4]
-    # the blocks d does not touch (d = 0 there) never fail
-    assert r.localised == [(0,)] and r.localised_note == NOTE
-
-
-def test_under_atol_zero_a_block_that_agrees_exactly_is_not_blamed():
-    # f ignores x_1 … x_7 and their claim is 0: along any block of them both sides are exactly 0
-    r = check_grad(lambda v: 3.0 * float(v[0]), np.zeros(8), np.eye(8)[0] * 4.0, directions=4, seed=2,
-                   atol=0.0)
-    assert not r.passed and r.localised == [(0,)]
-
-
-@pytest.mark.parametrize("case", ["|f| near 1e6", "x near 1e4"])
-def test_bisection_does_not_blame_correct_entries_where_f_rounds_coarsely(case):
-    rng = np.random.default_rng(7)
-    a = rng.normal(size=32)
-    if case == "|f| near 1e6":     # f's rounding 16·eps·|f| swamps its changes along a block
-        x = rng.normal(size=32)
-        f = lambda v: 1e6 + quartic(v)  # noqa: E731
-        g = quartic_grad(x)
-    else:   # f of the offset from x (as logits near 1e4 are): x + t·d rounds at eps·1e4, seen through
-        # g; the error is odd in t, so no difference of f shows it (the fourth difference is exactly 0)
-        x = 1e4 + rng.normal(size=32)
-        f = lambda v: float(a @ (v - x))  # noqa: E731
-        g = a.copy()
-    g[21] += 1.0
-    r = check_grad(f, x, g, directions=4, seed=3)
-    assert not r.passed and r.localised == [(21,)] and r.localised_note == NOTE
-
-
-def test_a_non_finite_value_on_a_bisection_probe_blames_no_entry_and_is_named():
-    # x_2 = 1e-6: the directional steps (1.5e-8 per entry) stay inside √'s domain, the block probes
-    # (eps^(1/3) ≈ 6e-6 per entry) leave it
-    x = np.full(8, 1.0)
-    x[2] = 1e-6
-    g = 0.5 / np.sqrt(x)
-    g[5] += 10.0
-    r = check_grad(lambda v: float(np.sum(np.sqrt(v))), x, g, directions=4, seed=0)
-    assert not r.passed and r.problems == [] and r.localised == [(5,)]
-    assert r.localised_note.endswith("bisection could not judge block(s) [0, 4): f is not finite at "
-                                     "their probes (the step leaves f's domain)")
-
-
-def test_bisection_names_the_blocks_where_an_error_spread_below_the_bound_is_lost():
-    # f = 10⁶ + Σ v at x = 0: a block's bound is f's rounding, B = S·C_F·eps·10⁶/t along its v
-    # (t = eps^(1/3)·√n, |v_i| = 1/√n), the same for every block. Five pairs of entries are each off by
-    # 0.7·B along v (signs as d), so each pair fails (1.4·B) and neither of its halves does; entry 28 is
-    # far off, so that the direction fails at all.
-    n, seed = 32, 4
-    d = rademacher(seed, 0, n)   # the first direction, replayed from the seed
-    t = H_CENTRAL * math.sqrt(n)
-    B = SAFETY * C_F * EPS * 1e6 / t
-    g = np.ones(n)
-    pairs = [2, 6, 10, 16, 24]
-    for a in pairs:
-        g[[a, a + 1]] += 0.7 * B * np.sign(d[[a, a + 1]]) * math.sqrt(n)
-    g[28] += 10.0
-    r = check_grad(lambda v: 1e6 + float(np.sum(v)), np.zeros(n), g, directions=4, seed=seed)
-    assert not r.passed and r.localised == [(28,)]
-    lost = ", ".join(f"[{a}, {a + 2})" for a in pairs[:4])    # the report lists the first four
-    assert r.localised_note == (f"{NOTE}; bisection lost the error in flat block(s) {lost}: neither half "
-                                "fails alone (errors that cancel, or an error near the bound)")

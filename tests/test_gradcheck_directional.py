@@ -1,0 +1,405 @@
+"""The directional mode's probes and its per-direction error model, recomputed from first principles.
+
+Pins, for ``directions=k`` with each method: the step along each direction (its largest per-entry
+perturbation is the method's step times max(1, rms x)); what each row holds (⟨g, d⟩ beside its
+difference quotient); the three terms of the bound per direction (the claimed ⟨g, d⟩'s rounding, f's
+rounding through the step, the truncation: the curvature bound t·|φ″|/6 for central, the
+extrapolation difference for Richardson); where the claimed gradient's own direction is added and where
+not (a zero, subnormal or non-finite claim, one entry, a Jacobian); ⟨g, d⟩ and ‖g‖ of claims near the
+float64 limits; the non-finite reports; and the random directions themselves (one bit of the seeded
+generator per entry, so the seed replays them). Most f here are linear, quadratic or a monomial at
+points and steps where its stencil values are known in closed form, so each expected number is the
+documented formula evaluated in the test.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from backprop_ref.gradcheck import ERROR_MODEL, check_grad, check_jacobian
+from checker_internals import direction_signs, quartic, quartic_grad
+
+EPS = float(np.finfo(np.float64).eps)
+SAFETY = ERROR_MODEL["safety"][0]
+C_A = ERROR_MODEL["analytic_rounding"][0]
+C_F = ERROR_MODEL["f_rounding"][0]
+C_X = ERROR_MODEL["complex_rounding"][0]
+F_FLOOR = ERROR_MODEL["f_scale_floor"][0]
+STEP = {"central": ERROR_MODEL["directional_step"][0], "richardson": ERROR_MODEL["richardson_step"][0],
+        "complex": ERROR_MODEL["complex_step"][0]}
+METHODS = ("central", "richardson", "complex")
+RTOL = 1e-12   # the same formula evaluated in another order of operations: a few ulps apart
+X6 = np.linspace(-1.5, 1.2, 6)
+
+
+def linear(w, b=0.0):
+    return lambda v: v @ w + b      # carries complex input through
+
+
+# ---- the step along each direction --------------------------------------------------------------
+
+@pytest.mark.parametrize("method", METHODS)
+def test_step_times_the_directions_largest_entry_is_the_methods_step_times_the_scale(method):
+    x = np.array([2.0, -2.0, 2.0, -2.0])          # rms 2: the scale is max(1, rms x) = 2
+    w = np.array([1.0, -2.0, 3.0, 0.5])
+    k = 3
+    r = check_grad(linear(w), x, w, method=method, directions=k, seed=5)
+    assert r.passed and r.n_checked == k + 1
+    # a random unit direction has every entry ±1/√n; the own one g/‖g‖ has max|g|/‖g‖
+    np.testing.assert_allclose(r.step[:k], STEP[method] * 2.0 * math.sqrt(4), rtol=1e-15)
+    np.testing.assert_allclose(r.step[k], STEP[method] * 2.0 * np.linalg.norm(w) / 3.0, rtol=1e-15)
+
+
+@pytest.mark.parametrize("x", [np.linspace(-1, 1, 6).reshape(2, 3), 3.0 * np.linspace(-1, 1, 6)])
+def test_each_random_direction_moves_every_entry_by_the_directional_step_times_the_scale(x):
+    r = check_grad(quartic, x, quartic_grad(x), directions=3, seed=0)
+    scale = max(1.0, float(np.sqrt(np.mean(x * x))))
+    np.testing.assert_allclose(r.step[:3], STEP["central"] * scale * math.sqrt(x.size), rtol=1e-15)
+    assert r.x_shape == x.shape
+    # the bound is S×(truncation + rounding) + the claim's rounding, and its terms are reported
+    S_T, S_R, A = r.terms
+    np.testing.assert_allclose(r.tolerance, S_T + S_R + A, rtol=1e-15)   # S·(T + R) vs S·T + S·R: an ulp
+    assert np.all(S_T > 0) and np.all(S_R > 0) and np.all(A > 0)
+
+
+# ---- what each row holds ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["central", "richardson", "complex"])
+def test_directional_rows_are_the_directional_derivatives_and_smooth_f_shows_no_kink(method):
+    g = quartic_grad(X6)
+    r = check_grad(quartic, X6, g, method=method, directions=4, seed=11)
+    assert r.passed and r.kinks == []
+    # the own direction d = g/‖g‖, last: ⟨g, d⟩ = ‖g‖, and the difference quotient agrees with it
+    assert r.analytic[-1] == pytest.approx(np.linalg.norm(g), rel=1e-14)
+    assert np.all(np.abs(r.numerical - r.analytic) <= r.tolerance)
+    assert np.all(np.abs(r.numerical - r.analytic) <= 1e-6 * np.abs(r.analytic).max())
+    # the random rows: ⟨g, d⟩ for unit Rademacher d, so |⟨g, d⟩| ≤ ‖g‖₁/√n
+    assert np.all(np.abs(r.analytic[:4]) <= np.abs(g).sum() / np.sqrt(6) * (1 + 1e-12))
+    steps = np.asarray(r.step)
+    assert steps.shape == (5,) and np.all(steps > 0)
+    assert np.allclose(steps[:4], steps[0])        # one step for every random direction
+
+
+# ---- the claimed values' own rounding -----------------------------------------------------------
+
+def claimed_rounding(g, f0, eps_g):
+    # C_A·eps_g·(Σ|g_i d_i| + (max|g| + max(|f|, 1))·Σ|d_i|), with Σ|g_i d_i| ≤ ‖g‖ and Σ|d_i| = √n
+    # for every unit direction used: ±1/√n entries, or d = g/‖g‖
+    n = g.size
+    return C_A * eps_g * (np.linalg.norm(g) + (np.abs(g).max() + max(abs(f0), F_FLOOR)) * math.sqrt(n))
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_directional_claimed_rounding_is_ca_eps_g_times_norm_plus_floor_times_root_n(method, dtype):
+    x = np.array([0.5, -0.25, 1.0, 0.75])
+    w = np.array([3.0, -4.0, 1.5, 2.0])            # ‖w‖ ≠ 1 and max|w| ≠ ‖w‖
+    b = 5.0                                        # |f(x)| > 1: the floor max(|f|, 1) is |f|
+    g = w.astype(dtype)
+    r = check_grad(linear(w, b), x, g, method=method, directions=3, seed=2)
+    assert r.passed and r.n_checked == 4
+    expect = claimed_rounding(w, x @ w + b, float(np.finfo(dtype).eps))
+    np.testing.assert_allclose(r.terms[2], expect, rtol=RTOL)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_each_jacobian_output_has_its_own_claimed_rounding_floor(method):
+    # max|g| and max(|f|, 1) are those of the output's own row: a row of small entries next to one
+    # of large positive and negative entries keeps its small floor
+    J = np.array([[1.0, 2.0, -1.0, 0.5], [100.0, -300.0, 7.0, 1.0]])
+    off = np.array([5.0, -0.5])
+    x = np.array([0.5, -0.25, 1.0, 0.75])
+    r = check_jacobian(lambda v: J @ v + off, x, J, method=method, directions=3, seed=4)
+    assert r.passed and r.terms[2].shape == (3, 2)
+    f0 = J @ x + off
+    for out in range(2):
+        np.testing.assert_allclose(r.terms[2][:, out], claimed_rounding(J[out], f0[out], EPS), rtol=RTOL)
+
+
+# ---- f's rounding through the step --------------------------------------------------------------
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("b", [0.0, 3.0])
+def test_directional_rounding_term_is_fs_rounding_plus_the_representation_error_over_the_step(method, b):
+    # f = w·v + b at x ⟂ w: along a unit d, f(x + s·d) = b + s⟨w, d⟩ exactly in closed form, so the
+    # largest |f| on the stencil is |b| + (widest multiple)·t·|⟨g, d⟩| (the analytic row holds ⟨g, d⟩)
+    x = np.array([0.5, -0.5, 0.5, -0.5])           # ‖x‖ = 1, rms ≤ 1: scale 1
+    w = np.full(4, 5.0)                            # ‖g‖ = 10: the representation error ≈ C_F·eps
+    r = check_grad(linear(w, b), x, w, method=method, directions=3, seed=8)
+    assert r.passed
+    t, ana = np.asarray(r.step), r.analytic
+    # rounding of x ± t·d seen through f: eps·‖g‖·(‖x‖ + 1)
+    rep = EPS * np.linalg.norm(w) * (np.linalg.norm(x) + 1.0)
+    if method == "complex":
+        # an analytic derivative's rounding: C_X·eps·(|n| + |a| + max(|f|, 1)), plus the underflow floor
+        expect = C_X * EPS * (np.abs(r.numerical) + np.abs(ana) + max(abs(b), F_FLOOR))
+    else:
+        widest, coef = (1.0, 1.0) if method == "central" else (4.0, 1.5)   # D(t) or (4D(t) − D(2t))/3
+        fmax = np.maximum(abs(b) + widest * t * np.abs(ana), F_FLOOR)
+        expect = (C_F * EPS * fmax + rep) * coef / t
+    np.testing.assert_allclose(r.terms[1], SAFETY * expect, rtol=RTOL)
+
+
+# ---- the truncation term ------------------------------------------------------------------------
+
+def test_central_truncation_is_the_curvature_bound_per_output_and_zero_for_a_linear_output():
+    # Output 0 is linear, output 1 = ½Σa_i v_i², probed at x = 0 where every stencil value is exact
+    # (t = 2^-25, per-entry steps 2^-26): along any unit Rademacher d, φ″ = Σa_i d_i² = Σa_i/n. The
+    # median borrowed by an inflection point is that of the output's own column.
+    a = np.array([1.0, 2.0, 3.0, 4.0])
+    w = np.array([1.0, -1.0, 2.0, 0.5])
+    x = np.zeros(4)
+    J = np.vstack([w, a * x])
+    r = check_jacobian(lambda v: np.array([v @ w, 0.5 * np.sum(a * v * v)]), x, J,
+                       directions=4, seed=3)
+    assert r.passed
+    t = np.asarray(r.step)
+    np.testing.assert_array_equal(t, STEP["central"] * math.sqrt(4))
+    np.testing.assert_array_equal(r.terms[0][:, 0], 0.0)
+    np.testing.assert_allclose(r.terms[0][:, 1], SAFETY * t * (a.sum() / 4) / 6.0, rtol=1e-15)
+
+
+def test_a_direction_where_f_is_not_finite_lends_no_curvature_to_the_others():
+    # f is linear on the hyperplane v_3 = x_3 and NaN off it: every random direction moves v_3 and
+    # fails, the claimed gradient's own direction (g_3 = 0) stays on it with exact stencil values.
+    # Its truncation must be that of a linear f, 0, not one made up for the failed directions.
+    x = np.array([0.5, 0.25, -0.5, 1.0])
+    g = np.array([2.0, -1.0, 2.0, 0.0])            # ‖g‖ = 3: the own step t/‖g‖ = 2^-27 exactly
+    f = lambda v: v @ g + (0.0 if v[3] == 1.0 else np.nan)  # noqa: E731
+    r = check_grad(f, x, g, directions=2, seed=1)
+    assert not r.passed
+    assert [p.split(":")[0] for p in r.problems] == ["direction 0", "direction 1"]
+    assert r.terms[0][2] == 0.0
+    assert r.numerical[2] == r.analytic[2] == 3.0
+
+
+def test_richardson_truncation_is_its_own_extrapolation_difference():
+    # φ(s) = f(x + s·d) = (s·d_0)^5 at x = 0: D(h) = h⁴d_0⁵ exactly, r1 = (4D(t) − D(2t))/3 = −4t⁴d_0⁵,
+    # r2 = (4D(2t) − D(4t))/3 = −64t⁴d_0⁵, and |r1 − r2|/15 = 4t⁴|d_0|⁵ = t⁴/8 for d_0 = ±1/2
+    x = np.zeros(4)
+    r = check_grad(lambda v: v[0] ** 5, x, np.zeros(4), method="richardson", directions=3, seed=0)
+    assert r.passed and r.n_checked == 3           # g = 0 has no own direction
+    t = np.asarray(r.step)
+    np.testing.assert_allclose(r.terms[0], SAFETY * t**4 / 8.0, rtol=1e-12)
+
+
+# ---- the claimed gradient's own direction -------------------------------------------------------
+
+@pytest.mark.parametrize("case, own", [
+    ("gradient, n > 1", True),
+    ("zero gradient", False),
+    ("one entry", False),
+])
+def test_the_claimed_gradients_own_direction_is_added_only_where_it_means_something(case, own):
+    x, g = {"gradient, n > 1": (X6, quartic_grad(X6)),
+            "zero gradient": (X6, np.zeros(6)),
+            "one entry": (X6[:1], quartic_grad(X6[:1]))}[case]
+    f = quartic if case != "zero gradient" else (lambda v: 0.0 * np.sum(v))
+    r = check_grad(f, x, g, directions=3, seed=0)
+    assert r.passed
+    assert r.n_checked == 3 + own
+    assert ("+ the claimed gradient’s own" in r.localised_note) is own
+
+
+def test_the_own_direction_is_added_down_to_the_smallest_normal_norm():
+    tiny = float(np.finfo(np.float64).tiny)
+    g = np.array([tiny, 0.0])
+    r = check_grad(lambda v: tiny * float(v[0]), np.zeros(2), g, directions=3, seed=0)
+    assert r.passed and r.n_checked == 3 + 1
+    assert r.localised_note == "directions: 3 random Rademacher (±1/√n) + the claimed gradient’s own"
+
+
+def test_a_subnormal_gradient_gets_no_own_direction_and_no_false_alarm():
+    # Found by benchmarks/checker.py: σ′(±745) = 5e-324 has a norm, but t/‖g‖ overflows.
+    x = np.array([745.0, -745.0])
+    f = lambda v: np.sum(1.0 / (1.0 + np.exp(-np.clip(v, -700, 700))))  # noqa: E731  (flat out there)
+    g = np.full(2, 5e-324)
+    for seed in range(5):
+        r = check_grad(f, x, g, directions=8, seed=seed)
+        assert r.passed and r.n_checked == 8, str(r)
+
+
+def test_without_the_own_direction_the_note_names_the_random_ones_only():
+    x = np.linspace(-1, 1, 5)
+    r = check_jacobian(np.tanh, x, np.diag(1 - np.tanh(x) ** 2), directions=3, seed=0)
+    assert r.passed and r.localised_note == "directions: 3 random Rademacher (±1/√n)"
+
+
+def test_the_own_direction_is_not_added_for_a_jacobian():
+    r = check_jacobian(np.tanh, X6, np.diag(1 - np.tanh(X6) ** 2), directions=3, seed=0)
+    assert r.passed and r.numerical.shape == (3, 6)
+
+
+def test_a_one_entry_x_is_checked_along_its_one_direction_and_an_empty_x_has_none():
+    r = check_grad(lambda v: float(v[0] ** 2), np.array([1.5]), np.array([3.0]), directions=1, seed=0)
+    assert r.passed and r.n_checked == 1 and np.isfinite(r.numerical).all()
+    empty = check_grad(lambda v: 0.0, np.zeros(0), np.zeros(0), directions=3, seed=0)
+    assert empty.passed and empty.n_checked == 0 and empty.n_evals == 1
+
+
+# ---- the claimed gradient near the float64 limits -----------------------------------------------
+
+@pytest.mark.parametrize("s", [1e-200, 1e200])
+def test_the_own_direction_of_a_claim_whose_squares_under_or_overflow(s):
+    # Σg² underflows to 0 (1e-400) or overflows to inf (1e400), ‖g‖ = 2s is a normal float: the own
+    # direction is probed, and its ⟨g, g/‖g‖⟩ = ‖g‖ (mixed signs: Σ(g/max|g|)² = 4, not Σ of cubes)
+    w = np.array([1.0, -1.0, 1.0, 1.0])
+    x = np.array([0.5, 0.25, -0.5, 1.0])
+    r = check_grad(lambda v: s * (v @ w), x, s * w, directions=2, seed=0)
+    assert r.passed and r.n_checked == 3
+    assert r.analytic[-1] == pytest.approx(2.0 * s, rel=1e-15, abs=0)
+
+
+def test_a_claimed_gradient_near_the_float64_limit_is_judged_not_crashed():
+    # ⟨g, d⟩ and ‖g‖ for g ≈ 1.8e308 are finite; forming them naively (2Σg, Σg²) overflows.
+    x = np.array([709.78, 0.0])
+    r = check_grad(lambda v: np.sum(np.exp(v)), x, np.exp(x), directions=2, seed=0)
+    assert r.passed and np.isfinite(r.analytic).all()
+    assert r.analytic[-1] == pytest.approx(np.hypot(*np.exp(x)), rel=1e-14)
+
+
+def test_a_claim_whose_norm_overflows_fails_with_its_problems_instead_of_raising():
+    # ‖g‖ = inf has no unit direction g/‖g‖ (its step would divide by 0): the random directions report
+    r = check_grad(lambda v: 0.0, np.zeros(2), np.array([1.7e308, 1.7e308]), directions=3, seed=0)
+    assert not r.passed and r.n_checked == 3 and r.problems
+    assert "+ the claimed gradient" not in r.localised_note
+
+
+@pytest.mark.parametrize("method", ["central", "richardson", "complex"])
+def test_a_finite_directional_derivative_of_a_claim_whose_sum_overflows_is_exact(method):
+    # g = (K, K/2) with K = 1.7e308: Σg = 1.5K overflows, ⟨g, d⟩ = K(s_0 + s_1/2)/√2 does not
+    K = 1.7e308
+    g = np.array([[K, K / 2]])
+    r = check_jacobian(lambda v: np.array([K * v[0] + K / 2 * v[1]]), np.zeros(2), g, directions=4,
+                       seed=0, method=method)
+    drawn = direction_signs(0, 2, 4)
+    assert {bool(s[0] == s[1]) for s in drawn} == {True, False}   # finite and overflowing ones occur
+    for j, s in enumerate(drawn):
+        exact = math.copysign(math.inf, s[0]) if s[0] == s[1] else K * (s[0] + s[1] / 2) / math.sqrt(2)
+        if np.isfinite(exact):
+            assert r.analytic[j, 0] == pytest.approx(exact, rel=1e-15, abs=0)
+        else:
+            assert np.isinf(r.analytic[j, 0])
+
+
+def test_a_directional_derivative_within_float64_is_computed_even_when_the_sum_of_g_overflows():
+    # K·(v_0 + v_1) with K = 1.7e308: Σg overflows, but ⟨g, d⟩ is 0 along d = ±(1, −1)/√2; along
+    # ±(1, 1)/√2 it is ±2.4e308, beyond float64, and only those directions are reported
+    K = 1.7e308
+    r = check_jacobian(lambda v: np.array([K * (v[0] + v[1])]), np.zeros(2), np.array([[K, K]]),
+                       directions=4, seed=0)
+    drawn = direction_signs(0, 2, 4)
+    assert {bool(s[0] == s[1]) for s in drawn} == {True, False}   # both kinds of direction occur
+    for j, s in enumerate(drawn):
+        same = s[0] == s[1]
+        assert bool(np.isinf(r.analytic[j, 0])) is bool(same)
+        assert (f"direction {j}: the claimed ⟨g, d⟩ is not finite (it overflows float64)"
+                in r.problems) is bool(same)
+        if not same:
+            assert r.analytic[j, 0] == 0.0
+
+
+def test_a_directional_derivative_beyond_float64_is_named_per_direction():
+    # ⟨g, d⟩ = K·(s0 − s1 + s2)/√3 overflows exactly where the signs are ±(+, −, +)
+    K = 1.7e308
+    w = np.array([1.0, -1.0, 1.0])
+    k, seed = 4, 2
+    over = [j for j, s in enumerate(direction_signs(seed, 3, k)) if abs(s @ w) == 3]
+    assert over and 0 not in over
+    jac = check_jacobian(lambda v: np.array([K * (v @ w)]), np.zeros(3), K * w[None, :],
+                         directions=k, seed=seed)
+    assert jac.problems == [f"direction {j}: the claimed ⟨g, d⟩ is not finite (it overflows float64)"
+                            for j in over]
+    # f = K·⟨w, v⟩ claimed flat: the numerical side overflows there
+    r = check_grad(lambda v: float(K * (v @ w)), np.zeros(3), np.zeros(3), directions=k, seed=seed)
+    assert r.problems == [f"direction {j}: the numerical directional derivative overflows float64"
+                          for j in over]
+
+
+# ---- non-finite values --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+def test_a_non_finite_claim_in_directional_mode_fails_with_a_problem_not_an_exception(method, bad):
+    x = np.array([0.5, 0.25, -0.5, 1.0])
+    w = np.array([1.0, 2.0, -1.0, 0.5])
+    g = w.copy()
+    g[1] = bad
+    r = check_grad(linear(w), x, g, method=method, directions=2, seed=0)
+    assert not r.passed and r.n_checked == 2       # no own direction for a non-finite claim
+    assert any(p.startswith("the claimed grad is") for p in r.problems), r.problems
+    if bad == np.inf:
+        # C_A·eps·(Σ|g_i d_i| + …) of an infinite claim is infinite, not NaN
+        np.testing.assert_array_equal(r.terms[2], np.inf)
+
+
+def test_directional_with_f_not_finite_at_x_fails_with_the_reason():
+    r = check_grad(lambda v: np.nan, X6, X6, directions=3, seed=2)
+    assert not r.passed and r.mode == "directional" and r.method == "central"
+    assert r.numerical.shape == (4,) and np.isnan(r.numerical).all()
+    assert "f(x) is not finite" in r.tolerance_reason
+    assert str(r).startswith("gradient check FAILED: 4 of 4 directions outside tolerance")
+
+
+@pytest.mark.parametrize("jacobian", [False, True])
+@pytest.mark.parametrize("user", [None, (1e-3, 0.0)])
+def test_f_not_finite_at_x_returns_the_reason_and_the_shapes(jacobian, user):
+    x = np.zeros((2, 3))
+    kw = {} if user is None else {"atol": user[0]}
+    if jacobian:
+        r = check_jacobian(lambda v: np.full(2, np.nan), x, np.zeros((2, 2, 3)), directions=3, seed=0, **kw)
+    else:
+        r = check_grad(lambda v: np.nan, x, np.zeros((2, 3)), directions=3, seed=0, **kw)
+    assert not r.passed and r.kinks == [] and r.x_shape == (2, 3)
+    assert r.kind == ("jacobian" if jacobian else "gradient")
+    assert r.user_tolerance is (user is not None)
+    if user is None:
+        assert r.tolerance_reason == "f(x) is not finite"
+
+
+def test_directional_mode_names_a_non_finite_value_on_the_stencil():
+    x = np.array([709.782712, 0.0])   # exp overflows at 709.7827129: every stencil reaches past it
+    f = lambda v: np.sum(np.exp(v))  # noqa: E731
+    for method in ("central", "richardson"):
+        r = check_grad(f, x, np.exp(x), method=method, directions=2, seed=0)
+        assert not r.passed
+        assert any(re.match(r"direction \d: f\(x ± \S+·d_\d\)", p) for p in r.problems), r.problems
+    # f = e^{10⁶v} ≈ 1e304 is finite, its derivative 1e310 is not: said, not crashed on
+    r = check_grad(lambda v: np.sum(np.exp(v * 1e6)), np.array([7e-4, 0.0]), np.ones(2),
+                   method="complex", directions=2, seed=0)
+    assert not r.passed
+    assert "direction 0: the numerical directional derivative overflows float64" in r.problems
+
+
+def test_complex_directional_names_the_non_finite_value_at_the_complex_step():
+    # f is finite on the reals and infinite once the input carries an imaginary part
+    x = np.array([0.5, 0.25, -0.5, 1.0])
+    w = np.array([1.0, 2.0, -1.0, 0.5])
+    f = lambda v: v @ w + (np.inf if np.any(np.imag(v)) else 0.0)  # noqa: E731
+    r = check_grad(f, x, w, method="complex", directions=2, seed=0)
+    assert not r.passed
+    assert len(r.problems) == 3
+    for j, p in enumerate(r.problems):
+        m = re.fullmatch(rf"direction {j}: f\(x \+ {re.escape(f'{r.step[j]:.3g}')}i·d_{j}\) = (\S+)", p)
+        assert m, p
+        assert math.isinf(complex(m.group(1)).real)
+
+
+# ---- the random directions themselves -----------------------------------------------------------
+
+@pytest.mark.parametrize("n", [9, 32])   # 9: a partial last byte; 32: four whole bytes, one word
+def test_random_directions_are_one_seeded_bit_per_entry_so_the_seed_replays_them(n):
+    # g_i = 2^i: ⟨g, d⟩·√n = Σ s_i 2^i, an odd integer that names every sign s_i of d
+    k, seed = 4, 12
+    g = 2.0 ** np.arange(n)
+    r = check_grad(lambda v: v @ g, np.zeros(n), g, directions=k, seed=seed)
+    assert r.passed
+    m = np.rint(r.analytic[:k] * math.sqrt(n)).astype(np.int64)
+    signs = ((m[:, None] + (2**n - 1)) // 2 >> np.arange(n)) & 1   # (m + Σ2^i)/2 = Σb_i 2^i, b = (s + 1)/2
+    rng = np.random.default_rng(seed)
+    drawn = [np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), np.uint8), count=n) for _ in range(k)]
+    np.testing.assert_array_equal(signs, np.array(drawn))
