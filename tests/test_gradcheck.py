@@ -18,7 +18,6 @@ from backprop_ref.gradcheck import (
     check_jacobian,
     numerical_grad,
     numerical_jacobian,
-    taylor_test,
 )
 from checker_internals import Counted, quartic, quartic_grad
 
@@ -565,14 +564,3 @@ def test_directional_refines_a_kink_inside_the_stencil(seed):
     wrong = g.copy()
     wrong[0] *= 1.01                           # the refined steps still see a 1% error in one entry
     assert not check_grad(loss, theta, wrong, directions=8, seed=seed).passed
-
-
-# ---- Taylor test --------------------------------------------------------------------------------
-
-def test_taylor_test_orders():
-    x = RNG.normal(size=20)
-    good = taylor_test(smooth, x, smooth_grad(x), seed=0)
-    assert good.conclusive and good.passed and abs(good.order - 2) < 0.3
-    bad = taylor_test(smooth, x, smooth_grad(x) * 1.01, seed=0)
-    assert bad.conclusive and not bad.passed and abs(bad.order - 1) < 0.3
-    assert "order" in str(bad)
