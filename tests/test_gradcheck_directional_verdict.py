@@ -339,9 +339,7 @@ def test_directional_kinks_report_the_one_sided_slopes_of_the_finer_step():
         r = check_grad(f, x, g, directions=4, seed=6)
         assert r.passed is passes
         assert r.kinks, str(r)
-        rng = np.random.default_rng(r.seed)
-        dirs = [np.where(np.unpackbits(np.frombuffer(rng.bytes(1), np.uint8), count=3), 1.0, -1.0)
-                / np.sqrt(3.0) for _ in range(4)] + [g / np.linalg.norm(g)]
+        dirs = [s / np.sqrt(3.0) for s in direction_signs(r.seed, 3, 4)] + [g / np.linalg.norm(g)]
         for k in r.kinks:
             (j,) = k.index
             d = dirs[j]
