@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from backprop_ref import activations as act
 from backprop_ref import losses, network, worked
-from backprop_ref.domains import AnyDomain, Arg, Case, Domain, MLPDomain, Reals, Targets
+from backprop_ref.domains import AnyDomain, Arg, Case, Domain, MLPDomain, Reals, Targets, mlp_pack, mlp_unpack
 from backprop_ref.softmax import log_softmax, softmax, softmax_jacobian
 
 __all__ = ["Formula", "CheckTask", "CATALOGUE", "BY_NAME", "get", "check_tasks", "derivatives", "at_kink"]
@@ -100,9 +100,8 @@ def at_kink(formula: Formula, case: Case) -> bool:
     """
     if not isinstance(formula.domain, MLPDomain):
         return False
-    weights = case.args[:-2]
-    a = case.args[-2]
-    for W, b, name in zip(weights[::2], weights[1::2], case.kwargs["activations"]):
+    layers, a, _ = mlp_unpack(case.args)
+    for (W, b), name in zip(layers, case.kwargs["activations"]):
         z = network.dense_forward(a, W, b)
         if name in ("relu", "leaky_relu") and np.any(np.abs(z) < KINK_MARGIN):
             return True
@@ -150,8 +149,8 @@ def check_tasks(formula: Formula, case: Case) -> list[CheckTask]:
 def _arg_names(formula: Formula, case: Case) -> list[str]:
     if isinstance(formula.domain, Domain):
         return [a.name for a in formula.domain.args]
-    layers = (len(case.args) - 2) // 2
-    return [f"{p}{i + 1}" for i in range(layers) for p in ("W", "b")] + ["X", "Y"]
+    layers, _, _ = mlp_unpack(case.args)
+    return list(mlp_pack([(f"W{i}", f"b{i}") for i in range(1, len(layers) + 1)], "X", "Y"))
 
 
 # ---- the NumPy forwards that the catalogue composes from the formulas ----------------------
@@ -173,22 +172,17 @@ def _dense_grads(x: Array, W: Array, b: Array, g: Array) -> tuple[Array, Array, 
     return network.dense_backward(x, W, g)
 
 
-def _mlp_params(args: tuple[Array, ...]) -> list[tuple[Array, Array]]:
-    weights = args[:-2]
-    return [(weights[i], weights[i + 1]) for i in range(0, len(weights), 2)]
-
-
 def _mlp_loss(*args: Array, activations: tuple[str, ...], loss: str) -> Any:
-    model = network.MLP(_mlp_params(args), list(activations), loss)
-    out = model.forward(args[-2])
-    return losses.mse(out, args[-1]) if loss == "mse" else losses.softmax_cross_entropy(out, args[-1])
+    layers, X, Y = mlp_unpack(args)
+    out = network.MLP(layers, list(activations), loss).forward(X)
+    return losses.mse(out, Y) if loss == "mse" else losses.softmax_cross_entropy(out, Y)
 
 
 def _mlp_grads(*args: Array, activations: tuple[str, ...], loss: str) -> tuple[Array, ...]:
     """`MLP.loss_and_grads`, the delta recursion of 003 §7.7, flattened to (dW1, db1, …, dWL, dbL)."""
-    model = network.MLP(_mlp_params(args), list(activations), loss)
-    _, grads = model.loss_and_grads(args[-2], args[-1])
-    return tuple(g for pair in grads for g in pair)
+    layers, X, Y = mlp_unpack(args)
+    _, grads = network.MLP(layers, list(activations), loss).loss_and_grads(X, Y)
+    return mlp_pack(grads)
 
 
 # ---- the TensorFlow twins ------------------------------------------------------------------
@@ -208,8 +202,8 @@ def _tf_leaky_relu(tf: Any, x: Any, slope: float) -> Any:
 
 
 def _tf_mlp_loss(tf: Any, *args: Any, activations: tuple[str, ...], loss: str) -> Any:
-    a = args[-2]
-    for (W, b), name in zip(_mlp_params(args), activations):
+    layers, a, y = mlp_unpack(args)
+    for (W, b), name in zip(layers, activations):
         z = tf.matmul(a, W) + b
         a = {
             "sigmoid": tf.math.sigmoid,
@@ -218,7 +212,6 @@ def _tf_mlp_loss(tf: Any, *args: Any, activations: tuple[str, ...], loss: str) -
             "leaky_relu": lambda t: _tf_leaky_relu(tf, t, 0.01),
             "linear": tf.identity,
         }[name](z)
-    y = args[-1]
     if loss == "mse":
         return _tf_mean_rows(tf, 0.5 * tf.reduce_sum(tf.square(a - y), axis=-1))
     return _tf_mean_rows(tf, -tf.reduce_sum(y * tf.nn.log_softmax(a, axis=-1), axis=-1))

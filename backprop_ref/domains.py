@@ -8,14 +8,17 @@ each may hold. `Domain.sample(rng)` draws a `Case` with NumPy (the audit uses it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Case", "Reals", "Targets", "Arg", "Domain", "MLPDomain", "AnyDomain", "push_away"]
+__all__ = [
+    "Case", "Reals", "Targets", "Arg", "Domain", "MLPDomain", "AnyDomain", "push_away",
+    "mlp_pack", "mlp_unpack",
+]
 
 
 @dataclass(frozen=True)
@@ -135,17 +138,36 @@ class Domain:
 ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
 
 
+# The MLP argument layout: Case.args = (W1, b1, …, WL, bL, X, Y), the parameters first (they are
+# what is differentiated, case.wrt = 0 … 2L − 1) and the data after them.
+
+def mlp_pack(layers: Sequence[tuple[Any, Any]], *data: Any) -> tuple[Any, ...]:
+    """[(W1, b1), …, (WL, bL)] and X, Y laid out as an MLP case's args, (W1, b1, …, WL, bL, X, Y).
+
+    Without `data`, the parameters alone in that order: also the order of their gradients, one per
+    index of case.wrt.
+    """
+    return tuple(p for layer in layers for p in layer) + data
+
+
+def mlp_unpack(args: Sequence[Any]) -> tuple[list[tuple[Any, Any]], Any, Any]:
+    """An MLP case's args (W1, b1, …, WL, bL, X, Y) as ([(W1, b1), …, (WL, bL)], X, Y)."""
+    params = args[:-2]
+    return [(params[i], params[i + 1]) for i in range(0, len(params), 2)], args[-2], args[-1]
+
+
 @dataclass(frozen=True)
 class MLPDomain:
     """Random MLPs: depth, widths, batch, one activation per layer, the loss; weights, X and Y.
 
-    Case.args is (W1, b1, …, WL, bL, X, Y) with every W and b differentiated; kwargs carry
-    `activations` and `loss`. The values each array may hold are declared here once (`weights`,
-    `biases`, `inputs`, `mse_targets`; softmax cross-entropy targets are one-hot): the NumPy sampler
-    draws uniformly within them, hypothesis anywhere within them. Weights are Glorot-uniform, whose
-    variance 2/(n_in + n_out) keeps activations from saturating or vanishing in a typical draw, and
-    whose bound is one hypothesis can draw within. A ReLU pre-activation may land within a
-    finite-difference step of its kink; the checker's kink handling, not the domain, deals with that.
+    Case.args is (W1, b1, …, WL, bL, X, Y) (see `mlp_pack`, `mlp_unpack`) with every W and b
+    differentiated; kwargs carry `activations` and `loss`. The values each array may hold are
+    declared here once (`weights`, `biases`, `inputs`, `mse_targets`; softmax cross-entropy targets
+    are one-hot): the NumPy sampler draws uniformly within them, hypothesis anywhere within them.
+    Weights are Glorot-uniform, whose variance 2/(n_in + n_out) keeps activations from saturating
+    or vanishing in a typical draw, and whose bound is one hypothesis can draw within. A ReLU
+    pre-activation may land within a finite-difference step of its kink; the checker's kink
+    handling, not the domain, deals with that.
     """
 
     depth: tuple[int, int] = (1, 4)
@@ -164,32 +186,32 @@ class MLPDomain:
         return Reals(-bound, bound)
 
     @staticmethod
-    def build(acts: list[str], loss: str, weights: list[NDArray[np.float64]],
+    def build(acts: list[str], loss: str, layers: Sequence[tuple[NDArray[np.float64], NDArray[np.float64]]],
               X: NDArray[np.float64], Y: NDArray[np.float64]) -> Case:
-        """Assemble a Case from drawn parts (shared by the NumPy sampler and hypothesis)."""
+        """Assemble a Case from drawn parts, `layers` as [(W1, b1), …] (shared by the NumPy sampler and
+        hypothesis)."""
         if loss == "softmax_cross_entropy":
             acts = acts[:-1] + ["linear"]  # the loss takes logits: a linear last layer
-        args = tuple(weights) + (X, Y)
-        return Case(args, {"activations": tuple(acts), "loss": loss}, tuple(range(len(weights))))
+        return Case(mlp_pack(layers, X, Y), {"activations": tuple(acts), "loss": loss},
+                    tuple(range(2 * len(layers))))
 
     def sample(self, rng: np.random.Generator) -> Case:
         def uniform(values: Reals, shape: tuple[int, ...]) -> NDArray[np.float64]:
             return rng.uniform(values.lo, values.hi, shape)
 
-        layers = int(rng.integers(self.depth[0], self.depth[1] + 1))
-        widths = [int(rng.integers(self.width[0], self.width[1] + 1)) for _ in range(layers + 1)]
+        depth = int(rng.integers(self.depth[0], self.depth[1] + 1))
+        widths = [int(rng.integers(self.width[0], self.width[1] + 1)) for _ in range(depth + 1)]
         batch = int(rng.integers(self.batch[0], self.batch[1] + 1))
-        acts = [self.activations[int(rng.integers(len(self.activations)))] for _ in range(layers)]
+        acts = [self.activations[int(rng.integers(len(self.activations)))] for _ in range(depth)]
         loss = self.losses[int(rng.integers(len(self.losses)))]
-        weights: list[NDArray[np.float64]] = []
-        for n_in, n_out in zip(widths[:-1], widths[1:]):
-            weights += [uniform(self.weights(n_in, n_out), (n_in, n_out)), uniform(self.biases, (n_out,))]
+        layers = [(uniform(self.weights(n_in, n_out), (n_in, n_out)), uniform(self.biases, (n_out,)))
+                  for n_in, n_out in zip(widths[:-1], widths[1:])]
         X = uniform(self.inputs, (batch, widths[0]))
         if loss == "mse":
             Y = uniform(self.mse_targets, (batch, widths[-1]))
         else:
             Y = Targets(("onehot",)).sample(rng, (batch, widths[-1]))
-        return self.build(acts, loss, weights, X, Y)
+        return self.build(acts, loss, layers, X, Y)
 
 
 AnyDomain = Domain | MLPDomain

@@ -89,16 +89,14 @@ def mlp_architectures(domain: MLPDomain = MLPDomain()) -> st.SearchStrategy[tupl
 def _mlp_case(draw: Any, domain: MLPDomain) -> Case:
     widths, acts, loss = draw(mlp_architectures(domain))
     batch = draw(st.integers(*domain.batch))
-    weights: list[NDArray[np.float64]] = []
-    for n_in, n_out in zip(widths[:-1], widths[1:]):
-        weights.append(draw(reals(domain.weights(n_in, n_out), (n_in, n_out))))
-        weights.append(draw(reals(domain.biases, (n_out,))))
+    layers = [(draw(reals(domain.weights(n_in, n_out), (n_in, n_out))), draw(reals(domain.biases, (n_out,))))
+              for n_in, n_out in zip(widths[:-1], widths[1:])]
     X = draw(reals(domain.inputs, (batch, widths[0])))
     if loss == "mse":
         Y = draw(reals(domain.mse_targets, (batch, widths[-1])))
     else:
         Y = draw(onehot((batch, widths[-1])))
-    return MLPDomain.build(list(acts), loss, weights, X, Y)
+    return MLPDomain.build(list(acts), loss, layers, X, Y)
 
 
 def cases(domain: Domain | MLPDomain) -> st.SearchStrategy[Case]:

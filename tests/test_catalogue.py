@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from backprop_ref import tf_twins
 from backprop_ref.catalogue import BY_NAME, CATALOGUE, Formula, at_kink, check_tasks, derivatives
-from backprop_ref.domains import Case, Domain, MLPDomain, Reals
+from backprop_ref.domains import Case, Domain, MLPDomain, Reals, mlp_pack, mlp_unpack
 from backprop_ref.gradcheck import assert_grad, assert_jacobian
 from backprop_ref.strategies import cases
 
@@ -141,9 +141,9 @@ def glorot_bound(n_in, n_out):
 def scaled_mlp_weights(case):
     """Every weight of an MLP case over its layer's Glorot bound, after checking the other arrays'
     ranges: biases in ±0.5, X in ±3, mse targets in [0, 1], softmax targets one-hot."""
-    weights, (X, Y) = case.args[:-2], case.args[-2:]
+    layers, X, Y = mlp_unpack(case.args)
     scaled = []
-    for W, b in zip(weights[::2], weights[1::2]):
+    for W, b in layers:
         assert np.all(np.abs(b) <= 0.5)
         scaled.append(np.ravel(W) / glorot_bound(*W.shape))
     assert np.all(np.abs(X) <= 3.0)
@@ -152,6 +152,33 @@ def scaled_mlp_weights(case):
     else:
         assert np.all(np.sum(Y == 1.0, axis=-1) == 1) and np.all((Y == 0.0) | (Y == 1.0))
     return np.concatenate(scaled)
+
+
+def test_the_mlp_layout_is_the_parameters_layer_by_layer_then_x_and_y():
+    layers, X, Y = [("W1", "b1"), ("W2", "b2")], "X", "Y"
+    assert mlp_pack(layers, X, Y) == ("W1", "b1", "W2", "b2", "X", "Y")
+    assert mlp_pack(layers) == ("W1", "b1", "W2", "b2")
+    assert mlp_unpack(mlp_pack(layers, X, Y)) == (layers, X, Y)
+
+
+def assert_in_the_mlp_layout(case):
+    layers, X, Y = mlp_unpack(case.args)
+    # each W feeds the next, X the first, the last gives Y's width; only the parameters are wrt
+    widths = [X.shape[1]] + [W.shape[1] for W, _ in layers]
+    assert [(W.shape, b.shape) for W, b in layers] == [((i, o), (o,)) for i, o in zip(widths, widths[1:])]
+    assert Y.shape == (X.shape[0], widths[-1])
+    assert case.wrt == tuple(range(2 * len(layers))) and len(case.kwargs["activations"]) == len(layers)
+
+
+def test_the_mlp_sampler_follows_the_layout():
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        assert_in_the_mlp_layout(MLPDomain().sample(rng))
+
+
+@given(case=cases(MLPDomain()))
+def test_the_mlp_strategy_follows_the_layout(case):
+    assert_in_the_mlp_layout(case)
 
 
 def test_the_mlp_sampler_draws_glorot_uniform_weights():

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from backprop_ref import MLP, tf_twins
 from backprop_ref.catalogue import BY_NAME, at_kink
+from backprop_ref.domains import mlp_pack, mlp_unpack
 from backprop_ref.gradcheck import assert_grad
 from backprop_ref.strategies import cases
 
@@ -16,15 +17,15 @@ mlp_cases = cases(MLP_RECORD.domain)
 
 
 def model_of(case):
-    w = case.args[:-2]
-    return MLP(list(zip(w[::2], w[1::2])), list(case.kwargs["activations"]), case.kwargs["loss"])
+    layers, _, _ = mlp_unpack(case.args)
+    return MLP(layers, list(case.kwargs["activations"]), case.kwargs["loss"])
 
 
 @given(case=mlp_cases)
 def test_loss_and_grads_match_the_tape(case, tf):
     assume(not at_kink(MLP_RECORD, case))
     model = model_of(case)
-    X, Y = case.args[-2:]
+    _, X, Y = mlp_unpack(case.args)
     loss, grads = model.loss_and_grads(X, Y)
     assert [(dW.shape, db.shape) for dW, db in grads] == [(W.shape, b.shape) for W, b in model.params]
     # the loss the recursion reports is the forward's, bit for bit
@@ -39,28 +40,26 @@ def test_loss_and_grads_pass_a_directional_check(case, seed):
     # directional derivative at all (see catalogue.at_kink), so no finite difference can judge it.
     assume(not at_kink(MLP_RECORD, case))
     model = model_of(case)
-    X, Y = case.args[-2:]
-    shapes = [p.shape for pair in model.params for p in pair]
+    _, X, Y = mlp_unpack(case.args)
+    shapes = [p.shape for p in mlp_pack(model.params)]
     sizes = [int(np.prod(s)) for s in shapes]
 
-    def unflatten(theta):
-        parts = np.split(theta, np.cumsum(sizes)[:-1])
-        flat = [p.reshape(s) for p, s in zip(parts, shapes)]
-        return list(zip(flat[::2], flat[1::2]))
-
     def loss(theta):
-        return MLP(unflatten(theta), model.activations, model.loss).loss_and_grads(X, Y)[0]
+        # θ is the case's differentiated args (W1, b1, …, WL, bL) raveled and joined, in the layout's order
+        parts = np.split(theta, np.cumsum(sizes)[:-1])
+        layers, _, _ = mlp_unpack([p.reshape(s) for p, s in zip(parts, shapes)] + [X, Y])
+        return MLP(layers, model.activations, model.loss).loss_and_grads(X, Y)[0]
 
-    theta = np.concatenate([p.ravel() for pair in model.params for p in pair])
+    theta = np.concatenate([p.ravel() for p in mlp_pack(model.params)])
     _, grads = model.loss_and_grads(X, Y)
-    g = np.concatenate([p.ravel() for pair in grads for p in pair])
+    g = np.concatenate([p.ravel() for p in mlp_pack(grads)])
     assert_grad(loss, theta, g, directions=8, seed=seed)
 
 
 @given(case=mlp_cases)
 def test_one_small_step_lowers_the_loss(case):
     model = model_of(case)
-    X, Y = case.args[-2:]
+    _, X, Y = mlp_unpack(case.args)
     loss, grads = model.loss_and_grads(X, Y)
     norm2 = sum(float(np.sum(dW**2) + np.sum(db**2)) for dW, db in grads)
     # A zero gradient (a dead ReLU net, a perfect fit) has nothing to descend; a gradient so small
