@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from checker_internals import Counted, quartic, quartic_grad
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -19,7 +20,6 @@ from backprop_ref.gradcheck import (
     numerical_grad,
     numerical_jacobian,
 )
-from checker_internals import Counted, quartic, quartic_grad
 
 METHODS = ["central", "richardson", "complex"]
 # the targets: the smallest relative error in one entry each method must catch (full mode)

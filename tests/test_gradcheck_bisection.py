@@ -14,9 +14,9 @@ import math
 
 import numpy as np
 import pytest
+from checker_internals import direction_signs, quartic, quartic_grad, rademacher
 
 from backprop_ref.gradcheck import ERROR_MODEL, check_grad
-from checker_internals import direction_signs, quartic, quartic_grad, rademacher
 
 C_A = ERROR_MODEL["analytic_rounding"][0]
 C_F = ERROR_MODEL["f_rounding"][0]

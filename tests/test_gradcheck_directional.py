@@ -19,9 +19,9 @@ import re
 
 import numpy as np
 import pytest
+from checker_internals import direction_signs, quartic, quartic_grad
 
 from backprop_ref.gradcheck import ERROR_MODEL, check_grad, check_jacobian
-from checker_internals import direction_signs, quartic, quartic_grad
 
 EPS = float(np.finfo(np.float64).eps)
 SAFETY = ERROR_MODEL["safety"][0]

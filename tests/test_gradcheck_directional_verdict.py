@@ -20,9 +20,9 @@ import math
 
 import numpy as np
 import pytest
+from checker_internals import direction_signs, quartic, quartic_grad
 
 from backprop_ref.gradcheck import ERROR_MODEL, check_grad, check_jacobian
-from checker_internals import direction_signs, quartic, quartic_grad
 
 EPS = float(np.finfo(np.float64).eps)
 DS = ERROR_MODEL["directional_step"][0]          # 2^-26: the per-entry perturbation at unit scale

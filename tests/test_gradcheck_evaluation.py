@@ -13,9 +13,9 @@ import warnings
 
 import numpy as np
 import pytest
+from checker_internals import Counted, quartic, quartic_grad
 
 from backprop_ref.gradcheck import check_grad, check_jacobian, numerical_grad, numerical_jacobian
-from checker_internals import Counted, quartic, quartic_grad
 
 X6 = np.linspace(-1.5, 1.2, 6)
 

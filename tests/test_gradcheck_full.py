@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from checker_internals import EPS, step, suspect
 
 from backprop_ref.gradcheck import ERROR_MODEL, check_grad, check_jacobian
-from checker_internals import EPS, step, suspect
 
 C_F = ERROR_MODEL["f_rounding"][0]
 SAFETY = ERROR_MODEL["safety"][0]

@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 import pytest
+from checker_internals import quartic, quartic_grad
 
 from backprop_ref.gradcheck import (
     ERROR_MODEL,
@@ -20,7 +21,6 @@ from backprop_ref.gradcheck import (
     check_jacobian,
     taylor_test,
 )
-from checker_internals import quartic, quartic_grad
 
 SAFETY = ERROR_MODEL["safety"][0]
 EPS = np.finfo(np.float64).eps

@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 import pytest
+from checker_internals import Counted, Judged, Verdict, quartic, quartic_grad, rademacher, second_opinion
 
 from backprop_ref.gradcheck import ERROR_MODEL, check_grad, check_jacobian, taylor_test
-from checker_internals import Counted, Judged, Verdict, quartic, quartic_grad, rademacher, second_opinion
 
 C_F = ERROR_MODEL["f_rounding"][0]
 MARGINAL = ERROR_MODEL["marginal"][0]
