@@ -28,6 +28,7 @@ from backprop_ref.activations import (
 )
 
 EPS = float(np.finfo(np.float64).eps)
+H = 1e-20  # complex step
 ALL = [sigmoid, sigmoid_grad, tanh, tanh_grad, relu, relu_grad, leaky_relu, leaky_relu_grad]
 
 
@@ -140,6 +141,25 @@ def test_complex_input_stays_complex_and_silent(strict):
         assert np.allclose(out.real, f(z.real), rtol=1e-15, atol=0), f.__name__
 
 
+def complex_step(f, x, **kwargs):
+    return f(np.array([x + 1j * H]), **kwargs).imag[0] / H
+
+
+@pytest.mark.parametrize("x", [0.0, -0.0])
+def test_complex_step_at_zero_matches_the_real_derivative(x):
+    # At Re x = 0 the branch (x ≥ 0) decides which analytic piece carries the imaginary part.
+    assert complex_step(sigmoid, x) == pytest.approx(sigmoid_grad(0.0), rel=1e-15)
+    assert complex_step(tanh, x) == pytest.approx(tanh_grad(0.0), rel=1e-15)
+    assert complex_step(leaky_relu, x, slope=0.2) == leaky_relu_grad(0.0, slope=0.2) == 1.0
+    # relu: "x where Re x > 0, else 0", so a complex step at 0 sees the flat piece.
+    assert complex_step(relu, x) == 0.0
+
+
+def test_sigmoid_of_a_pure_imaginary_number():
+    y = 0.3
+    assert sigmoid(np.array(1j * y)) == pytest.approx(1 / (1 + np.exp(-1j * y)), rel=1e-15)
+
+
 def test_nan_and_inf_propagate_silently(strict):
     x = np.array([np.nan, np.inf, -np.inf])
     assert np.array_equal(sigmoid(x), [np.nan, 1.0, 0.0], equal_nan=True)
@@ -150,6 +170,11 @@ def test_nan_and_inf_propagate_silently(strict):
     assert np.array_equal(relu_grad(x), [np.nan, 1.0, 0.0], equal_nan=True)
     assert np.array_equal(leaky_relu(x, 0.5), [np.nan, np.inf, -np.inf], equal_nan=True)
     assert np.array_equal(leaky_relu_grad(x, 0.5), [np.nan, 1.0, 0.5], equal_nan=True)
+
+
+def test_leaky_relu_with_slope_zero_at_inf_gives_inf_without_warning(strict):
+    # slope·x is computed at +inf too: its 0·inf = NaN must neither warn nor reach the result
+    assert leaky_relu(np.array([np.inf, 2.0]), slope=0.0).tolist() == [np.inf, 2.0]
 
 
 # ---- kinks --------------------------------------------------------------------------------

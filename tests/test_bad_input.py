@@ -1,7 +1,8 @@
 """Bad input gets a clear error at the boundary, never a silent wrong number (issue 6).
 
 One table per kind of bad input. An error row is (callable, args, kwargs, exception type, regex);
-the regex names the argument and, for shapes, both shapes. Rows that are not errors pin the
+the regex names the argument and, for shapes, both shapes; a `full(...)` regex pins the whole
+message, so the argument's name is its first word. Rows that are not errors pin the
 documented behaviour (int/bool → float64, 0-d in → 0-d out, empty in → empty out, NaN/inf
 propagation) and the checker's, the audit's and the CLI's handling of bad values and arguments.
 """
@@ -58,6 +59,11 @@ def row(fn: Any, *args: Any, exc: type[Exception], match: str, id: str, **kwargs
     return pytest.param(fn, args, kwargs, exc, match, id=id)
 
 
+def full(message: str) -> str:
+    """The regex that matches exactly `message`, from its first character to its last."""
+    return "^" + re.escape(message) + "$"
+
+
 def shp(*dims: int) -> str:
     """The regex for a shape as NumPy prints it: (2, 3), (3,), ()."""
     return re.escape(str(tuple(dims)))
@@ -73,7 +79,7 @@ SHAPES = [
         id="softmax_cross_entropy: one example vs a batch of one",
         match=f"z has shape {shp(3)} but y has shape {shp(1, 3)}"),
     row(network.dense_forward, np.ones((2, 3)), W42, b2, exc=ValueError, id="dense_forward: x vs W",
-        match=f"x has shape {shp(2, 3)} but W has shape {shp(4, 2)}"),
+        match=full("x has shape (2, 3) but W has shape (4, 2); x must be (N, 4) or (4,)")),
     row(network.dense_forward, np.ones((2, 4)), W42, b4, exc=ValueError, id="dense_forward: b vs W",
         match=f"b has shape {shp(4)} but W has shape {shp(4, 2)}"),
     row(network.dense_forward, np.ones((2, 4)), np.ones(4), b2, exc=ValueError, id="dense_forward: 1-D W",
@@ -85,9 +91,14 @@ SHAPES = [
         id="MLP: W vs the previous W", match=f"layer 1: W has shape {shp(5, 2)} but layer 0's W has "
         f"shape {shp(3, 4)}"),
     row(network.MLP, [(W34, np.zeros(3))], ["linear"], "mse", exc=ValueError, id="MLP: W vs b",
-        match=f"layer 0: W has shape {shp(3, 4)} and b has shape {shp(3)}"),
+        match=full("layer 0: W has shape (3, 4) and b has shape (3,); "
+                   "they must be (n_in, n_out) and (n_out,)")),
+    row(network.MLP, [], [], "mse", exc=ValueError, id="MLP: no layers",
+        match=full("params must hold at least one (W, b) layer")),
+    row(network.MLP.init, [3], [], "mse", exc=ValueError, id="MLP.init: one width",
+        match=full("sizes must list at least the input and output widths; got [3]")),
     row(lambda X: mlp().forward(X), np.ones((2, 5)), exc=ValueError, id="MLP.forward: X vs the first W",
-        match=f"X has shape {shp(2, 5)} but the first W has shape {shp(3, 4)}"),
+        match=full("X has shape (2, 5) but the first W has shape (3, 4); X must be (N, 3) or (3,)")),
     row(lambda X, Y: mlp().loss_and_grads(X, Y), np.ones((2, 3)), np.ones((2, 3)), exc=ValueError,
         id="MLP.loss_and_grads: Y vs the output",
         match=f"Y has shape {shp(2, 3)} but the network's output for X of shape {shp(2, 3)} has shape "
@@ -128,12 +139,23 @@ NOT_NUMERIC = [
         match="at_zero must be finite", at_zero=float("nan")),
     row(network.dense_forward, "x", W42, b2, exc=TypeError, id="dense_forward: x str",
         match="x must be numeric"),
+    row(network.dense_forward, np.ones(4), [["a"]], b2, exc=TypeError, id="dense_forward: W str",
+        match="^W must be numeric"),
+    row(network.dense_forward, np.ones(4), W42, "b", exc=TypeError, id="dense_forward: b str",
+        match="^b must be numeric"),
+    row(network.MLP, [(W34, "b")], ["linear"], "mse", exc=TypeError, id="MLP: b str",
+        match=r"^b\[0\] must be numeric"),
+    row(lambda X: mlp().forward(X), "X", exc=TypeError, id="MLP.forward: X str", match="^X must be numeric"),
+    row(lambda Y: mlp().loss_and_grads(np.ones(3), Y), "Y", exc=TypeError, id="MLP.loss_and_grads: Y str",
+        match="^Y must be numeric"),
+    row(lambda Y: mlp().loss_and_grads(np.ones(3), Y), np.ones(2) * 1j, exc=TypeError,
+        id="MLP.loss_and_grads: Y complex", match="^Y must be real"),
+    row(lambda lr: mlp().fit(np.ones((2, 3)), np.ones((2, 2)), lr=lr, epochs=1), "fast", exc=TypeError,
+        id="MLP.fit: lr str", match="^lr must be numeric"),
     row(network.dense_backward, np.ones(4), W42, None, exc=TypeError, id="dense_backward: delta None",
         match="delta must be numeric"),
     row(network.MLP, [("W", b4)], ["linear"], "mse", exc=TypeError, id="MLP: W str",
         match=re.escape("W[0] must be numeric")),
-    row(network.MLP.init, [3, "4"], ["tanh"], "mse", exc=TypeError, id="MLP.init: size str",
-        match=re.escape("sizes[1] must be an integer, got str '4'")),
     row(check_grad, np.sum, "abc", np.ones(3), exc=TypeError, id="check_grad: x str",
         match="x must be numeric"),
     row(check_grad, np.sum, np.ones(3), "abc", exc=TypeError, id="check_grad: claim str",
@@ -161,13 +183,16 @@ TARGETS = [
         match=re.escape("q must lie in (0, 1]; q[0] = nan")),
     row(losses.mse, np.zeros(2), [0.0, np.inf], exc=ValueError, id="mse: inf t",
         match=re.escape("t must be finite; t[1] = inf")),
+    row(losses.mse_grad, np.zeros(2), [0.0, np.inf], exc=ValueError, id="mse_grad: inf t",
+        match=full("t must be finite; t[1] = inf")),
     row(lambda X, Y: mlp("softmax_cross_entropy").loss_and_grads(X, Y), np.ones((1, 3)), [[1.0, -1.0]],
         # The loss names its own argument, y; the MLP's is Y.
         exc=ValueError, id="MLP: negative targets", match=r"[yY] must be non-negative; [yY]\[0, 1\] = -1.0"),
 ]
 
 AXES = [
-    *(row(fn, 0.0, exc=ValueError, id=f"{name}: 0-d", match=re.escape("z must have a class axis"))
+    *(row(fn, 0.0, exc=ValueError, id=f"{name}: 0-d",
+          match=full("z must have a class axis (the last one); got a 0-d array"))
       for name, fn in ROWS.items()),
     *(row(fn, 0.5, 0.5, exc=ValueError, id=f"{name}: 0-d", match=f"{a} must have shape .*got shape \\(\\)")
       for name, (fn, a, b) in PAIRWISE.items()),
@@ -186,6 +211,14 @@ NAMES = [
         match="unknown loss 'hinge'; valid names are mse, softmax_cross_entropy"),
     row(network.MLP.init, [3, 4], ["swish"], "mse", exc=ValueError, id="MLP.init: unknown activation",
         match="unknown activation 'swish'; valid names are sigmoid, tanh"),
+    row(network.MLP, [(W34, b4), (W42, b2)], ["tanh", "tanh"], "softmax_cross_entropy", exc=ValueError,
+        id="MLP: softmax_cross_entropy after a non-linear layer",
+        match=full("softmax_cross_entropy takes logits: the last activation must be 'linear', not 'tanh'")),
+    # a string of the right length is not a list of names
+    row(network.MLP.init, [3, 2], "r", "mse", exc=ValueError, id="MLP.init: activations as one string",
+        match=full("activations must be a sequence of 1 names, one per layer; got 'r'")),
+    row(network.MLP.init, [3, 4, 2], ["tanh"], "mse", exc=ValueError, id="MLP.init: too few activations",
+        match=re.escape("activations must be a sequence of 2 names")),
     row(network.MLP, [(W34, b4)], "linear", "mse", exc=ValueError, id="MLP: activations as one string",
         match="activations must be a sequence of 1 names"),
     row(check_grad, np.sum, np.ones(2), np.ones(2), exc=ValueError, id="check_grad: unknown method",
@@ -197,7 +230,25 @@ NAMES = [
 ]
 
 
-@pytest.mark.parametrize("fn, args, kwargs, exc, match", SHAPES + NOT_NUMERIC + TARGETS + AXES + NAMES)
+INTEGERS = [
+    row(network.MLP.init, [3, "4"], ["tanh"], "mse", exc=TypeError, id="MLP.init: size str",
+        match=full("sizes[1] must be an integer, got str '4'")),
+    row(network.MLP.init, [3, 2.0], ["tanh"], "mse", exc=TypeError, id="MLP.init: size float",
+        match=full("sizes[1] must be an integer, got float 2.0")),
+    row(network.MLP.init, [0, 2], ["tanh"], "mse", exc=ValueError, id="MLP.init: size 0",
+        match=full("sizes[0] must be an integer ≥ 1, got 0")),
+    row(lambda b: mlp().fit(np.ones((2, 3)), np.ones((2, 2)), lr=0.1, epochs=1, batch_size=b), 0,
+        exc=ValueError, id="MLP.fit: batch_size 0",
+        match=full("batch_size must be None (the full batch) or an integer ≥ 1, got 0")),
+    row(lambda e: mlp().fit(np.ones((2, 3)), np.ones((2, 2)), lr=0.1, epochs=e), True, exc=TypeError,
+        id="MLP.fit: epochs bool", match=full("epochs must be an integer, got bool True")),
+    row(lambda e: mlp().fit(np.ones((2, 3)), np.ones((2, 2)), lr=0.1, epochs=e), -1, exc=ValueError,
+        id="MLP.fit: epochs negative", match=full("epochs must be an integer ≥ 0, got -1")),
+]
+
+
+@pytest.mark.parametrize("fn, args, kwargs, exc, match",
+                         SHAPES + NOT_NUMERIC + TARGETS + AXES + NAMES + INTEGERS)
 def test_bad_input_raises_naming_the_argument(fn, args, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         fn(*args, **kwargs)

@@ -3,6 +3,8 @@ training, and validation. The tape and finite-difference checks are in test_mlp_
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -24,6 +26,14 @@ def assert_sums_close(ours, expected):
 
 def normal(*shape):
     return RNG.normal(size=shape)
+
+
+@pytest.fixture
+def strict():
+    """Any warning at all fails the test."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
 
 
 # ---- dense layer --------------------------------------------------------------------------
@@ -90,6 +100,19 @@ def test_dense_overflow_is_silent_inf():
     with np.errstate(all="raise"):
         # A product beyond float64 is an inf result, not an error (errstate(all="raise") would catch it).
         assert dense_forward([1e200], [[1e200]], [0.0])[0] == np.inf
+
+
+def test_dense_forward_inf_minus_inf_is_nan_without_warning(strict):
+    assert np.isnan(dense_forward(np.array([np.inf]), np.array([[1.0]]), np.array([-np.inf]))).all()
+
+
+def test_dense_backward_overflows_to_inf_without_a_warning(strict):
+    x, W, delta = np.full((1, 2), 1e200), np.full((2, 2), 1e200), np.full((1, 2), 1e200)
+    dx, dW, db = dense_backward(x, W, delta)
+    assert np.isinf(dx).all() and np.isinf(dW).all() and np.isfinite(db).all()
+    inf_minus_inf = np.array([[np.inf, -np.inf]])
+    dx, _, _ = dense_backward(np.ones((1, 2)), np.ones((2, 2)), inf_minus_inf)
+    assert np.isnan(dx).all()
 
 
 # ---- MLP: the delta recursion against the seed's hand-written formulas -----------------------
@@ -216,6 +239,28 @@ def test_init_draws_reproducible_scaled_weights_and_zero_biases():
     assert W1.std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
     assert W2.std() == pytest.approx(np.sqrt(2 / 302), rel=0.15)
     assert a.activations == ["relu", "tanh"] and a.loss == "mse"
+
+
+@pytest.mark.parametrize("act_name, expected_var", [
+    ("tanh", 2.0 / (300 + 200)),     # Glorot/Xavier: 2/(n_in + n_out)
+    ("sigmoid", 2.0 / (300 + 200)),
+    ("relu", 2.0 / 300),             # He: 2/n_in
+    ("leaky_relu", 2.0 / 300),
+])
+def test_init_draws_the_documented_weights(act_name, expected_var):
+    model = MLP.init([300, 200], [act_name], "mse", seed=0)
+    W, b = model.params[0]
+    # 60,000 normal draws: the mean within 5 standard errors of 0, the variance within 2 % (3.5 of its
+    # standard errors, √(2/60000) = 0.6 %)
+    assert abs(W.mean()) < 5 * np.sqrt(expected_var / W.size)
+    assert W.var() == pytest.approx(expected_var, rel=0.02)
+    assert not b.any()
+
+
+def test_predict_on_one_example_is_one_class_index():
+    model = MLP([(np.eye(3), np.array([0.0, 5.0, 0.0]))], ["linear"], "mse")
+    assert model.predict(np.zeros(3)) == 1
+    assert model.predict(np.zeros((2, 3))).tolist() == [1, 1]
 
 
 def test_constructor_validates():

@@ -14,6 +14,7 @@ from hypothesis.extra import numpy as hnp
 from backprop_ref.softmax import log_softmax, softmax, softmax_jacobian
 
 EPS = float(np.finfo(np.float64).eps)
+H = 1e-20  # complex step
 
 
 def logits(lo=-1e4, hi=1e4, min_dims=1):
@@ -118,6 +119,12 @@ def test_logits_whose_difference_overflows(strict):
     assert np.array_equal(J, np.zeros((1, 2, 2)))
 
 
+@pytest.mark.parametrize("f", [softmax, log_softmax], ids=lambda f: f.__name__)
+def test_inf_logit_spoils_only_its_row(f, strict):
+    out = f(np.array([[np.inf, 0.0], [1.0, 2.0]]))
+    assert np.isnan(out[0, 0]) and not np.isfinite(out[0]).any() and np.isfinite(out[1]).all()
+
+
 def test_complex_logits_stay_complex(strict):
     z = np.array([1e4, 0.0, -1e4]) + 1e-20j
     for f in (softmax, log_softmax, softmax_jacobian):
@@ -125,6 +132,29 @@ def test_complex_logits_stay_complex(strict):
         assert out.dtype == np.complex128
         # The step's second-order effect on the real part is ~(1e-20)² = 1e-40.
         np.testing.assert_allclose(out.real, f(z.real), rtol=1e-15, atol=1e-30)
+
+
+@pytest.mark.parametrize("j", [0, 1, 2])
+def test_complex_step_of_log_softmax_near_log_p_0_is_its_jacobian(j):
+    # The top logit dominates, so log p_0 = −log1p(Σ e^{z_k − z_0}) ≈ −5e-14: the complex branch of
+    # _log1p carries the whole derivative; it must give δ_ij − p_j to the last digits.
+    z = np.array([30.0, 0.0, -1.0])
+    step = np.zeros(3, complex)
+    step[j] = 1j * H
+    derivative = log_softmax(z + step).imag / H
+    p = softmax(z)
+    expected = np.eye(3)[j] - p[j]
+    if j == 0:
+        expected[0] = p[1:].sum()   # 1 − p_0 without its cancellation: 1.28e-13 to full precision
+    np.testing.assert_allclose(derivative, expected, rtol=1e-14, atol=1e-300)
+
+
+def test_log_softmax_keeps_its_real_part_under_a_complex_step():
+    # NumPy's complex log1p returns 1.27898e-13 for log1p(1.28001e-13 + 1e-33j): the real part of a
+    # confident log-probability would lose three digits exactly when the complex step is taken.
+    z = np.array([30.0, 0.0, -1.0])
+    stepped = log_softmax(z + np.array([0.0, 1j * H, 0.0]))
+    np.testing.assert_allclose(stepped.real, log_softmax(z), rtol=1e-15)
 
 
 # ---- shapes and bad input -----------------------------------------------------------------
