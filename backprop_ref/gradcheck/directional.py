@@ -4,14 +4,15 @@ Direction j < k has signs replayed from the seed (`replay(seed, j, n)`), ±1/√
 claimed gradient's own direction g/‖g‖ follows them (the most sensitive to a scale error). Central
 differences bound the truncation along a direction by its curvature t·|φ″|/6, seen in the second
 difference with f(x); a direction at an inflection point borrows the median curvature of the others.
-The hot path allocates two n-vectors per probe (t·d and the point x ± t·d) and none per direction, since
-fresh memory costs page faults: from a direction's bits b, v = 2c·b gives ⟨g, s⟩ = 2⟨g, v⟩/(2c) − Σg
-(halved to avoid overflow), then v − c = c·s exactly; five passes over n-vectors per direction.
+The hot path makes no n-vector per direction, and keeps its work vectors between checks of one size
+(fresh memory costs page faults): from a direction's bits b, v = 2c·b gives ⟨g, s⟩ = 2⟨g, v⟩/(2c) − Σg
+(halved to avoid overflow), and x ± c·s = (x ∓ c) ± v; four passes over n-vectors per direction.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from typing import cast
 
@@ -114,6 +115,26 @@ class Probes:
             getattr(self, name)[rows] = getattr(other, name)[rows]
 
 
+_SCRATCH = threading.local()
+SCRATCH_MAX = 1 << 20   # entries: the four work vectors kept between checks take at most 32 MiB
+
+
+def _scratch(n: int, count: int) -> list[Array]:
+    """`count` work vectors of n entries, kept for the next check of the same size in this thread.
+
+    Fresh memory is paid in page faults on first touch (400 per 1.6 MB vector, ~2 ms here, more than
+    the passes over it), and a check that frees its vectors lets the allocator trim them, so that every
+    check would pay again. Kept vectors cost nothing after the first check of a size; above SCRATCH_MAX
+    entries they are fresh each time. f receives a view of one of them, as it does within a check.
+    """
+    kept: list[Array] = getattr(_SCRATCH, "vectors", [])
+    if not kept or kept[0].size != n:
+        kept = []
+    kept += [np.empty(n) for _ in range(count - len(kept))]
+    _SCRATCH.vectors = kept if n <= SCRATCH_MAX else []
+    return kept[:count]
+
+
 def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: float, k: int,
           seed: int) -> Probes:
     """Probe the k random directions of `seed` (and the own one) with steps at `scale`."""
@@ -126,10 +147,13 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
     steps = np.empty(p)
     problems: dict[int, str] = {}
     floor = param("f_scale_floor")
-    point, v = np.empty_like(x), np.empty_like(x)   # x ± t·d, and t·d
+    # the point x ± t·d, t·d itself, and (central) x ∓ c for the random directions
+    point, v, *x_lo_hi = _scratch(n, 4 if method == "central" else 2)
     rng = np.random.default_rng(seed)
     c_unit = 1.0 / math.sqrt(n)
     c = param("directional_step") * scale   # central: the per-entry perturbation of a random direction
+    if method == "central":
+        x_lo, x_hi = np.subtract(x, c, out=x_lo_hi[0]), np.add(x, c, out=x_lo_hi[1])
     for j in range(p):
         d: Array | None = None
         if j < k:
@@ -139,7 +163,8 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
             if method == "central":
                 t = c / c_unit    # the random direction's step along the unit direction
                 # ⟨g, s⟩ = 2Σ_{b=1} g − Σ g, halved inside so that g near 1e308 does not overflow
-                np.multiply(np.unpackbits(packed, count=n), 2.0 * c, out=v)   # 2c·b
+                # v = 2c·b: x + c·s = (x − c) + v and x − c·s = (x + c) − v
+                np.multiply(np.unpackbits(packed, count=n), 2.0 * c, out=v)
                 ana[j] = ((G @ v) / (2.0 * c) - 0.5 * cl.g_sum) * (2.0 * c_unit)
             else:
                 d = signs(np.unpackbits(packed, count=n))
@@ -153,8 +178,6 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
                     ana[j, r] = top * (((gs @ v) / (2.0 * c) - 0.5 * gs.sum()) * (2.0 * c_unit))
                 else:
                     ana[j, r] = top * float(gs @ d)
-            if d is None:
-                np.subtract(v, c, out=v)   # c·s: ±c exactly
         else:
             # the claimed gradient's own direction d = g/‖g‖: ⟨g, d⟩ = ‖g‖, Σ|g_i d_i| = ‖g‖
             dmax, dabs_g, dsum = float(cl.gmax[0] / cl.gnorm[0]), cl.gnorm, float(math.sqrt(n))
@@ -190,8 +213,9 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
                 problems[j] = f"f(x ± {t:.3g}·d_{j}) (or at 2t, 4t) is not finite"
             steps[j] = t
             continue
-        fp1 = ev.real(np.add(x, v, out=point))
-        fm1 = ev.real(np.subtract(x, v, out=point))
+        lo, hi = (x_lo, x_hi) if j < k else (x, x)
+        fp1 = ev.real(np.add(lo, v, out=point))
+        fm1 = ev.real(np.subtract(hi, v, out=point))
         num[j] = (fp1 - fm1) / (2.0 * t)
         right[j] = (fp1 - f0) / t
         left[j] = (f0 - fm1) / t
