@@ -11,7 +11,14 @@ from numpy.typing import ArrayLike, NDArray
 from backprop_ref._validate import as_array, choose, integer
 from backprop_ref.gradcheck.directional import judge_directional
 from backprop_ref.gradcheck.error_model import METHODS
-from backprop_ref.gradcheck.evaluation import Evaluator, check_x, draw_seed, parse_claim, user_tolerance
+from backprop_ref.gradcheck.evaluation import (
+    Evaluator,
+    check_x,
+    draw_seed,
+    parse_claim,
+    quiet,
+    user_tolerance,
+)
 from backprop_ref.gradcheck.full import judge_full, probe_complex, probe_real
 from backprop_ref.gradcheck.result import GradCheckResult, build_result
 from backprop_ref.gradcheck.taylor import second_opinion
@@ -104,9 +111,7 @@ def check_grad(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, method: str 
         x (or the claim) is not numeric, directions or seed is not an integer, or f rejects complex
         input under ``method="complex"``.
     """
-    # The checker's own arithmetic meets inf and NaN by design and reports them; a caller's
-    # np.seterr(all="raise") or warnings filter must not turn that into an exception.
-    with np.errstate(all="ignore"):
+    with quiet():
         return _check(f, x, grad, jacobian=False, method=method, directions=directions, rtol=rtol, atol=atol,
                       seed=seed)
 
@@ -128,8 +133,7 @@ def check_jacobian(f: Callable[[Any], Any], x: ArrayLike, jac: Any, *, method: s
     Same arguments and verdict as `check_grad`, entry by entry of the Jacobian; in directional mode
     each direction compares a whole Jacobian-vector product J·d, output by output.
     """
-    # (as in check_grad: inf and NaN are reported, never raised, whatever np.seterr says)
-    with np.errstate(all="ignore"):
+    with quiet():
         return _check(f, x, jac, jacobian=True, method=method, directions=directions, rtol=rtol, atol=atol,
                       seed=seed)
 
@@ -166,13 +170,11 @@ def numerical_grad(f: Callable[[Any], Any], x: ArrayLike, method: str = "central
     Entries where f has a kink are NaN (there is no derivative; `check_grad` reports the one-sided
     ones), as are entries where f was not finite on the stencil.
     """
-    # (as in check_grad: inf and NaN are reported, never raised, whatever np.seterr says)
-    with np.errstate(all="ignore"):
+    with quiet():
         return _numerical(f, x, method, jacobian=False)
 
 
 def numerical_jacobian(f: Callable[[Any], Any], x: ArrayLike, method: str = "central") -> Array:
     """The numerical Jacobian of f at x, shape f(x).shape + x.shape (kinks and non-finite: NaN)."""
-    # (as in check_grad: inf and NaN are reported, never raised, whatever np.seterr says)
-    with np.errstate(all="ignore"):
+    with quiet():
         return _numerical(f, x, method, jacobian=True)

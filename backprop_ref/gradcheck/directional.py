@@ -29,7 +29,7 @@ from backprop_ref.gradcheck.error_model import (
     g_max,
     model_bound,
     param,
-    rms_scale,
+    rms,
     step,
 )
 from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance
@@ -38,21 +38,27 @@ from backprop_ref.gradcheck.result import Directional, Judged, Kink, model_reaso
 from backprop_ref.gradcheck.stencils import level_stats
 from backprop_ref.gradcheck.verdict import judge
 
-__all__ = ["replay", "signs", "norms", "Claim", "Probes", "probe", "judge_directional"]
+__all__ = ["replay", "replay_next", "signs", "norms", "Claim", "Probes", "probe", "judge_directional"]
 
 Array = NDArray[np.float64]
 
 
-def replay(seed: int, j: int, n: int) -> NDArray[np.uint8]:
-    """The signs of random direction j of a check with `seed`, as 0/1 bytes (1 ↦ +1/√n, 0 ↦ −1/√n).
+def replay_next(rng: np.random.Generator, n: int) -> NDArray[np.uint8]:
+    """The signs of the next random direction drawn from `rng`, as 0/1 bytes (1 ↦ +1/√n, 0 ↦ −1/√n):
+    one random bit per entry."""
+    return np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), dtype=np.uint8), count=n)
 
-    The directions are drawn in order from one generator, one random bit per entry: this is the one
-    place that knows how, used by the probes, bisection and the Taylor test alike.
+
+def replay(seed: int, j: int, n: int) -> NDArray[np.uint8]:
+    """The signs of random direction j of a check with `seed` (as `replay_next` gives them).
+
+    The directions are drawn in order from one generator seeded with the check's seed: with
+    `replay_next`, the one place that knows how, used by the probes, bisection and the Taylor test.
     """
     rng = np.random.default_rng(seed)
     for _ in range(j):
         rng.bytes((n + 7) // 8)
-    return np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), dtype=np.uint8), count=n)
+    return replay_next(rng, n)
 
 
 def signs(bits: NDArray[np.uint8]) -> Array:
@@ -86,12 +92,10 @@ class Claim:
     own: bool          # the claimed gradient's own direction follows the random ones
 
     @classmethod
-    def of(cls, G: Array, eps_g: float, x: Array, f0: Array, own: bool) -> Claim:
-        gnorm = norms(G)
+    def of(cls, G: Array, eps_g: float, gnorm: Array, xnorm: float, f0: Array, own: bool) -> Claim:
         gmax = g_max(G)
         gfloor = gmax + np.maximum(np.abs(f0), param("f_scale_floor"))
-        rep_err = EPS * gnorm * (float(np.linalg.norm(x)) + 1.0)
-        return cls(G, eps_g, gnorm, G.sum(axis=1), gmax, gfloor, rep_err, own)
+        return cls(G, eps_g, gnorm, G.sum(axis=1), gmax, gfloor, EPS * gnorm * (xnorm + 1.0), own)
 
 
 @dataclass
@@ -135,101 +139,101 @@ def _scratch(n: int, count: int) -> list[Array]:
     return kept[:count]
 
 
+def _overflowed(ana: Array, cl: Claim, v: Array | None, d: Array | None, c: float, c_unit: float) -> None:
+    """Sums over g near 1e308 can overflow where ⟨g, d⟩ does not: redo those rows of `ana` on g/2^e, with
+    2^e ≤ max|g| < 2^(e+1) a power of two, so that the scaling itself is exact."""
+    for r in np.flatnonzero(~np.isfinite(ana) & np.isfinite(cl.gmax) & (cl.gmax > 0)):
+        top = math.ldexp(1.0, math.frexp(float(cl.gmax[r]))[1] - 1)
+        gs = cl.G[r] / top
+        if v is not None:
+            ana[r] = top * (((gs @ v) / (2.0 * c) - 0.5 * gs.sum()) * (2.0 * c_unit))
+        else:
+            ana[r] = top * float(gs @ d)
+
+
 def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: float, k: int,
           seed: int) -> Probes:
     """Probe the k random directions of `seed` (and the own one) with steps at `scale`."""
     G = cl.G
     n, m = x.size, f0.size
     p = k + cl.own
-    num, ana, arnd = np.empty((p, m)), np.empty((p, m)), np.empty((p, m))
-    trunc, rnd, curv = np.zeros((p, m)), np.zeros((p, m)), np.zeros((p, m))
+    ana, num, trunc, rnd = np.empty((p, m)), np.empty((p, m)), np.zeros((p, m)), np.empty((p, m))
     left, right = np.full((p, m), np.nan), np.full((p, m), np.nan)
     steps = np.empty(p)
     problems: dict[int, str] = {}
     floor = param("f_scale_floor")
-    # the point x ± t·d, t·d itself, and (central) x ∓ c for the random directions
-    point, v, *x_lo_hi = _scratch(n, 4 if method == "central" else 2)
     rng = np.random.default_rng(seed)
     c_unit = 1.0 / math.sqrt(n)
     c = param("directional_step") * scale   # central: the per-entry perturbation of a random direction
+    # Σ|g_i d_i| ≤ ‖g‖ (Cauchy–Schwarz with ‖d‖ = 1; = ‖g‖ along g itself) and Σ|d_i| ≤ √n, for every
+    # direction: the claimed values' rounding along any of them, with no |g| temporary
+    arnd = np.repeat(claimed_rounding(cl.eps_g, cl.gnorm + cl.gfloor * math.sqrt(n))[None, :], p, axis=0)
+    own_dmax = float(cl.gmax[0] / cl.gnorm[0]) if cl.own else 0.0
     if method == "central":
-        x_lo, x_hi = np.subtract(x, c, out=x_lo_hi[0]), np.add(x, c, out=x_lo_hi[1])
-    for j in range(p):
-        d: Array | None = None
-        if j < k:
-            packed = np.frombuffer(rng.bytes((n + 7) // 8), dtype=np.uint8)
-            # Σ|g_i d_i| ≤ ‖g‖ (Cauchy–Schwarz with ‖d‖ = 1) and Σ|d_i| = √n, with no |g| temporary
-            dmax, dabs_g, dsum = c_unit, math.sqrt(n) * cl.gnorm * c_unit, n * c_unit
-            if method == "central":
-                t = c / c_unit    # the random direction's step along the unit direction
-                # ⟨g, s⟩ = 2Σ_{b=1} g − Σ g, halved inside so that g near 1e308 does not overflow
-                # v = 2c·b: x + c·s = (x − c) + v and x − c·s = (x + c) − v
-                np.multiply(np.unpackbits(packed, count=n), 2.0 * c, out=v)
+        # the point x ± t·d, t·d itself, and x ∓ c that the random directions' points are formed from
+        point, v, x_lo, x_hi = _scratch(n, 4)
+        np.subtract(x, c, out=x_lo)
+        np.add(x, c, out=x_hi)
+        fp, fm = np.empty((p, m)), np.empty((p, m))
+        for j in range(p):
+            if j < k:
+                # v = 2c·b: x + c·s = (x − c) + v and x − c·s = (x + c) − v; ⟨g, s⟩ = 2Σ_{b=1} g − Σ g,
+                # halved inside so that g near 1e308 does not overflow
+                np.multiply(replay_next(rng, n), 2.0 * c, out=v)
                 ana[j] = ((G @ v) / (2.0 * c) - 0.5 * cl.g_sum) * (2.0 * c_unit)
+                _overflowed(ana[j], cl, v, None, c, c_unit)
+                lo, hi, steps[j] = x_lo, x_hi, c / c_unit
             else:
-                d = signs(np.unpackbits(packed, count=n))
-                ana[j] = G @ d
-            # Sums over g near 1e308 can overflow where ⟨g, d⟩ does not: redo those on g/2^e, with
-            # 2^e ≤ max|g| < 2^(e+1) a power of two, so that the scaling itself is exact.
-            for r in np.flatnonzero(~np.isfinite(ana[j]) & np.isfinite(cl.gmax) & (cl.gmax > 0)):
-                top = math.ldexp(1.0, math.frexp(float(cl.gmax[r]))[1] - 1)
-                gs = G[r] / top
-                if d is None:
-                    ana[j, r] = top * (((gs @ v) / (2.0 * c) - 0.5 * gs.sum()) * (2.0 * c_unit))
-                else:
-                    ana[j, r] = top * float(gs @ d)
-        else:
-            # the claimed gradient's own direction d = g/‖g‖: ⟨g, d⟩ = ‖g‖, Σ|g_i d_i| = ‖g‖
-            dmax, dabs_g, dsum = float(cl.gmax[0] / cl.gnorm[0]), cl.gnorm, float(math.sqrt(n))
-            ana[j] = cl.gnorm
-            if method == "central":
-                t = param("directional_step") * scale / dmax
-                np.multiply(np.divide(G[0], cl.gnorm[0], out=v), t, out=v)
-            else:
-                d = G[0] / cl.gnorm[0]
-        arnd[j] = claimed_rounding(cl.eps_g, dabs_g + cl.gfloor * dsum)
-        if method == "complex":
-            assert d is not None
-            t = step("complex") * scale / dmax
-            y = ev.complex(x + (1j * t) * d)
-            num[j] = y.imag / t
-            rnd[j] = complex_rounding(np.abs(num[j]) + np.abs(ana[j]) + np.maximum(np.abs(f0), floor))
-            steps[j] = t
-            if not np.isfinite(y).all():
-                problems[j] = f"f(x + {t:.3g}i·d_{j}) = {y[~np.isfinite(y)][0]}"
-            continue
-        if method == "richardson":
-            assert d is not None
-            t = step("richardson") * scale / dmax
-            fp, fm = np.empty((3, 1, m)), np.empty((3, 1, m))
-            for s, mult in enumerate(MULTIPLES["richardson"]):
-                fp[s, 0] = ev.real(x + (mult * t) * d)
-                fm[s, 0] = ev.real(x - (mult * t) * d)
-            hs = np.array([[t], [2 * t], [4 * t]])
-            lv = level_stats(f0, fp, fm, hs, hs, np.array([t]), method)
-            num[j], trunc[j] = lv.est[0], lv.trunc[0]
-            rnd[j] = (np.maximum(f_rounding(lv.fmax[0], floor), lv.sigma[0]) + cl.rep_err) * lv.coef[0]
-            if not lv.finite[0].all():
-                problems[j] = f"f(x ± {t:.3g}·d_{j}) (or at 2t, 4t) is not finite"
-            steps[j] = t
-            continue
-        lo, hi = (x_lo, x_hi) if j < k else (x, x)
-        fp1 = ev.real(np.add(lo, v, out=point))
-        fm1 = ev.real(np.subtract(hi, v, out=point))
-        num[j] = (fp1 - fm1) / (2.0 * t)
-        right[j] = (fp1 - f0) / t
-        left[j] = (f0 - fm1) / t
-        curv[j] = np.abs(right[j] - left[j]) / t
-        fmax = np.maximum(np.maximum(np.abs(f0), floor), np.maximum(np.abs(fp1), np.abs(fm1)))
-        rnd[j] = (f_rounding(fmax, 0.0) + cl.rep_err) / t
-        steps[j] = t
-        if not (np.isfinite(fp1).all() and np.isfinite(fm1).all()):
-            bad = fp1 if not np.isfinite(fp1).all() else fm1
-            problems[j] = f"f(x ± {t:.3g}·d_{j}) = {bad[~np.isfinite(bad)][0]}"
-    if method == "central" and p:
-        # A direction at an inflection point borrows the median curvature of the others.
+                # the claimed gradient's own direction d = g/‖g‖: ⟨g, d⟩ = ‖g‖
+                ana[j] = cl.gnorm
+                steps[j] = param("directional_step") * scale / own_dmax
+                np.multiply(np.divide(G[0], cl.gnorm[0], out=v), steps[j], out=v)
+                lo = hi = x
+            fp[j] = ev.real(np.add(lo, v, out=point))
+            fm[j] = ev.real(np.subtract(hi, v, out=point))
+        t = steps[:, None]
+        num = (fp - fm) / (2.0 * t)
+        right, left = (fp - f0) / t, (f0 - fm) / t
+        fmax = np.maximum(np.maximum(np.abs(f0), floor), np.maximum(np.abs(fp), np.abs(fm)))
+        rnd = (f_rounding(fmax, 0.0) + cl.rep_err) / t
+        # the curvature bound t·|φ″|/6, φ″ from the second difference; a direction at an inflection
+        # point borrows the median curvature of the others
+        curv = np.abs(right - left) / t
         fin = np.where(np.isfinite(curv), curv, 0.0)
-        trunc = steps[:, None] * np.maximum(fin, np.median(fin, axis=0)) / 6.0
+        trunc = t * np.maximum(fin, np.median(fin, axis=0)) / 6.0
+        for row in np.flatnonzero(~(np.isfinite(fp) & np.isfinite(fm)).all(axis=1)):
+            bad = fp[row] if not np.isfinite(fp[row]).all() else fm[row]
+            problems[int(row)] = f"f(x ± {steps[row]:.3g}·d_{row}) = {bad[~np.isfinite(bad)][0]}"
+        return Probes(ana, num, model_bound(trunc, rnd, arnd), trunc, rnd, arnd, left, right, steps, problems)
+    for j in range(p):
+        if j < k:
+            d = signs(replay_next(rng, n))
+            ana[j] = G @ d
+            _overflowed(ana[j], cl, None, d, c, c_unit)
+            dmax = c_unit
+        else:
+            d = G[0] / cl.gnorm[0]
+            ana[j] = cl.gnorm
+            dmax = own_dmax
+        tj = step(method) * scale / dmax
+        steps[j] = tj
+        if method == "complex":
+            y = ev.complex(x + (1j * tj) * d)
+            num[j] = y.imag / tj
+            rnd[j] = complex_rounding(np.abs(num[j]) + np.abs(ana[j]) + np.maximum(np.abs(f0), floor))
+            if not np.isfinite(y).all():
+                problems[j] = f"f(x + {tj:.3g}i·d_{j}) = {y[~np.isfinite(y)][0]}"
+            continue
+        fps, fms = np.empty((3, 1, m)), np.empty((3, 1, m))
+        for s, mult in enumerate(MULTIPLES["richardson"]):
+            fps[s, 0] = ev.real(x + (mult * tj) * d)
+            fms[s, 0] = ev.real(x - (mult * tj) * d)
+        hs = np.array([[tj], [2 * tj], [4 * tj]])
+        lv = level_stats(f0, fps, fms, hs, hs, np.array([tj]), method)
+        num[j], trunc[j] = lv.est[0], lv.trunc[0]
+        rnd[j] = (np.maximum(f_rounding(lv.fmax[0], floor), lv.sigma[0]) + cl.rep_err) * lv.coef[0]
+        if not lv.finite[0].all():
+            problems[j] = f"f(x ± {tj:.3g}·d_{j}) (or at 2t, 4t) is not finite"
     return Probes(ana, num, model_bound(trunc, rnd, arnd), trunc, rnd, arnd, left, right, steps, problems)
 
 
@@ -269,10 +273,9 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     # The claimed gradient's own direction, the most sensitive to a scale error, follows the random
     # ones. Not for a subnormal ‖g‖ (σ′(745) = 5e-324: below every bound, and the step t/‖g‖ would
     # overflow), nor an infinite one (g ≈ 1.7e308 in every entry: no unit direction; the random ones
-    # report it).
-    own = False
-    if not jacobian and n > 1 and np.isfinite(G).all():
-        own = bool(np.finfo(np.float64).tiny <= float(norms(G[:1])[0]) < np.inf)
+    # report it; a finite ‖g‖ also means every entry of g is finite).
+    gnorm = norms(G)
+    own = not jacobian and n > 1 and bool(np.finfo(np.float64).tiny <= gnorm[0] < np.inf)
     p = (k if n else 0) + own
     shape = (p,) + out_shape
     if n == 0 or not np.isfinite(f0).all():
@@ -280,8 +283,9 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
         v = judge(zero, np.full((p, m), np.nan), zero, _evidence(p, m), user)
         why = "x has no entries: there is nothing to check" if n == 0 else "f(x) is not finite"
         return Judged("directional", zero, v, shape, [], problems, why, None, None)
-    scale = rms_scale(x)
-    cl = Claim.of(G, eps_g, x, f0, own)
+    x_rms = rms(x)
+    scale = max(1.0, x_rms)   # rms_scale(x), from the rms that ‖x‖ is also read from
+    cl = Claim.of(G, eps_g, gnorm, x_rms * math.sqrt(n), f0, own)
     dr = probe(ev, x, f0, cl, method, scale, k, seed)
     found = _evidence(p, m)
     v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
@@ -329,7 +333,7 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     localised: list[tuple[int, ...]] = []
     if v.n_failed and not problems:
         j, c = (int(i[0]) for i in np.nonzero(~v.ok))
-        d = signs(replay(seed, j, n)) if j < k else G[0] / float(norms(G[:1])[0])
+        d = signs(replay(seed, j, n)) if j < k else G[0] / float(gnorm[0])
         localised, why = bisect(ev, x, f0, G, eps_g, d, c, user, x_shape)
         note += f"; {why}" if why else ""
     detectable = 2.0 * math.sqrt(n) * float(np.max(np.where(np.isfinite(slack), slack, 0.0)))

@@ -14,7 +14,8 @@ from numpy.typing import NDArray
 
 __all__ = [
     "EPS", "ERROR_MODEL", "METHODS", "MULTIPLES", "param", "step", "f_rounding", "claimed_rounding",
-    "complex_rounding", "model_bound", "rms_scale", "g_max", "g_floor", "first_order_scale", "dtype_name",
+    "complex_rounding", "model_bound", "rms", "rms_scale", "g_max", "g_floor", "first_order_scale",
+    "dtype_name",
 ]
 
 Array = NDArray[np.float64]
@@ -104,9 +105,14 @@ def model_bound(trunc: Any, rnd: Any, claimed: Any) -> Any:
     return param("safety") * (trunc + rnd) + claimed
 
 
+def rms(x: Array) -> float:
+    """The root mean square of x's entries (0 for an empty x), by one dot product."""
+    return math.sqrt(float(x @ x) / x.size) if x.size else 0.0
+
+
 def rms_scale(x: Array) -> float:
     """max(1, rms x): the scale of x that the directional and bisection steps and the Taylor test use."""
-    return max(1.0, math.sqrt(float(x @ x) / x.size)) if x.size else 1.0
+    return max(1.0, rms(x))
 
 
 def g_max(G: Array) -> Array:

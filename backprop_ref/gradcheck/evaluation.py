@@ -5,7 +5,8 @@ escaping), reading the claimed gradient, the user's tolerance and the seed.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -13,7 +14,7 @@ from numpy.typing import NDArray
 
 from backprop_ref._validate import as_array, integer
 
-__all__ = ["Evaluator", "UserTolerance", "user_tolerance", "parse_claim", "draw_seed", "check_x"]
+__all__ = ["Evaluator", "quiet", "UserTolerance", "user_tolerance", "parse_claim", "draw_seed", "check_x"]
 
 Array = NDArray[np.float64]
 
@@ -30,17 +31,15 @@ class Evaluator:
 
     def _call(self, x: NDArray[Any], complex_input: bool = False) -> NDArray[Any]:
         self.n_evals += 1
-        # (np.errstate(all="ignore") is set once, by the public entry points)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            if complex_input:
-                try:
-                    y = self.f(x.reshape(self.shape))
-                except (TypeError, ValueError) as exc:
-                    raise TypeError(f"method='complex' needs an f that accepts complex input; f raised "
-                                    f"{type(exc).__name__}: {exc}. Use method='central'.") from exc
-            else:
+        # (f's floating-point warnings are silenced once, by the public entry points: `quiet`)
+        if complex_input:
+            try:
                 y = self.f(x.reshape(self.shape))
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"method='complex' needs an f that accepts complex input; f raised "
+                                f"{type(exc).__name__}: {exc}. Use method='central'.") from exc
+        else:
+            y = self.f(x.reshape(self.shape))
         try:
             a = np.asarray(y)
         except (TypeError, ValueError) as exc:
@@ -68,6 +67,16 @@ class Evaluator:
                             f"returned dtype {a.dtype} (float(), abs() or np.real drop the imaginary "
                             "part). Use method='central'.")
         return a.astype(np.complex128).ravel()
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """What every public entry point runs under: the checker's arithmetic and f's meet inf and NaN by
+    design and report them, so neither a caller's np.seterr(all="raise") nor a warnings filter may turn
+    that into an exception (f's RuntimeWarnings at a stencil point say nothing the report does not)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 class UserTolerance(NamedTuple):

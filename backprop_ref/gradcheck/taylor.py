@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from backprop_ref._validate import as_array, integer
 from backprop_ref.gradcheck.directional import replay, signs
 from backprop_ref.gradcheck.error_model import f_rounding, param, rms_scale
-from backprop_ref.gradcheck.evaluation import Evaluator, draw_seed, parse_claim
+from backprop_ref.gradcheck.evaluation import Evaluator, draw_seed, parse_claim, quiet
 from backprop_ref.gradcheck.result import Judged, TaylorResult
 
 __all__ = ["taylor_test", "second_opinion"]
@@ -51,8 +51,7 @@ def taylor_test(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, direction: 
     TaylorResult
         ``.order`` (≈ 2 correct, ≈ 1 wrong), ``.passed`` (order ≥ 1.5, or inconclusive), ``.conclusive``.
     """
-    # (as in check_grad: inf and NaN are reported, never raised, whatever np.seterr says)
-    with np.errstate(all="ignore"):
+    with quiet():
         steps = integer(steps, "steps", minimum=1)
         x_arr = as_array(x, "x", complex_ok=False)
         xf = x_arr.ravel()
