@@ -501,6 +501,15 @@ def _fmt(d: float | None) -> str:
     return "none ≥ 1e-2" if d is None else f"{d:.0e}"
 
 
+def _commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             cwd=HERE, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
@@ -522,7 +531,8 @@ def main() -> None:
         "Regenerate: `OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 "
         "python benchmarks/checker.py --catalogue --write benchmarks/RESULTS.md`",
         "",
-        f"Machine: {os.cpu_count()} cores, BLAS held to one thread; numpy {np.__version__}.",
+        f"Machine: {os.cpu_count()} cores, BLAS held to one thread; numpy {np.__version__}. Run "
+        f"{time.strftime('%Y-%m-%d')} at commit {_commit()}.",
         "",
         "## Sensitivity: smallest planted relative error δ detected (full mode, float64)",
         "",
