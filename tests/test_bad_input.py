@@ -211,8 +211,10 @@ NAMES = [
         match="unknown loss 'hinge'; valid names are mse, softmax_cross_entropy"),
     row(network.MLP.init, [3, 4], ["swish"], "mse", exc=ValueError, id="MLP.init: unknown activation",
         match="unknown activation 'swish'; valid names are sigmoid, tanh"),
-    row(network.MLP, [(W34, b4), (W42, b2)], ["tanh", "tanh"], "softmax_cross_entropy", exc=ValueError,
-        id="MLP: softmax_cross_entropy after a non-linear layer",
+    # three layers with three activations: the message must name the last one, not the second or the
+    # one before the last
+    row(network.MLP, [(W34, b4), (np.ones((4, 4)), b4), (W42, b2)], ["relu", "sigmoid", "tanh"],
+        "softmax_cross_entropy", exc=ValueError, id="MLP: softmax_cross_entropy after a non-linear layer",
         match=full("softmax_cross_entropy takes logits: the last activation must be 'linear', not 'tanh'")),
     # a string of the right length is not a list of names
     row(network.MLP.init, [3, 2], "r", "mse", exc=ValueError, id="MLP.init: activations as one string",
