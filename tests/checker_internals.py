@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_ref.gradcheck.directional import replay, signs
+from backprop_ref.gradcheck.directional import SCRATCH_MAX, replay, scratch, signs
 from backprop_ref.gradcheck.error_model import EPS, param, step
 from backprop_ref.gradcheck.kinks import suspect
 from backprop_ref.gradcheck.result import Judged, build_result
 from backprop_ref.gradcheck.taylor import second_opinion
 from backprop_ref.gradcheck.verdict import Verdict
 
-__all__ = ["EPS", "param", "step", "replay", "signs", "suspect", "Judged", "build_result", "second_opinion",
-           "Verdict",
-           "rademacher", "direction_signs", "quartic", "quartic_grad", "Counted"]
+__all__ = [
+    "EPS", "param", "step", "replay", "signs", "scratch", "SCRATCH_MAX", "suspect", "Judged", "build_result",
+    "second_opinion", "Verdict", "rademacher", "direction_signs", "quartic", "quartic_grad", "Counted",
+]
 
 
 def rademacher(seed: int, j: int, n: int):

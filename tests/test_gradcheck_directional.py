@@ -19,7 +19,7 @@ import re
 
 import numpy as np
 import pytest
-from checker_internals import direction_signs, quartic, quartic_grad
+from checker_internals import SCRATCH_MAX, direction_signs, quartic, quartic_grad, replay, scratch
 
 from backprop_ref.gradcheck import ERROR_MODEL, check_grad, check_jacobian
 
@@ -401,3 +401,62 @@ def test_random_directions_are_one_seeded_bit_per_entry_so_the_seed_replays_them
     rng = np.random.default_rng(seed)
     drawn = [np.unpackbits(np.frombuffer(rng.bytes((n + 7) // 8), np.uint8), count=n) for _ in range(k)]
     np.testing.assert_array_equal(signs, np.array(drawn))
+
+
+# ---- replaying the directions, and the work vectors kept between checks ---------------------------
+
+@pytest.mark.parametrize("n", [1, 13, 64])   # n not a multiple of 8: a direction's draw is not n/8 bytes
+def test_replay_gives_direction_j_as_the_documented_recipe_draws_it(n):
+    recipe = direction_signs(5, n, 4)
+    for j in range(4):
+        np.testing.assert_array_equal(np.where(replay(5, j, n), 1.0, -1.0), recipe[j])
+
+
+def _points_seen(n, **kw):
+    """The arrays f was called with during one central directional check on n entries."""
+    seen = []
+
+    def f(v):
+        seen.append(v.base if v.base is not None else v)
+        return quartic(v)
+
+    x = np.linspace(-1, 1, n)
+    assert check_grad(f, x, quartic_grad(x), directions=2, seed=1, **kw).passed
+    return seen[1:]   # f(x) itself is called on the user's x
+
+
+def test_a_second_check_of_one_size_reuses_the_first_ones_work_vectors():
+    first, second = _points_seen(40), _points_seen(40)
+    assert all(any(np.shares_memory(a, b) for b in first) for a in second)
+    other = _points_seen(41)   # another size: new vectors
+    assert not any(np.shares_memory(a, b) for a in other for b in second)
+
+
+def test_work_vectors_are_kept_up_to_scratch_max_entries_and_never_grow_in_number():
+    kept = scratch(SCRATCH_MAX, 4)
+    again = scratch(SCRATCH_MAX, 4)
+    assert len(kept) == 4 and all(a is b for a, b in zip(kept, again))
+    assert len({id(v) for v in scratch(SCRATCH_MAX, 4) + again}) == 4
+    big = scratch(SCRATCH_MAX + 1, 4)
+    assert not any(a is b for a, b in zip(big, scratch(SCRATCH_MAX + 1, 4)))   # above the cap: fresh
+
+
+def test_each_thread_has_its_own_work_vectors():
+    import threading
+
+    here = scratch(24, 4)
+    there = []
+    t = threading.Thread(target=lambda: there.extend(scratch(24, 4)))
+    t.start()
+    t.join()
+    assert len(there) == 4 and not any(np.shares_memory(a, b) for a in here for b in there)
+
+
+def test_a_passing_directional_check_localises_nothing_and_says_so_with_an_empty_list():
+    r = check_grad(quartic, X6, quartic_grad(X6), directions=3, seed=2)
+    assert r.passed and r.localised == [] and isinstance(r.localised, list)
+
+
+def test_a_nan_claim_is_reported_once_as_nan_not_as_an_overflow_of_its_directions():
+    r = check_grad(quartic, X6, np.full(6, np.nan), directions=2, seed=0)
+    assert not r.passed and r.problems == ["the claimed grad is nan at index [0]"]

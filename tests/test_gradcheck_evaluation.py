@@ -218,3 +218,19 @@ def test_n_evals_counts_every_call_of_f(kw, wrong):
     r = check_grad(f, x, g, **kw)
     assert r.passed is not wrong
     assert r.n_evals == f.calls
+
+
+@pytest.mark.parametrize("directions", [None, 2])
+def test_a_claim_that_is_nan_everywhere_fails_with_its_problem_and_raises_nothing(directions):
+    x = np.linspace(-1, 1, 3)
+    r = check_grad(quartic, x, np.full(3, np.nan), directions=directions, seed=0)
+    assert not r.passed and r.problems[0] == "the claimed grad is nan at index [0]"
+
+
+@pytest.mark.parametrize("directions", [None, 2])
+def test_where_f_x_is_not_finite_the_bound_is_the_users_formula_on_a_nan_estimate(directions):
+    x = np.linspace(-1, 1, 3)
+    model = check_grad(lambda v: float("nan"), x, np.ones(3), directions=directions, seed=0)
+    user = check_grad(lambda v: float("nan"), x, np.ones(3), directions=directions, seed=0, atol=1e-3)
+    assert not model.passed and not user.passed
+    assert (model.tolerance == 0).all() and np.isnan(user.tolerance).all()

@@ -291,3 +291,24 @@ def test_marginal_means_a_worst_ratio_within_three_times_the_bound(worst, asked)
                 kink=none, kink_ok=none)
     judged = Judged("full", g, v, (6,), [], [], "", None, None)
     assert (second_opinion(judged, quartic, X6, g, None) is not None) is asked
+
+
+def test_taylor_test_of_an_empty_x_says_there_is_no_direction():
+    with pytest.raises(ValueError) as info:
+        taylor_test(lambda v: 0.0, np.zeros(0), np.zeros(0))
+    assert str(info.value) == "x has no entries: the Taylor test has no direction to step along"
+
+
+@pytest.mark.parametrize("steps, error, message", [
+    (0, ValueError, "steps must be an integer ≥ 1, got 0"),
+    (1.5, TypeError, "steps must be an integer, got float 1.5"),
+])
+def test_taylor_steps_must_be_a_positive_integer(steps, error, message):
+    with pytest.raises(error) as info:
+        taylor_test(quartic, X6, quartic_grad(X6), steps=steps)
+    assert str(info.value) == message
+
+
+def test_one_taylor_step_is_allowed_and_has_no_pair_to_judge():
+    r = taylor_test(quartic, X6, quartic_grad(X6), steps=1, seed=0)
+    assert r.steps.size == 1 and not r.conclusive and r.passed

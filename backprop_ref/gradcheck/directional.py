@@ -38,7 +38,8 @@ from backprop_ref.gradcheck.result import Directional, Judged, Kink, model_reaso
 from backprop_ref.gradcheck.stencils import level_stats
 from backprop_ref.gradcheck.verdict import judge
 
-__all__ = ["replay", "replay_next", "signs", "norms", "Claim", "Probes", "probe", "judge_directional"]
+__all__ = ["SCRATCH_MAX", "scratch", "replay", "replay_next", "signs", "norms", "Claim", "Probes", "probe",
+           "judge_directional"]
 
 Array = NDArray[np.float64]
 
@@ -123,7 +124,7 @@ _SCRATCH = threading.local()
 SCRATCH_MAX = 1 << 20   # entries: the four work vectors kept between checks take at most 32 MiB
 
 
-def _scratch(n: int, count: int) -> list[Array]:
+def scratch(n: int, count: int) -> list[Array]:
     """`count` work vectors of n entries, kept for the next check of the same size in this thread.
 
     Fresh memory is paid in page faults on first touch (400 per 1.6 MB vector, ~2 ms here, more than
@@ -171,7 +172,7 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
     own_dmax = float(cl.gmax[0] / cl.gnorm[0]) if cl.own else 0.0
     if method == "central":
         # the point x ± t·d, t·d itself, and x ∓ c that the random directions' points are formed from
-        point, v, x_lo, x_hi = _scratch(n, 4)
+        point, v, x_lo, x_hi = scratch(n, 4)
         np.subtract(x, c, out=x_lo)
         np.add(x, c, out=x_hi)
         fp, fm = np.empty((p, m)), np.empty((p, m))
@@ -317,8 +318,10 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
             v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
             coarse = fine
     v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
-    # f finite on the stencil, yet a derivative beyond float64 (⟨g, d⟩ or Im f/t above 1.8e308)
-    for row in np.flatnonzero(~np.isfinite(dr.analytic).all(axis=1)):
+    # f finite on the stencil, yet a derivative beyond float64 (⟨g, d⟩ or Im f/t above 1.8e308); a claim
+    # with a non-finite entry is reported as such, once, not again along every direction
+    overflowed = ~np.isfinite(dr.analytic).all(axis=1)
+    for row in np.flatnonzero(overflowed & (not overflowed.any() or bool(np.isfinite(G).all()))):
         dr.problems.setdefault(int(row), "the claimed ⟨g, d⟩ is not finite (it overflows float64)")
     for row in np.flatnonzero(~np.isfinite(dr.numerical).all(axis=1)):
         dr.problems.setdefault(int(row), "the numerical directional derivative overflows float64")

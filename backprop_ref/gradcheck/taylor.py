@@ -55,6 +55,8 @@ def taylor_test(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, direction: 
         steps = integer(steps, "steps", minimum=1)
         x_arr = as_array(x, "x", complex_ok=False)
         xf = x_arr.ravel()
+        if xf.size == 0:
+            raise ValueError("x has no entries: the Taylor test has no direction to step along")
         ev = Evaluator(f, x_arr.shape, scalar=True)
         f0 = float(ev.real(xf)[0])
         g, _ = parse_claim(grad, x_arr, x_arr.shape, "grad")
