@@ -18,6 +18,7 @@ from backprop_ref.activations import (
 )
 from backprop_ref.gradcheck import (
     GradCheckResult,
+    InconclusiveCheck,
     Kink,
     TaylorResult,
     assert_grad,
@@ -77,5 +78,5 @@ __all__ = [
     "two_layer_loss", "two_layer_grads",
     # the gradient checker
     "check_grad", "assert_grad", "check_jacobian", "assert_jacobian", "numerical_grad",
-    "numerical_jacobian", "taylor_test", "GradCheckResult", "Kink", "TaylorResult",
+    "numerical_jacobian", "taylor_test", "GradCheckResult", "InconclusiveCheck", "Kink", "TaylorResult",
 ]

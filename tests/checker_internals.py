@@ -12,15 +12,21 @@ import numpy as np
 
 from backprop_ref.gradcheck.directional import SCRATCH_MAX, replay, scratch, signs
 from backprop_ref.gradcheck.error_model import EPS, param, step
-from backprop_ref.gradcheck.kinks import suspect
+from backprop_ref.gradcheck.kinks import KinkEvidence, suspect
 from backprop_ref.gradcheck.result import Judged, build_result
 from backprop_ref.gradcheck.taylor import second_opinion
-from backprop_ref.gradcheck.verdict import Verdict
+from backprop_ref.gradcheck.verdict import Verdict, judge
 
 __all__ = [
     "EPS", "param", "step", "replay", "signs", "scratch", "SCRATCH_MAX", "suspect", "Judged", "build_result",
-    "second_opinion", "Verdict", "rademacher", "direction_signs", "quartic", "quartic_grad", "Counted",
+    "second_opinion", "Verdict", "judge", "no_kinks", "rademacher", "direction_signs", "quartic",
+    "quartic_grad", "Counted",
 ]
+
+
+def no_kinks(*shape: int) -> KinkEvidence:
+    """Kink evidence of no kink anywhere, for verdicts built by hand."""
+    return KinkEvidence.none(shape)
 
 
 def rademacher(seed: int, j: int, n: int):

@@ -1,7 +1,8 @@
 """The gradient checker: numerical derivatives, a verdict from an error model, and a readable report.
 
 Public names: `check_grad`, `assert_grad`, `check_jacobian`, `assert_jacobian`, `numerical_grad`,
-`numerical_jacobian`, `taylor_test`, `GradCheckResult`, `Kink`, `TaylorResult`, `ERROR_MODEL`, `METHODS`.
+`numerical_jacobian`, `taylor_test`, `GradCheckResult`, `InconclusiveCheck`, `Kink`, `TaylorResult`,
+`ERROR_MODEL`, `METHODS`.
 
 How a verdict is reached (every number below lives in `ERROR_MODEL`, with its reason):
 
@@ -54,11 +55,11 @@ from backprop_ref.gradcheck.api import (
     numerical_jacobian,
 )
 from backprop_ref.gradcheck.error_model import ERROR_MODEL, METHODS
-from backprop_ref.gradcheck.result import GradCheckResult, Kink, TaylorResult
+from backprop_ref.gradcheck.result import GradCheckResult, InconclusiveCheck, Kink, TaylorResult
 from backprop_ref.gradcheck.taylor import taylor_test
 
 __all__ = [
     "ERROR_MODEL", "METHODS", "Kink", "TaylorResult", "GradCheckResult",
     "numerical_grad", "numerical_jacobian", "check_grad", "assert_grad",
-    "check_jacobian", "assert_jacobian", "taylor_test",
+    "check_jacobian", "assert_jacobian", "taylor_test", "InconclusiveCheck",
 ]

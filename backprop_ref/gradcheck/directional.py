@@ -288,6 +288,7 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     scale = max(1.0, x_rms)   # rms_scale(x), from the rms that ‖x‖ is also read from
     cl = Claim.of(G, eps_g, gnorm, x_rms * math.sqrt(n), f0, own)
     dr = probe(ev, x, f0, cl, method, scale, k, seed)
+    first_steps = dr.steps.copy()
     found = _evidence(p, m)
     v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
     if method != "complex":
@@ -344,4 +345,5 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     s = param("safety")
     return Judged("directional", dr.analytic, v, shape, kinks, problems,
                   model_reason(dr.trunc, dr.rnd, dr.ana_rnd, method, eps_g, directional=True), dr.steps,
-                  (s * dr.trunc, s * dr.rnd, dr.ana_rnd), extras)
+                  (s * dr.trunc, s * dr.rnd, dr.ana_rnd), extras,
+                  refined=np.repeat((dr.steps < first_steps)[:, None], m, axis=1))

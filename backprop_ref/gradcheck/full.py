@@ -174,6 +174,7 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
     problems = problems + [f"entry {[int(k) for k in np.unravel_index(i, x_shape)]}: {why}"
                            for i, why in sorted(bad.items())]
     s = param("safety")
+    refined = None if method == "complex" else pr.step.T < step(method) * np.maximum(np.abs(x), 1.0)
     return Judged("full", G, v, shape, kinks, problems, model_reason(trunc, rnd, ana_rnd, method, eps_g),
-                  steps, (s * trunc, s * rnd, ana_rnd))
+                  steps, (s * trunc, s * rnd, ana_rnd), refined=refined)
 

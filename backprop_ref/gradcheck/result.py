@@ -1,7 +1,12 @@
 """The result of a check (`GradCheckResult`, `Kink`, `TaylorResult`), built once and frozen, and its report.
 
 The report's first line must read on its own (pytest's summary and a JUnit message show only it): the
-verdict, how many entries failed of how many, the method, the mode and the evaluations of f.
+verdict, how many entries failed (or could not be judged) of how many, the method, the mode and the
+evaluations of f.
+
+Three verdicts: "fail" when any judged entry (or direction) is outside its tolerance or a value is not
+finite; else "inconclusive" when some entries could not be judged at any admissible step (the report
+lists them and why) or when the Taylor test's second opinion contradicts a marginal pass; else "pass".
 """
 
 from __future__ import annotations
@@ -17,7 +22,23 @@ from backprop_ref.gradcheck.error_model import dtype_name, param
 from backprop_ref.gradcheck.evaluation import UserTolerance
 from backprop_ref.gradcheck.verdict import Verdict
 
-__all__ = ["Kink", "TaylorResult", "GradCheckResult", "Directional", "Judged", "build_result", "model_reason"]
+__all__ = ["InconclusiveCheck", "VERDICTS", "Kink", "TaylorResult", "GradCheckResult", "Directional",
+           "Judged", "build_result", "model_reason"]
+
+VERDICTS = ("pass", "fail", "inconclusive")
+
+
+class InconclusiveCheck(AssertionError):
+    """Raised by `assert_grad` / `assert_jacobian` (and `GradCheckResult.assert_passed`) when no entry
+    failed but some could not be judged: a finite difference cannot decide there (f jumps, or the
+    entry moves f by less than its rounding). A subclass of AssertionError, so an unguarded test still
+    fails; a property-based test can discard such draws instead::
+
+        try:
+            assert_grad(f, x, g)
+        except InconclusiveCheck:
+            hypothesis.reject()   # or: hypothesis.assume(check_grad(f, x, g).verdict != "inconclusive")
+    """
 
 Array = NDArray[np.float64]
 
@@ -78,8 +99,18 @@ class GradCheckResult:
 
     Attributes
     ----------
+    verdict : {"pass", "fail", "inconclusive"}
+        "fail" when an entry (or direction) lies outside its tolerance or a value is not finite;
+        "inconclusive" when none failed but some could not be judged at any admissible step
+        (`inconclusive` lists them and why); else "pass".
     passed : bool
-        True when every checked entry (or direction) lies within its tolerance.
+        True only for the verdict "pass".
+    reason : str
+        The verdict in one sentence (empty on a plain pass).
+    inconclusive : list of str
+        The entries (or directions) that could not be judged, each with its reason.
+    n_inconclusive : int
+        How many.
     max_abs_err, max_rel_err : float
         Largest |analytic − numerical| and largest symmetric relative error
         |a − n| / max(|a|, |n|) (0 when both are 0) over the checked entries.
@@ -108,7 +139,8 @@ class GradCheckResult:
     problems : list of str
         Non-finite values: where they appeared and why the check failed there.
     ratio : ndarray or None
-        |analytic − numerical| / tolerance per entry (0 where the kink rule passed): above 1 fails.
+        |analytic − numerical| / tolerance per entry (0 where the kink rule passed, NaN where the entry
+        could not be judged): above 1 fails.
     terms : tuple of ndarray, or None
         The error model's three terms per entry (safety × truncation, safety × rounding, the claimed
         values' own rounding); None when f(x) itself is not finite.
@@ -140,6 +172,10 @@ class GradCheckResult:
     taylor: TaylorResult | None = None
     directions: int | None = None
     x_shape: tuple[int, ...] = ()
+    verdict: str = "pass"
+    reason: str = ""
+    inconclusive: list[str] = field(default_factory=list)
+    n_inconclusive: int = 0
     # error/tolerance per entry (0 where the kink rule passed), for the report and the Taylor test
     ratio: Array | None = field(default=None, repr=False)
     # the bound's three terms per entry (safety × truncation, safety × rounding, claimed rounding)
@@ -151,8 +187,11 @@ class GradCheckResult:
             return np.abs(self.analytic - self.numerical)
 
     def assert_passed(self) -> GradCheckResult:
-        """Raise AssertionError with the report unless the check passed; else return the result."""
+        """Raise AssertionError with the report when the check failed, InconclusiveCheck (a subclass)
+        when it could not decide; else return the result."""
         __tracebackhide__ = True
+        if self.verdict == "inconclusive":
+            raise InconclusiveCheck("\n" + str(self))
         if not self.passed:
             raise AssertionError("\n" + str(self))
         return self
@@ -177,6 +216,10 @@ class Judged:
     step: Any
     terms: tuple[Array, Array, Array] | None
     directional: Directional | None = None
+    inconclusive: list[str] = field(default_factory=list)   # the undecided entries, each with its reason
+    # entries (directions) whose estimate needed a finer step than the first: f is not smooth at the
+    # Taylor test's scale there (a kink inside the first stencil), so its second opinion would see that
+    refined: NDArray[np.bool_] | None = None
 
 
 def build_result(j: Judged, *, method: str, seed: int | None, n_evals: int, jacobian: bool,
@@ -191,8 +234,10 @@ def build_result(j: Judged, *, method: str, seed: int | None, n_evals: int, jaco
         "the user's tolerance decided: an entry passes when |analytic − numerical| ≤ atol + "
         f"rtol·|numerical| with atol = {user.atol:g}, rtol = {user.rtol:g} (the error model was not used)")
     d = j.directional
+    verdict, why = _verdict(j, taylor, shape)
     return GradCheckResult(
-        passed=v.n_failed == 0 and not j.problems,
+        passed=verdict == "pass", verdict=verdict, reason=why, inconclusive=list(j.inconclusive),
+        n_inconclusive=v.n_undecided,
         max_abs_err=float(np.max(np.where(np.isnan(diff), np.inf, diff), initial=0.0)),
         max_rel_err=float(np.max(relative_error(A, N), initial=0.0)),
         worst_index=tuple(int(i) for i in np.unravel_index(w, shape)) if w >= 0 else (),
@@ -207,6 +252,37 @@ def build_result(j: Judged, *, method: str, seed: int | None, n_evals: int, jaco
         x_shape=x_shape, ratio=v.ratio.reshape(shape),
         terms=None if j.terms is None else tuple(t.reshape(shape) for t in j.terms),  # type: ignore[arg-type]
     )
+
+
+def _verdict(j: Judged, taylor: TaylorResult | None, shape: tuple[int, ...]) -> tuple[str, str]:
+    """The three-way verdict and its sentence. The Taylor test only ever weakens a marginal pass to
+    inconclusive (the two opinions disagree, and near a kink it may be the Taylor test that errs); it
+    never passes a failed check, whose bound is already the conservative one."""
+    v = j.verdict
+    unit = "entries" if j.mode == "full" else "directions"
+    if v.n_failed or j.problems:
+        w = v.worst()
+        where = (f"; worst {_index(w, shape)}, err/tol {float(v.ratio.ravel()[w]):.3g}"
+                 if v.n_failed and w >= 0 else "")
+        bad = f"{v.n_failed} of {v.ok.size} {unit} outside tolerance{where}" if v.n_failed else ""
+        nonfinite = f"{len(j.problems)} non-finite value(s): {j.problems[0]}" if j.problems else ""
+        return "fail", "; ".join(p for p in (bad, nonfinite) if p)
+    if v.n_undecided:
+        first = j.inconclusive[0] if j.inconclusive else ""
+        return "inconclusive", (f"{v.n_undecided} of {v.ok.size} {unit} could not be judged at any "
+                                f"admissible step ({first}{'; …' if len(j.inconclusive) > 1 else ''}); "
+                                "the rest pass")
+    if taylor is not None and taylor.conclusive and not taylor.passed:
+        w = v.worst()
+        return "inconclusive", (f"the error model passes by a small margin (worst {_index(w, shape)}, "
+                                f"err/tol {float(v.ratio.ravel()[w]):.3g}) but the Taylor test along it "
+                                f"observes order {taylor.order:.2f} (2 correct, 1 wrong): the two "
+                                "opinions disagree; check again with method='richardson' or at another x")
+    return "pass", ""
+
+
+def _index(flat: int, shape: tuple[int, ...]) -> str:
+    return str([int(i) for i in np.unravel_index(flat, shape)]) if shape else "[]"
 
 
 def model_reason(trunc: Array, rnd: Array, ana: Array, method: str, eps_g: float,
@@ -258,11 +334,14 @@ def _worst_rows(r: GradCheckResult) -> list[str]:
     if ratio is None or not ratio.size:
         return []
     flat = ratio.ravel()
-    order = np.argsort(-np.where(np.isnan(flat), np.inf, flat), kind="stable")
-    if r.passed:
-        shown = [int(i) for i in order[:3]]
+    order = np.argsort(-np.where(np.isnan(flat), -1.0, flat), kind="stable")   # NaN: not judged, last
+    judged = [int(i) for i in order if not np.isnan(flat[i])]
+    if not judged:
+        return []
+    if r.verdict != "fail":
+        shown = judged[:3]
     else:
-        shown = [int(i) for i in order[:10] if not flat[i] <= 1.0] or [int(order[0])]
+        shown = [i for i in judged[:10] if flat[i] > 1.0] or judged[:1]
     label = "worst entries" if r.mode == "full" else "worst directions"
     lines = [f"  {label} (error/tolerance > 1 fails):",
              f"    {'index':<14}{'analytic':>14}{'numerical':>14}{'abs err':>11}{'rel err':>11}"
@@ -280,9 +359,12 @@ def _worst_rows(r: GradCheckResult) -> list[str]:
 def _report(r: GradCheckResult) -> str:
     what = "Jacobian" if r.kind == "jacobian" else "gradient"
     unit = "directions" if r.mode == "directional" else "entries"
-    head = "passed" if r.passed else "FAILED"
-    lines = [f"{what} check {head}: {r.n_failed} of {r.n_checked} {unit} outside tolerance "
+    head = {"pass": "passed", "fail": "FAILED", "inconclusive": "INCONCLUSIVE"}[r.verdict]
+    undecided = f", {r.n_inconclusive} could not be judged" if r.n_inconclusive else ""
+    lines = [f"{what} check {head}: {r.n_failed} of {r.n_checked} {unit} outside tolerance{undecided} "
              f"(method {r.method}, {r.mode} mode, {r.n_evals} evaluations of f)"]
+    if r.verdict == "inconclusive":   # (a failure's sentence is the first line's, a pass has none)
+        lines.append(f"  inconclusive: {r.reason}")
     lines += _step_line(r)
     lines.append(_seed_line(r))
     lines.append(f"  max abs err {r.max_abs_err:.3g}, max rel err {r.max_rel_err:.3g} "
@@ -290,6 +372,9 @@ def _report(r: GradCheckResult) -> str:
     lines += [f"  NOT FINITE: {p}" for p in r.problems[:10]]
     if len(r.problems) > 10:
         lines.append(f"  … and {len(r.problems) - 10} more non-finite values")
+    lines += [f"  NOT JUDGED: {p}" for p in r.inconclusive[:10]]
+    if len(r.inconclusive) > 10:
+        lines.append(f"  … and {len(r.inconclusive) - 10} more entries not judged")
     lines += _worst_rows(r)
     if r.localised:
         lines.append("  bisection localised the wrong entries to: "
@@ -310,6 +395,12 @@ def _report(r: GradCheckResult) -> str:
         s = param("safety")
         lines.append(f"    at {list(w)}: {s:g}×truncation {wt:.2g} + {s:g}×rounding {wr:.2g} + "
                      f"claimed rounding {wa:.2g}")
-    if r.taylor is not None:
-        lines.append(f"  second opinion (verdict marginal): {r.taylor}")
+    if r.taylor is not None and r.verdict != "inconclusive":
+        t = r.taylor
+        if r.verdict == "fail" and t.conclusive and t.passed:
+            lines.append("  second opinion (verdict marginal): the Taylor test observes order "
+                         f"{t.order:.2f}; it cannot see an error this close to the bound, so the "
+                         "verdict stands")
+        else:
+            lines.append(f"  second opinion (verdict marginal): {t}")
     return "\n".join(lines)

@@ -90,9 +90,11 @@ def taylor_test(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, direction: 
 def second_opinion(j: Judged, f: Callable[[Any], Any], x: Array, g: Array,
                    seed: int | None) -> TaylorResult | None:
     """The Taylor test along the worst entry (or direction) when the verdict is marginal: the worst
-    err/tol within `marginal` times of 1, either side. None otherwise."""
+    err/tol within `marginal` times of 1, either side. None otherwise, and None where f showed a kink
+    or needed a finer step than the first anywhere: f is then not smooth at the Taylor test's steps,
+    which reach far beyond the check's, and its order-1 remainder would be the kink's, not the claim's."""
     w = j.verdict.worst()
-    if w < 0:
+    if w < 0 or j.kinks or (j.refined is not None and bool(j.refined.any())):
         return None
     worst = float(j.verdict.ratio.ravel()[w])
     if not (1.0 / param("marginal") <= worst <= param("marginal")):

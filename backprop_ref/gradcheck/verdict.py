@@ -7,6 +7,10 @@ with the bound on the slopes (or the user's at the larger slope); the numerical 
 the subgradient nearest the claim, never the mean of the slopes. An entry whose numerical value is not
 finite fails. err/tol is reported per entry: above 1 fails, at most 1 passes, 0 where the kink rule
 passed.
+
+An entry the mode could not judge at any admissible step (`undecided`: f jumps there, its effect on f is
+below f's rounding, ...) is neither passed nor failed: its ratio is NaN and the check that holds one,
+and no failure, is inconclusive.
 """
 
 from __future__ import annotations
@@ -36,21 +40,28 @@ class Verdict:
     ratio: Array
     kink: Mask       # judged by the interval rule
     kink_ok: Mask    # ... and passed by it
+    undecided: Mask  # not judged: neither passed nor failed
 
     @property
     def n_failed(self) -> int:
-        return int(np.sum(~self.ok))
+        return int(np.sum(~self.ok & ~self.undecided))
+
+    @property
+    def n_undecided(self) -> int:
+        return int(np.sum(self.undecided))
 
     def worst(self) -> int:
-        """Flat index of the entry with the largest err/tol (NaN counts as inf); -1 when empty."""
+        """Flat index of the judged entry with the largest err/tol (-1 when empty); an undecided entry
+        only when no entry was judged."""
         if self.ratio.size == 0:
             return -1
-        return int(np.argmax(np.where(np.isnan(self.ratio), np.inf, self.ratio)))
+        return int(np.argmax(np.where(self.undecided, -1.0, self.ratio)))
 
 
 def judge(analytic: Array, numerical: Array, bound: Array, kinks: KinkEvidence,
-          user: UserTolerance | None) -> Verdict:
-    """Decide every entry: the smooth rule |a − n| ≤ bound, or the interval rule at kinks (module doc)."""
+          user: UserTolerance | None, undecided: Mask | None = None) -> Verdict:
+    """Decide every entry: the smooth rule |a − n| ≤ bound, or the interval rule at kinks (module doc);
+    entries in `undecided` are not judged."""
     smooth_tol = bound if user is None else user.bound(numerical)
     kink_tol = kinks.tol if user is None else user.bound(np.maximum(np.abs(kinks.left), np.abs(kinks.right)))
     between = inside(analytic, kinks.left, kinks.right, kink_tol)
@@ -68,4 +79,6 @@ def judge(analytic: Array, numerical: Array, bound: Array, kinks: KinkEvidence,
     # exactly the documented reading: a failed entry's ratio is above 1 (a quotient just above 1 can
     # round to 1.0), a passed one's at most 1, and 0 where the kink rule passed it
     ratio = np.where(ok, np.where(kink_ok, 0.0, ratio), np.maximum(np.where(finite, ratio, np.inf), _ONE_UP))
-    return Verdict(ok, tol, shown, ratio, is_kink, kink_ok)
+    und = np.zeros(ok.shape, bool) if undecided is None else undecided
+    ratio = np.where(und, np.nan, ratio)
+    return Verdict(ok & ~und, tol, shown, ratio, is_kink & ~und, kink_ok & ~und, und)
