@@ -32,6 +32,7 @@ F_FLOOR = ERROR_MODEL["f_scale_floor"][0]
 STEP = {"central": ERROR_MODEL["directional_step"][0], "richardson": ERROR_MODEL["richardson_step"][0],
         "complex": ERROR_MODEL["complex_step"][0]}
 METHODS = ("central", "richardson", "complex")
+MUTATED = "f modified its input array in place; the checker cannot judge such an f"   # as full mode says
 RTOL = 1e-12   # the same formula evaluated in another order of operations: a few ulps apart
 X6 = np.linspace(-1.5, 1.2, 6)
 
@@ -460,3 +461,79 @@ def test_a_passing_directional_check_localises_nothing_and_says_so_with_an_empty
 def test_a_nan_claim_is_reported_once_as_nan_not_as_an_overflow_of_its_directions():
     r = check_grad(quartic, X6, np.full(6, np.nan), directions=2, seed=0)
     assert not r.passed and r.problems == ["the claimed grad is nan at index [0]"]
+
+
+# ---- an f that modifies its input ---------------------------------------------------------------
+
+class MutatesLater:
+    """f that leaves f(x) alone but writes into every later point it is given (as a buffer reused for
+    an in-place update would): the probes must see it."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, v):
+        self.calls += 1
+        if self.calls > 1:
+            v *= 1.5
+        return np.sum(v**2)           # (carries complex input through)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_an_f_that_modifies_a_probe_point_is_refused_and_the_callers_array_is_unchanged(method):
+    x = X6.copy()
+    with pytest.raises(ValueError) as exc:
+        check_grad(MutatesLater(), x, 2 * X6, method=method, directions=3, seed=0)
+    assert str(exc.value).startswith(MUTATED)
+    np.testing.assert_array_equal(x, X6)
+
+
+def test_an_f_that_modifies_its_input_from_the_start_is_refused_in_directional_mode():
+    def f(v):
+        v += 0.5
+        return float(np.sum(v))
+
+    x = np.zeros(6)
+    with pytest.raises(ValueError, match=r"^f modified its input array in place"):
+        check_grad(f, x, np.ones(6), directions=3, seed=0)
+    np.testing.assert_array_equal(x, np.zeros(6))
+
+
+# ---- a noisy f ----------------------------------------------------------------------------------
+
+def noisy_sin(seed, rel=1e-12):
+    """Σ sin v times (1 + rel·z) with a fresh normal z at every call: f's summation order changing from
+    call to call (threads, GPU atomics) looks like this."""
+    rng = np.random.default_rng(1000 + seed)
+    return lambda v: float(np.sum(np.sin(v))) * (1.0 + rel * rng.standard_normal())
+
+
+XN = np.linspace(0.1, 1.0, 50)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_correct_gradient_of_an_f_with_relative_noise_1e_12_passes_in_directional_mode(seed):
+    r = check_grad(noisy_sin(seed), XN, np.cos(XN), directions=8, seed=seed)
+    assert r.verdict == "pass", str(r)
+    # the noise it found is reported, near the 1e-12·|f| that was put in
+    m = re.search(r"f is noisy: its values scatter by ([0-9.e+-]+)", r.tolerance_reason)
+    assert m, r.tolerance_reason
+    f_abs = float(np.sum(np.sin(XN)))
+    assert 0.1 * 1e-12 * f_abs < float(m.group(1)) < 10 * 1e-12 * f_abs
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("wrong", ["1e-4 relative in every entry", "one entry off by 1e-3 of ‖g‖"])
+def test_a_wrong_gradient_of_a_noisy_f_still_fails_in_directional_mode(seed, wrong):
+    g = np.cos(XN)
+    if wrong.startswith("1e-4"):
+        g = g * (1 + 1e-4)
+    else:
+        g[17] += 1e-3 * np.linalg.norm(g)
+    r = check_grad(noisy_sin(seed), XN, g, directions=8, seed=seed)
+    assert r.verdict == "fail", str(r)
+
+
+def test_a_deterministic_f_reports_no_noise():
+    r = check_grad(quartic, X6, quartic_grad(X6), directions=4, seed=0)
+    assert r.passed and "noisy" not in r.tolerance_reason

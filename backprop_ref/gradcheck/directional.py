@@ -7,6 +7,12 @@ difference with f(x); a direction at an inflection point borrows the median curv
 The hot path makes no n-vector per direction, and keeps its work vectors between checks of one size
 (fresh memory costs page faults): from a direction's bits b, v = 2c·b gives ⟨g, s⟩ = 2⟨g, v⟩/(2c) − Σg
 (halved to avoid overflow), and x ± c·s = (x ∓ c) ± v; four passes over n-vectors per direction.
+
+A noisy f (its summation order changing between calls) is looked for only when a direction fails or
+passes by more than rounding: f(x) evaluated noise_repeats times more, and where it scatters above its
+rounding, the noise σ (`noise`) enters every value's rounding as noise_cover·σ, the step grows while
+that lowers the bound, and the report states σ. f must leave the points it is given alone: the first
+probe's point, and the repeats', are compared after the call.
 """
 
 from __future__ import annotations
@@ -32,14 +38,14 @@ from backprop_ref.gradcheck.error_model import (
     rms,
     step,
 )
-from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance
+from backprop_ref.gradcheck.evaluation import MUTATED, Evaluator, UserTolerance
 from backprop_ref.gradcheck.kinks import KinkEvidence, above_noise, steady
 from backprop_ref.gradcheck.result import Directional, Judged, Kink, model_reason
 from backprop_ref.gradcheck.stencils import level_stats
 from backprop_ref.gradcheck.verdict import judge
 
 __all__ = ["SCRATCH_MAX", "scratch", "replay", "replay_next", "signs", "norms", "Claim", "Probes", "probe",
-           "judge_directional"]
+           "noise", "judge_directional"]
 
 Array = NDArray[np.float64]
 
@@ -113,6 +119,7 @@ class Probes:
     right: Array       # for the other methods)
     steps: Array       # (p,)
     problems: dict[int, str]
+    noise: Array       # (m,) f's noise found at x (0 where none stands above its rounding): see `noise`
 
     def take(self, other: Probes, rows: NDArray[np.bool_]) -> None:
         """Replace the figures of the directions in `rows` by `other`'s (measured at a finer step)."""
@@ -152,9 +159,39 @@ def _overflowed(ana: Array, cl: Claim, v: Array | None, d: Array | None, c: floa
             ana[r] = top * float(gs @ d)
 
 
+def _unchanged(passed: Array, expected: Array) -> None:
+    """f received `passed`, which should still hold `expected`: else f wrote into its input."""
+    if not np.array_equal(passed, expected):
+        raise ValueError(MUTATED)
+
+
+def noise(f0: Array, repeats: Array, second: Array, e_model: Array) -> Array:
+    """f's noise at x per output (its standard deviation), or 0 where none stands above its rounding.
+
+    `repeats` holds f(x) evaluated again: a deterministic f gives f(x) each time, a noisy one
+    (summation order that changes from call to call: threads, GPU atomics) scatters by σ. Where that
+    scatter stands above `e_model` (the rounding f's values are granted), the spread of the random
+    directions' second differences f(x + t·d) + f(x − t·d) − 2f(x) (2σ² each, plus the spread of their
+    curvature: counted as noise, it widens the bound, never narrows it) joins the repeats as further
+    samples: a few repeats alone would often underestimate σ.
+    """
+    vals = np.vstack([f0[None, :], repeats])
+    dof = vals.shape[0] - 1
+    var = np.var(vals, axis=0, ddof=1)
+    found = np.sqrt(var) > e_model
+    if not found.any():
+        return np.zeros_like(f0)
+    if second.shape[0] > 1:
+        spread = np.var(second, axis=0, ddof=1) / 2.0
+        var = (var * dof + spread * (second.shape[0] - 1)) / (dof + second.shape[0] - 1)
+    return np.where(found, np.sqrt(var), 0.0)
+
+
 def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: float, k: int,
-          seed: int) -> Probes:
-    """Probe the k random directions of `seed` (and the own one) with steps at `scale`."""
+          seed: int, f_noise: Array | None = None) -> Probes:
+    """Probe the k random directions of `seed` (and the own one) with steps at `scale`; `f_noise` is
+    f's noise found at x (None: the first probe, which checks that f leaves its input alone; Richardson's
+    reads the noise off its directions' fourth differences, the largest counting for all)."""
     G = cl.G
     n, m = x.size, f0.size
     p = k + cl.own
@@ -170,6 +207,7 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
     # direction: the claimed values' rounding along any of them, with no |g| temporary
     arnd = np.repeat(claimed_rounding(cl.eps_g, cl.gnorm + cl.gfloor * math.sqrt(n))[None, :], p, axis=0)
     own_dmax = float(cl.gmax[0] / cl.gnorm[0]) if cl.own else 0.0
+    first = f_noise is None
     if method == "central":
         # the point x ± t·d, t·d itself, and x ∓ c that the random directions' points are formed from
         point, v, x_lo, x_hi = scratch(n, 4)
@@ -191,12 +229,15 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
                 np.multiply(np.divide(G[0], cl.gnorm[0], out=v), steps[j], out=v)
                 lo = hi = x
             fp[j] = ev.real(np.add(lo, v, out=point))
+            if first and j == 0:
+                _unchanged(point, lo + v)   # (once per check: the only n-vector temporary)
             fm[j] = ev.real(np.subtract(hi, v, out=point))
         t = steps[:, None]
         num = (fp - fm) / (2.0 * t)
         right, left = (fp - f0) / t, (f0 - fm) / t
         fmax = np.maximum(np.maximum(np.abs(f0), floor), np.maximum(np.abs(fp), np.abs(fm)))
-        rnd = (f_rounding(fmax, 0.0) + cl.rep_err) / t
+        f_noise = np.zeros(m) if f_noise is None else f_noise
+        rnd = (f_rounding(fmax, 0.0) + cl.rep_err + param("noise_cover") * f_noise) / t
         # the curvature bound t·|φ″|/6, φ″ from the second difference; a direction at an inflection
         # point borrows the median curvature of the others
         curv = np.abs(right - left) / t
@@ -205,7 +246,10 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
         for row in np.flatnonzero(~(np.isfinite(fp) & np.isfinite(fm)).all(axis=1)):
             bad = fp[row] if not np.isfinite(fp[row]).all() else fm[row]
             problems[int(row)] = f"f(x ± {steps[row]:.3g}·d_{row}) = {bad[~np.isfinite(bad)][0]}"
-        return Probes(ana, num, model_bound(trunc, rnd, arnd), trunc, rnd, arnd, left, right, steps, problems)
+        return Probes(ana, num, model_bound(trunc, rnd, arnd), trunc, rnd, arnd, left, right, steps, problems,
+                      f_noise)
+    e_f, coefs = np.empty((p, m)), np.empty((p, m))
+    sigmas = np.zeros((p, m))
     for j in range(p):
         if j < k:
             d = signs(replay_next(rng, n))
@@ -219,7 +263,10 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
         tj = step(method) * scale / dmax
         steps[j] = tj
         if method == "complex":
-            y = ev.complex(x + (1j * tj) * d)
+            xc = x + (1j * tj) * d
+            y = ev.complex(xc)
+            if first and j == 0:
+                _unchanged(xc, x + (1j * tj) * d)
             num[j] = y.imag / tj
             rnd[j] = complex_rounding(np.abs(num[j]) + np.abs(ana[j]) + np.maximum(np.abs(f0), floor))
             if not np.isfinite(y).all():
@@ -227,18 +274,55 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
             continue
         fps, fms = np.empty((3, 1, m)), np.empty((3, 1, m))
         for s, mult in enumerate(MULTIPLES["richardson"]):
-            fps[s, 0] = ev.real(x + (mult * tj) * d)
+            xp = x + (mult * tj) * d
+            fps[s, 0] = ev.real(xp)
+            if first and j == 0 and s == 0:
+                _unchanged(xp, x + (mult * tj) * d)
             fms[s, 0] = ev.real(x - (mult * tj) * d)
         hs = np.array([[tj], [2 * tj], [4 * tj]])
         lv = level_stats(f0, fps, fms, hs, hs, np.array([tj]), method)
         num[j], trunc[j] = lv.est[0], lv.trunc[0]
-        rnd[j] = (np.maximum(f_rounding(lv.fmax[0], floor), lv.sigma[0]) + cl.rep_err) * lv.coef[0]
+        e_f[j], coefs[j] = f_rounding(lv.fmax[0], floor), lv.coef[0]
+        sigmas[j] = np.where(lv.finite[0], lv.sigma[0], 0.0)
         if not lv.finite[0].all():
             problems[j] = f"f(x ± {tj:.3g}·d_{j}) (or at 2t, 4t) is not finite"
-    return Probes(ana, num, model_bound(trunc, rnd, arnd), trunc, rnd, arnd, left, right, steps, problems)
+    if method == "richardson":
+        # every direction's fourth difference samples f's noise: the largest of them counts for all
+        if f_noise is None:
+            f_noise = np.where(np.max(sigmas, axis=0) > np.max(e_f, axis=0), np.max(sigmas, axis=0), 0.0)
+        rnd = (np.maximum(np.maximum(e_f, sigmas), f_noise) + cl.rep_err) * coefs
+    return Probes(ana, num, model_bound(trunc, rnd, arnd), trunc, rnd, arnd, left, right, steps, problems,
+                  np.zeros(m) if f_noise is None else f_noise)
 
 
 # ---- the directional verdict -------------------------------------------------------------------
+
+def _noisy(ev: Evaluator, x: Array, f0: Array, dr: Probes, k: int) -> None:
+    """Measure f's noise (`noise`) with noise_repeats more evaluations of f(x) and widen the probes'
+    rounding by noise_cover·σ/t where it stands above f's rounding (central differences)."""
+    point = scratch(x.size, 4)[0]
+    repeats = np.empty((int(param("noise_repeats")), f0.size))
+    for r in range(repeats.shape[0]):
+        np.copyto(point, x)
+        repeats[r] = ev.real(point)
+        _unchanged(point, x)
+    t = dr.steps[:, None]
+    e_model = np.max(dr.rnd * t, axis=0)
+    dr.noise = noise(f0, repeats, ((dr.right - dr.left) * t)[:k], e_model)
+    if dr.noise.any():
+        dr.rnd = dr.rnd + param("noise_cover") * dr.noise / t
+        dr.tol = model_bound(dr.trunc, dr.rnd, dr.ana_rnd)
+
+
+def noise_reason(f_noise: Array, f0: Array) -> str:
+    """The report's clause on f's noise (empty when none was found)."""
+    if not f_noise.any():
+        return ""
+    i = int(np.argmax(f_noise))
+    rel = f" ({f_noise[i] / abs(f0[i]):.2g} of |f|)" if f0[i] else ""
+    return (f"; f is noisy: its values scatter by {f_noise[i]:.3g}{rel} between repeated evaluations at x, "
+            f"counted as {param('noise_cover'):g}× that in the rounding of each value")
+
 
 def _evidence(p: int, m: int) -> KinkEvidence:
     nan = np.full((p, m), np.nan)
@@ -291,6 +375,22 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     first_steps = dr.steps.copy()
     found = _evidence(p, m)
     v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
+    judged = ~np.isin(np.arange(p), list(dr.problems))
+    if method == "central" and ((~v.ok | (np.abs(dr.analytic - dr.numerical) > param("safety") * dr.rnd
+                                          + dr.ana_rnd)).any(axis=1) & judged).any():
+        # a direction fails, or passes by more than rounding: is f noisy? (a passing deterministic check
+        # pays nothing for asking)
+        _noisy(ev, x, f0, dr, k)
+        # A noisy f's rounding σ/t swamps the step balanced for eps: grow the step 16× at a time where
+        # that lowers the bound and the estimate stays within both bounds (no kink entered the stencil)
+        for level in range(1, int(param("noise_grow_levels")) + 1 if dr.noise.any() else 0):
+            big = probe(ev, x, f0, cl, method, scale * param("refine_factor") ** level, k, seed, dr.noise)
+            better = ((big.tol < dr.tol) & (np.abs(big.numerical - dr.numerical) <= big.tol + dr.tol)).all(
+                axis=1) & judged & ~np.isin(np.arange(p), list(big.problems))
+            if not better.any():
+                break
+            dr.take(big, better)
+        v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
     if method != "complex":
         # A failing direction is probed again at a 16× smaller step, and so, once, is a passing one
         # whose error exceeds what rounding explains (its pass rests on the curvature bound, which at a
@@ -307,7 +407,7 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
                        & ~np.isin(np.arange(p), list(dr.problems)))
             if not failing.any():
                 break
-            fine = probe(ev, x, f0, cl, method, scale / param("refine_factor") ** level, k, seed)
+            fine = probe(ev, x, f0, cl, method, scale / param("refine_factor") ** level, k, seed, dr.noise)
             fine_tol = judge(fine.analytic, fine.numerical, fine.tol, _evidence(p, m), user).tolerance
             usable = failing & ~np.isin(np.arange(p), list(fine.problems))
             jumped = _jumps(coarse, fine, found, usable & (method == "central"))
@@ -344,6 +444,7 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     extras = Directional(k, 2.0 ** -k, detectable, localised, note)
     s = param("safety")
     return Judged("directional", dr.analytic, v, shape, kinks, problems,
-                  model_reason(dr.trunc, dr.rnd, dr.ana_rnd, method, eps_g, directional=True), dr.steps,
+                  model_reason(dr.trunc, dr.rnd, dr.ana_rnd, method, eps_g, directional=True)
+                  + noise_reason(dr.noise, f0), dr.steps,
                   (s * dr.trunc, s * dr.rnd, dr.ana_rnd), extras,
                   refined=np.repeat((dr.steps < first_steps)[:, None], m, axis=1))

@@ -71,6 +71,17 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
                      "rounding, not h² or h: it is discarded"),
     "taylor_order": (1.5, "the observed order passes at 1.5 or more: halfway between a wrong gradient's "
                      "1 and a correct one's 2"),
+    "noise_repeats": (2.0, "when a direction fails or passes by more than rounding, directional mode "
+                      "evaluates f(x) twice more: a deterministic f repeats itself, a noisy one (summation "
+                      "order changing between calls: threads, GPU atomics) scatters; its directions' second "
+                      "differences then join these samples of σ"),
+    "noise_cover": (3.0, "f's noise σ found in directional mode enters its rounding as 3σ per value: a "
+                    "central difference errs by σ/√2/t (one normal draw per direction); with safety 4 and "
+                    "σ estimated from k + 2 samples, a correct gradient fails with probability below 1e-3 "
+                    "even at k = 4"),
+    "noise_grow_levels": (2.0, "where f's noise is found, the directional step grows 16× at a time, at most "
+                          "256× (≈ 4e-6·max(1, rms x) per entry, still local), while that lowers the bound: "
+                          "the noise term σ/t falls as the step grows, the curvature bound t·|φ″|/6 rises"),
 }
 
 
