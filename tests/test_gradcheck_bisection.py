@@ -11,6 +11,7 @@ results' own fields, never pasted from a run.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -57,8 +58,8 @@ def test_bisection_runs_along_the_first_direction_that_fails_not_the_first_one()
 @pytest.mark.parametrize("ratio", [-3.0, 7.0, 31.0, 2.0, -0.875])
 def test_bisection_follows_the_failing_directions_own_signs(ratio):
     # Two wrong entries a, b in one half, signs + and − along the failing direction d_0: its entries
-    # ±1/4 see the pair's error e·(1 − ratio)/4 ≠ 0, so bisection finds both for any ratio ≠ 1 (a
-    # weighting of the two signs other than ±1/√n would cancel some ratio and lose the pair).
+    # ±1/4 see the pair's error e·(1 − ratio)/4 ≠ 0 (weighted: e·(w_a − ratio·w_b)/4, w in [1/2, 1]),
+    # so bisection finds both for these ratios.
     n, k, seed = 16, 3, 0
     x = np.linspace(-1, 1, n)
     s0 = direction_signs(seed, n, k)[0]
@@ -145,8 +146,13 @@ def test_a_block_is_probed_at_the_full_mode_step_h_and_2h_of_each_of_its_entries
     h = H_CENTRAL * 1.5          # the full-mode step eps^(1/3)·max(|x_i|, 1)
     blocks = [p - x for p in f.points if 0 < np.count_nonzero(p - x) < x.size]   # moves a block only
     assert blocks
-    moved = np.concatenate([np.abs(dx[dx != 0]) for dx in blocks])
-    assert np.all(np.isclose(moved, h, rtol=1e-9) | np.isclose(moved, 2 * h, rtol=1e-9))
+    W_MIN = ERROR_MODEL["bisect_weight_min"][0]
+    for dx in blocks:
+        # the entry of the largest weight moves by h (or 2h), the others by their weight's share of it
+        moved = np.abs(dx[dx != 0])
+        top = moved.max()
+        assert np.isclose(top, h, rtol=1e-9) or np.isclose(top, 2 * h, rtol=1e-9)
+        assert np.all(moved >= W_MIN * top * (1 - 1e-12))
 
 
 def test_bisection_names_the_entries_full_mode_fails_with_float32_claims():
@@ -248,21 +254,52 @@ def test_a_non_finite_value_on_a_bisection_probe_blames_no_entry_and_is_named():
 
 
 def test_bisection_names_the_blocks_where_an_error_spread_below_the_bound_is_lost():
-    # f = 10⁶ + Σ v at x = 0: a block's bound is f's rounding, B = S·C_F·eps·10⁶/t along its v
-    # (t = eps^(1/3)·√n, |v_i| = 1/√n), the same for every block. Five pairs of entries are each off by
-    # 0.7·B along v (signs as d), so each pair fails (1.4·B) and neither of its halves does; entry 28 is
-    # far off, so that the direction fails at all.
+    # f = 10⁶ + Σ v at x = 0: a block's bound is f's rounding, B = S·C_F·eps·10⁶/t along its v, with
+    # t = eps^(1/3)/max|v_i|: B ∝ the block's largest weight, as is any one entry's share of ⟨e, v⟩.
+    # Every entry of [0, 16) is off by 0.9·B·√n (signs as d): alone it is seen as 0.9·B (it passes
+    # whatever its weight), two of them as at least (1 + W_MIN)·0.9·B (they fail whatever theirs). So
+    # every pair of [0, 16) fails with both halves passing; entry 28 is far off, so that the direction
+    # fails at all.
     n, seed = 32, 4
     d = rademacher(seed, 0, n)   # the first direction, replayed from the seed
     t = H_CENTRAL * math.sqrt(n)
     B = SAFETY * C_F * EPS * 1e6 / t
     g = np.ones(n)
-    pairs = [2, 6, 10, 16, 24]
-    for a in pairs:
-        g[[a, a + 1]] += 0.7 * B * np.sign(d[[a, a + 1]]) * math.sqrt(n)
+    g[:16] += 0.9 * B * np.sign(d[:16]) * math.sqrt(n)
     g[28] += 10.0
     r = check_grad(lambda v: 1e6 + float(np.sum(v)), np.zeros(n), g, directions=4, seed=seed)
     assert not r.passed and r.localised == [(28,)]
-    lost = ", ".join(f"[{a}, {a + 2})" for a in pairs[:4])    # the report lists the first four
+    lost = ", ".join(f"[{a}, {a + 2})" for a in (0, 2, 4, 6))    # the report lists the first four
     assert r.localised_note == (f"{NOTE}; bisection lost the error in flat block(s) {lost}: neither half "
                                 "fails alone (errors that cancel, or an error near the bound)")
+
+
+# ---- errors that could cancel -------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(3))
+def test_three_equal_errors_in_a_large_weight_matrix_are_all_localised(seed):
+    # Along the failing direction's own signs two equal errors of opposite sign in one block cancel
+    # exactly: that block passes and both are lost. Blocks are weighted at random: none can cancel.
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(784, 256))
+    g = np.cos(W)
+    flat = rng.choice(W.size, size=3, replace=False)
+    g.ravel()[flat] += 0.01
+    r = check_grad(lambda w: float(np.sum(np.sin(w))), W, g, directions=4, seed=seed)
+    assert r.verdict == "fail"
+    assert r.localised == sorted(tuple(int(i) for i in np.unravel_index(j, W.shape)) for j in flat), str(r)
+
+
+def test_bisection_says_when_it_stopped_at_its_cap():
+    x = np.linspace(-1, 1, 64)
+    g = quartic_grad(x)
+    wrong = [3, 9, 15, 22, 30, 37, 44, 51, 58, 63]
+    g[wrong] += 0.01 * 2.0 ** np.arange(10)
+    r = check_grad(quartic, x, g, directions=8, seed=4)
+    assert len(r.localised) == 8
+    # the blocks still failing when it stopped hold at least one wrong entry each: the two left are in
+    # one block or two
+    m = re.search(r"; bisection stopped at 8 entries: 8 of at least (\d+) wrong entries shown$",
+                  r.localised_note)
+    assert m and 9 <= int(m.group(1)) <= 10
+    assert f"8 of at least {m.group(1)} wrong entries shown" in str(r)

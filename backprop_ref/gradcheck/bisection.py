@@ -1,9 +1,13 @@
 """Bisection: localise the wrong entries along a failing direction by halving blocks of entries.
 
-Each block is probed along the direction restricted to it (central differences at h and 2h, the full-mode
-error model, or the user's tolerance); failing halves are split again, down to single entries
-(bisect_max_leaves at most). A single wrong entry costs ~8 evaluations per halving. A block whose probe
-leaves f's domain is not judged (never blamed); a block whose halves both pass is reported as lost.
+Each block is probed along the direction restricted to it, each entry weighted by a random factor in
+[bisect_weight_min, 1] drawn afresh for every block (central differences at h and 2h, the full-mode error
+model, or the user's tolerance); failing halves are split again, down to single entries
+(bisect_max_leaves at most; the note says how many wrong entries the blocks left on the stack still
+hold at least). The weights keep errors from cancelling: along the direction's own ±1/√n two equal
+errors of opposite sign in one block cancel exactly, and that block passes with both. A single wrong
+entry costs ~8 evaluations per halving. A block whose probe leaves f's domain is not judged (never
+blamed); a block whose halves both pass is reported as lost.
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ Array = NDArray[np.float64]
 
 
 def bisect(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Array, out_k: int,
-           user: UserTolerance | None, x_shape: tuple[int, ...]) -> tuple[list[tuple[int, ...]], str]:
-    """The entries (indices in x's shape) found wrong along direction `d` for output `out_k`, and a note."""
+           user: UserTolerance | None, x_shape: tuple[int, ...],
+           rng: np.random.Generator) -> tuple[list[tuple[int, ...]], str]:
+    """The entries (indices in x's shape) found wrong along direction `d` for output `out_k`, and a note;
+    `rng` (drawn from the check's seed) weights the blocks."""
     found: list[tuple[int, ...]] = []
     stuck: list[tuple[int, int]] = []
     unjudged: list[tuple[int, int]] = []
@@ -44,6 +50,8 @@ def bisect(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Array,
     def block_fails(lo: int, hi: int) -> bool:
         v = np.zeros_like(x)
         v[lo:hi] = d[lo:hi]
+        if hi - lo > 1:   # (a lone entry cannot cancel: its probe is the direction's own)
+            v[lo:hi] *= rng.uniform(param("bisect_weight_min"), 1.0, hi - lo)
         dmax = float(np.max(np.abs(v)))
         if dmax == 0:
             return False
@@ -87,6 +95,10 @@ def bisect(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Array,
         return ", ".join(f"[{a}, {b})" for a, b in which[:4])
 
     notes = []
+    if stack:
+        # every block still on the stack failed: it holds at least one wrong entry
+        notes.append(f"bisection stopped at {max_leaves} entries: {len(found)} of at least "
+                     f"{len(found) + len(stack)} wrong entries shown")
     if stuck:
         notes.append(f"bisection lost the error in flat block(s) {blocks(stuck)}: neither half fails "
                      "alone (errors that cancel, or an error near the bound)")

@@ -438,7 +438,7 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     if v.n_failed and not problems:
         j, c = (int(i[0]) for i in np.nonzero(~v.ok))
         d = signs(replay(seed, j, n)) if j < k else G[0] / float(gnorm[0])
-        localised, why = bisect(ev, x, f0, G, eps_g, d, c, user, x_shape)
+        localised, why = bisect(ev, x, f0, G, eps_g, d, c, user, x_shape, np.random.default_rng([seed, j]))
         note += f"; {why}" if why else ""
     detectable = 2.0 * math.sqrt(n) * float(np.max(np.where(np.isfinite(slack), slack, 0.0)))
     extras = Directional(k, 2.0 ** -k, detectable, localised, note)

@@ -82,6 +82,9 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
     "noise_grow_levels": (2.0, "where f's noise is found, the directional step grows 16× at a time, at most "
                           "256× (≈ 4e-6·max(1, rms x) per entry, still local), while that lowers the bound: "
                           "the noise term σ/t falls as the step grows, the curvature bound t·|φ″|/6 rises"),
+    "bisect_weight_min": (0.5, "bisection weights each entry of a block by a random factor in [0.5, 1]: equal "
+                          "errors of opposite sign no longer cancel (they would along ±1/√n), and no entry "
+                          "counts for less than half of the largest weight, which sets the block's step"),
 }
 
 
