@@ -17,6 +17,7 @@ rules can be hit exactly.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -401,3 +402,51 @@ def test_at_a_kink_the_detectable_error_is_twice_root_n_times_the_largest_bound_
     assert widths == pytest.approx([0.5] * k, rel=1e-7, abs=0)
     expected = 2.0 * math.sqrt(4) * max(r.tolerance[j] + widths[j] for j in range(k))
     assert r.detectable_error == pytest.approx(expected, rel=1e-12, abs=0)
+
+
+# ---- several kinks along one direction ----------------------------------------------------------
+
+W10 = np.linspace(-1.0, 2.0, 10) + 0.05
+X_CLIP = np.array([1.0, -1.0, 0.3, 1.0, -0.2, -1.0, 0.5, 1.0, -1.0, 0.0])   # six entries on the bounds
+ON_BOUND = np.abs(X_CLIP) == 1.0
+
+
+def clipped(v):
+    """Σ w·clip(v, −1, 1): a kink in every entry on a bound, each its own."""
+    return float(W10 @ np.clip(v, -1.0, 1.0))
+
+
+def clip_claim(at_bounds):
+    g = W10.copy()
+    if at_bounds == "zero":
+        g[ON_BOUND] = 0.0
+    elif at_bounds == "mixed":
+        g[ON_BOUND] = np.where(np.arange(10)[ON_BOUND] % 2, 0.0, W10[ON_BOUND])
+    return g
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("at_bounds", ["w", "zero", "mixed"])
+def test_several_kinks_along_a_direction_raise_no_false_alarm(at_bounds, seed):
+    # any limit of gradients at nearby points: w inside, 0 or w at each bound (full mode passes them);
+    # along a direction that crosses several bounds the one-sided slopes need not bracket ⟨g, d⟩
+    g = clip_claim(at_bounds)
+    assert check_grad(clipped, X_CLIP, g).passed
+    r = check_grad(clipped, X_CLIP, g, directions=6, seed=seed)
+    assert r.verdict in ("pass", "inconclusive"), str(r)
+    if r.verdict == "inconclusive":
+        assert r.inconclusive
+        assert all(re.match(r"direction \d+: several kinks along it", s) for s in r.inconclusive)
+        assert r.n_inconclusive == len(r.inconclusive)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("wrong", ["inside entry 2 off by 0.5", "bound entry 3 at 3w"])
+def test_several_kinks_along_a_direction_do_not_excuse_a_wrong_claim(wrong, seed):
+    g = clip_claim("zero")
+    if wrong.startswith("inside"):
+        g[2] += 0.5
+    else:
+        g[3] = 3.0 * W10[3]
+    r = check_grad(clipped, X_CLIP, g, directions=6, seed=seed)
+    assert r.verdict == "fail", str(r)

@@ -13,6 +13,11 @@ passes by more than rounding: f(x) evaluated noise_repeats times more, and where
 rounding, the noise σ (`noise`) enters every value's rounding as noise_cover·σ, the step grows while
 that lowers the bound, and the report states σ. f must leave the points it is given alone: the first
 probe's point, and the repeats', are compared after the call.
+
+A claim outside the one-sided slopes of a kink at x is wrong only if one kink lies along the direction:
+separate kinks (entries on their own bounds) add up beyond the slopes of their sum. Such a direction is
+split into blocks probed alone (`_split_kink`): an entry outside its own slopes fails it; when every
+block agrees, the direction is not judged and the report says why.
 """
 
 from __future__ import annotations
@@ -350,6 +355,57 @@ def _jumps(coarse: Probes, fine: Probes, found: KinkEvidence, rows: NDArray[np.b
     return new
 
 
+def _split_kink(ev: Evaluator, x: Array, f0: Array, cl: Claim, d: Array, out: int, t: float,
+                user: UserTolerance | None, f_noise: Array) -> str:
+    """A direction whose claim lies outside its one-sided slopes at a kink at x: is it wrong, or do
+    several kinks lie along it? "wrong", "several" or "cap".
+
+    Separate kinks along one direction (entries on their own bounds, each free to take any subgradient)
+    add up beyond the slopes of their sum: a valid claim can lie outside them. The direction is split
+    into halves, each probed alone (d restricted to it) at the step that saw the kink; a block whose
+    claim lies within its own one-sided slopes (give or take their rounding 2e_f/t and the claim's) is
+    consistent, one outside them is split again. A single entry outside its slopes is wrong, as full
+    mode would find it; when every block is consistent the direction cannot be decided along it
+    ("several"); kink_split_blocks probes at most ("cap").
+    """
+    n = x.size
+    e_f = float(f_rounding(max(abs(float(f0[out])), param("f_scale_floor")), 0.0) + cl.rep_err[out]
+                + param("noise_cover") * f_noise[out])
+    stack = [(n // 2, n), (0, n // 2)] if n > 1 else []
+    probes = 0
+    point = np.empty(n)
+    while stack:
+        lo, hi = stack.pop()
+        if probes >= param("kink_split_blocks"):
+            return "cap"
+        probes += 1
+        vb = d[lo:hi] * t
+        point[:] = x
+        point[lo:hi] += vb
+        fp = float(ev.real(point)[out])
+        _unchanged(point[lo:hi], x[lo:hi] + vb)
+        point[lo:hi] = x[lo:hi] - vb
+        fm = float(ev.real(point)[out])
+        right, left = (fp - float(f0[out])) / t, (float(f0[out]) - fm) / t
+        gb = cl.G[out, lo:hi]
+        claim = float(gb @ d[lo:hi])
+        dmax = float(np.max(np.abs(d[lo:hi])))
+        if user is not None:
+            tol = float(user.bound(max(abs(left), abs(right))))
+        else:
+            tol = float(model_bound(0.0, 2.0 * e_f / t, claimed_rounding(
+                cl.eps_g, float(np.abs(gb) @ np.abs(d[lo:hi])) + float(cl.gfloor[out]) * (hi - lo) * dmax)))
+        if not (np.isfinite(fp) and np.isfinite(fm)):
+            return "cap"
+        if min(left, right) - tol <= claim <= max(left, right) + tol:
+            continue
+        if hi - lo == 1:
+            return "wrong"
+        mid = (lo + hi) // 2
+        stack += [(mid, hi), (lo, mid)]
+    return "several"
+
+
 def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, method: str,
                       user: UserTolerance | None, problems: list[str], out_shape: tuple[int, ...],
                       x_shape: tuple[int, ...], k: int, seed: int, jacobian: bool) -> Judged:
@@ -419,6 +475,27 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
             v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
             coarse = fine
     v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
+    # A claim outside the one-sided slopes at a kink: wrong, or several kinks along the direction
+    undecided = np.zeros((p, m), bool)
+    inconclusive: list[str] = []
+    for j, c in zip(*np.nonzero(v.kink & ~v.kink_ok)):
+        d = signs(replay(seed, int(j), n)) if j < k else G[0] / float(gnorm[0])
+        why = _split_kink(ev, x, f0, cl, d, int(c), float(found.step[j, c]), user, dr.noise)
+        if why == "wrong":
+            break   # the check fails: the other directions' figures stand as they are
+        undecided[j, c] = True
+        lo, hi = sorted((float(found.left[j, c]), float(found.right[j, c])))
+        output = f" (output {int(c)})" if jacobian else ""
+        claim = float(dr.analytic[j, c])
+        head = (f"direction {int(j)}{output}: several kinks along it: the claim {claim:.6g} lies outside "
+                f"its one-sided slopes [{lo:.6g}, {hi:.6g}]")
+        told = (" but within those of every block of entries probed alone" if why == "several" else
+                f"; splitting it stopped at {int(param('kink_split_blocks'))} blocks")
+        inconclusive.append(head + told + "; separate kinks (any subgradient of each) add up beyond the "
+                            "slopes of their sum, so a finite difference along it cannot tell that from a "
+                            "wrong claim: check those entries in full mode")
+    if undecided.any():
+        v = judge(dr.analytic, dr.numerical, dr.tol, found, user, undecided=undecided)
     # f finite on the stencil, yet a derivative beyond float64 (⟨g, d⟩ or Im f/t above 1.8e308); a claim
     # with a non-finite entry is reported as such, once, not again along every direction
     overflowed = ~np.isfinite(dr.analytic).all(axis=1)
@@ -436,7 +513,7 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     note = f"directions: {k} random Rademacher (±1/√n){' + the claimed gradient’s own' if own else ''}"
     localised: list[tuple[int, ...]] = []
     if v.n_failed and not problems:
-        j, c = (int(i[0]) for i in np.nonzero(~v.ok))
+        j, c = (int(i[0]) for i in np.nonzero(~v.ok & ~v.undecided))
         d = signs(replay(seed, j, n)) if j < k else G[0] / float(gnorm[0])
         localised, why = bisect(ev, x, f0, G, eps_g, d, c, user, x_shape, np.random.default_rng([seed, j]))
         note += f"; {why}" if why else ""
@@ -446,5 +523,5 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     return Judged("directional", dr.analytic, v, shape, kinks, problems,
                   model_reason(dr.trunc, dr.rnd, dr.ana_rnd, method, eps_g, directional=True)
                   + noise_reason(dr.noise, f0), dr.steps,
-                  (s * dr.trunc, s * dr.rnd, dr.ana_rnd), extras,
+                  (s * dr.trunc, s * dr.rnd, dr.ana_rnd), extras, inconclusive,
                   refined=np.repeat((dr.steps < first_steps)[:, None], m, axis=1))

@@ -85,6 +85,9 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
     "bisect_weight_min": (0.5, "bisection weights each entry of a block by a random factor in [0.5, 1]: equal "
                           "errors of opposite sign no longer cancel (they would along ±1/√n), and no entry "
                           "counts for less than half of the largest weight, which sets the block's step"),
+    "kink_split_blocks": (64.0, "a directional claim outside the one-sided slopes of a kink is split into blocks "
+                          "of entries probed alone (2 evaluations each), at most 64 per direction: enough to "
+                          "reach single entries past a dozen kinks in 10^6 entries; beyond, it is not judged"),
 }
 
 
