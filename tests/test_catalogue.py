@@ -9,13 +9,13 @@ import inspect
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, reject
 from hypothesis import strategies as st
 
 from backprop_ref import tf_twins
 from backprop_ref.catalogue import BY_NAME, CATALOGUE, Formula, at_kink, check_tasks, derivatives
 from backprop_ref.domains import Case, Domain, MLPDomain, Reals, mlp_pack, mlp_unpack
-from backprop_ref.gradcheck import assert_grad, assert_jacobian
+from backprop_ref.gradcheck import InconclusiveCheck, assert_grad, assert_jacobian
 from backprop_ref.strategies import cases
 
 ids = [f.name for f in CATALOGUE]
@@ -31,9 +31,17 @@ PUBLIC_DERIVATIVES = {
 }
 
 
-def check(task, method):
+def check(task, method, draw=True):
+    """Assert the task's derivative. An inconclusive check (an entry that moves f by less than f's
+    rounding at every admissible step, as a saturated sigmoid's does) has nothing to say for or
+    against the formula: a hypothesis draw is rejected (another is drawn), a declared special is
+    accepted, its failures being the only thing it could show (InconclusiveCheck means none)."""
     assert_fn = assert_jacobian if task.jacobian else assert_grad
-    assert_fn(task.f, task.x, task.claimed, method=method)
+    try:
+        assert_fn(task.f, task.x, task.claimed, method=method)
+    except InconclusiveCheck:
+        if draw:
+            reject()
 
 
 def test_every_public_derivative_is_catalogued():
@@ -78,9 +86,9 @@ def test_the_specials_tests_run_on_every_record_with_specials_and_no_other():
 def test_specials(formula):
     for case in formula.specials:
         for task in check_tasks(formula, case):
-            check(task, "central")
+            check(task, "central", draw=False)
             if formula.smooth:
-                check(task, "complex")
+                check(task, "complex", draw=False)
 
 
 @catalogue

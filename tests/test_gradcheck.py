@@ -96,9 +96,19 @@ def test_saturated_sigmoid_and_tiny_gradients_pass(method):
 def test_naive_sigmoid_derivative_at_saturation_is_not_a_huge_relative_error(method):
     # σ(1 − σ) loses every digit at x = 30 (1 − σ cancels): an absolute error of eps·|f|,
     # which the checker must judge on f's scale, not as a 100% relative error.
+    # At 35 the derivative (6e-16) moves f = Σσ ≈ 3 by less than its rounding at every admissible
+    # step: the finite differences do not judge it (inconclusive, never a failure). The complex step
+    # has no such limit and judges all three.
     x = np.array([25.0, 30.0, 35.0])
     s = 1.0 / (1.0 + np.exp(-x))
-    assert check_grad(sig_sum, x, s * (1.0 - s), method=method).passed
+    r = check_grad(sig_sum, x, s * (1.0 - s), method=method)
+    assert r.n_failed == 0
+    if method == "complex":
+        assert r.verdict == "pass"
+    else:
+        # (Richardson's wider stencil leaves 30's derivative, 9e-14, below its rounding as well)
+        unjudged = [w.split(":")[0] for w in r.inconclusive]
+        assert r.verdict == "inconclusive" and unjudged[-1] == "x[2]" and set(unjudged) <= {"x[1]", "x[2]"}
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -88,10 +88,13 @@ def test_directional_rows_are_the_directional_derivatives_and_smooth_f_shows_no_
 # ---- the claimed values' own rounding -----------------------------------------------------------
 
 def claimed_rounding(g, f0, eps_g):
-    # C_A·eps_g·(Σ|g_i d_i| + (max|g| + max(|f|, 1))·Σ|d_i|), with Σ|g_i d_i| ≤ ‖g‖ and Σ|d_i| = √n
-    # for every unit direction used: ±1/√n entries, or d = g/‖g‖
+    # C_A·eps_g·(Σ|g_i d_i| + max|g|·Σ|d_i|) + C_A·eps·max(|f|, 1)·Σ|d_i| (the claim's own entries in
+    # its dtype, the floor in float64), with Σ|g_i d_i| ≤ ‖g‖ and Σ|d_i| = √n for every unit direction
+    # used: ±1/√n entries, or d = g/‖g‖
     n = g.size
-    return C_A * eps_g * (np.linalg.norm(g) + (np.abs(g).max() + max(abs(f0), F_FLOOR)) * math.sqrt(n))
+    eps = float(np.finfo(np.float64).eps)
+    return (C_A * eps_g * (np.linalg.norm(g) + np.abs(g).max() * math.sqrt(n))
+            + C_A * eps * max(abs(f0), F_FLOOR) * math.sqrt(n))
 
 
 @pytest.mark.parametrize("method", METHODS)

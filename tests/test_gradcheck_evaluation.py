@@ -130,7 +130,8 @@ def test_an_f_that_modifies_its_input_is_refused_with_the_reason():
 
     with pytest.raises(ValueError) as exc:
         check_grad(f, np.zeros(2), np.ones(2))
-    assert str(exc.value) == "f modified its input array in place; the checker cannot judge such an f"
+    assert str(exc.value) == ("f modified its input array in place; the checker cannot judge such an f "
+                              "(give it a copy)")
 
 
 # ---- an empty x ---------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from backprop_ref.gradcheck.error_model import (
     EPS,
-    claimed_rounding,
+    claim_rounding,
     f_rounding,
     model_bound,
     param,
@@ -42,8 +42,8 @@ def bisect(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Array,
     unjudged: list[tuple[int, int]] = []
     stack = [(0, x.size)]
     absg = np.abs(G[out_k])
-    gfloor = float(np.max(np.where(np.isfinite(absg), absg, 0.0), initial=0.0)
-                   + max(abs(f0[out_k]), param("f_scale_floor")))
+    gtop = float(np.max(np.where(np.isfinite(absg), absg, 0.0), initial=0.0))
+    ffloor = max(abs(f0[out_k]), param("f_scale_floor"))
     scale = rms_scale(x)
     max_leaves = int(param("bisect_max_leaves"))
 
@@ -74,8 +74,9 @@ def bisect(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Array,
         if user is not None:
             tol = float(user.bound(n_))
         else:
-            tol = float(model_bound(float(lv.trunc[0, 0]), e_f / t, claimed_rounding(
-                eps_g, float(absg[lo:hi] @ np.abs(v[lo:hi])) + gfloor * (hi - lo) * dmax)))
+            tol = float(model_bound(float(lv.trunc[0, 0]), e_f / t, claim_rounding(
+                eps_g, float(absg[lo:hi] @ np.abs(v[lo:hi])) + gtop * (hi - lo) * dmax,
+                ffloor * (hi - lo) * dmax)))
         return not (abs(a - n_) <= tol)
 
     while stack:

@@ -34,7 +34,7 @@ from backprop_ref.gradcheck.bisection import bisect
 from backprop_ref.gradcheck.error_model import (
     EPS,
     MULTIPLES,
-    claimed_rounding,
+    claim_rounding,
     complex_rounding,
     f_rounding,
     g_max,
@@ -210,7 +210,8 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
     c = param("directional_step") * scale   # central: the per-entry perturbation of a random direction
     # Σ|g_i d_i| ≤ ‖g‖ (Cauchy–Schwarz with ‖d‖ = 1; = ‖g‖ along g itself) and Σ|d_i| ≤ √n, for every
     # direction: the claimed values' rounding along any of them, with no |g| temporary
-    arnd = np.repeat(claimed_rounding(cl.eps_g, cl.gnorm + cl.gfloor * math.sqrt(n))[None, :], p, axis=0)
+    arnd = np.repeat(claim_rounding(cl.eps_g, cl.gnorm + cl.gmax * math.sqrt(n),
+                                    (cl.gfloor - cl.gmax) * math.sqrt(n))[None, :], p, axis=0)
     own_dmax = float(cl.gmax[0] / cl.gnorm[0]) if cl.own else 0.0
     first = f_noise is None
     if method == "central":
@@ -393,8 +394,9 @@ def _split_kink(ev: Evaluator, x: Array, f0: Array, cl: Claim, d: Array, out: in
         if user is not None:
             tol = float(user.bound(max(abs(left), abs(right))))
         else:
-            tol = float(model_bound(0.0, 2.0 * e_f / t, claimed_rounding(
-                cl.eps_g, float(np.abs(gb) @ np.abs(d[lo:hi])) + float(cl.gfloor[out]) * (hi - lo) * dmax)))
+            tol = float(model_bound(0.0, 2.0 * e_f / t, claim_rounding(
+                cl.eps_g, float(np.abs(gb) @ np.abs(d[lo:hi])) + float(cl.gmax[out]) * (hi - lo) * dmax,
+                float(cl.gfloor[out] - cl.gmax[out]) * (hi - lo) * dmax)))
         if not (np.isfinite(fp) and np.isfinite(fm)):
             return "cap"
         if min(left, right) - tol <= claim <= max(left, right) + tol:

@@ -14,8 +14,8 @@ from numpy.typing import NDArray
 
 __all__ = [
     "EPS", "ERROR_MODEL", "METHODS", "MULTIPLES", "param", "step", "f_rounding", "claimed_rounding",
-    "complex_rounding", "model_bound", "rms", "rms_scale", "g_max", "g_floor", "first_order_scale",
-    "dtype_name",
+    "claim_rounding", "complex_rounding", "model_bound", "rms", "rms_scale", "g_max", "g_floor",
+    "first_order_scale", "dtype_name",
 ]
 
 Array = NDArray[np.float64]
@@ -35,7 +35,7 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
                          "bounded (by the curvature), so the step balances t·φ″ against eps·|f|/t"),
     "f_rounding": (16.0, "f's own rounding in units of eps·max(|f|, 1): a well-conditioned sum of m terms "
                    "errs by ≲ log2(m)·eps (pairwise summation), 16 covers m up to 65,536"),
-    "f_scale_floor": (1.0, "f's rounding is at least eps·max(1, max|x|·max|g|) even when |f| is far smaller: "
+    "f_scale_floor": (1.0, "f's rounding is at least eps·max(1, max|x_i·g_i|) even when |f| is far smaller: "
                       "formulas round O(1) intermediates (log(1 + eˣ) at x = −11 is 1.7e-5 but rounds 1 + eˣ "
                       "at eps) and first-order terms as large as x·g (logits near 1e4: 1e4 − lse ≈ 1); "
                       "such errors are linear along the stencil, invisible to any difference"),
@@ -71,6 +71,28 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
                      "rounding, not h² or h: it is discarded"),
     "taylor_order": (1.5, "the observed order passes at 1.5 or more: halfway between a wrong gradient's "
                      "1 and a correct one's 2"),
+    "f_rounding_low": (2.0, "f's own rounding when it works in float32 or float16, in units of that "
+                       "eps·max(|f|, floor): its values are rounded to the dtype (≤ eps/2·|f| each, two per "
+                       "difference); the accumulation's error beyond that is measured, not assumed (the "
+                       "noise seen in the fourth differences), since 16 units would leave a float32 f no "
+                       "resolution below 1e-2 of its gradient"),
+    "refine_levels_max": (10.0, "beyond refine_levels only a kink near x but not at it is chased, while "
+                          "its gap stands above f's rounding: down to h/16^10 ≈ 5e-18·max(|x|, 1), where the "
+                          "kink leaves the stencil or rounding forbids a smaller step"),
+    "grow_factor": (4.0, "where f's rounding swamps the step (|f| ≫ its variation: f = 1e10 + Σ sin x), the "
+                    "step grows 4× at a time: rounding falls 4×, truncation rises 16×, so the best step "
+                    "is found within a factor 2 of its bound"),
+    "grow_levels": (6.0, "at most 4^6 = 4096× the first step: up to ≈ 0.025·max(|x|, 1), still local"),
+    "resolve_power": (0.5, "an entry asks for an accuracy of eps_f^(1/2) (1.5e-8 in float64, 3.5e-4 in "
+                      "float32) of the larger of its claimed and numerical value, or of its output's "
+                      "largest derivative: a bound above that grows the step; a bound above the entry's "
+                      "own value and the gradient's scale leaves it not judged"),
+    "judge_power": (1 / 3, "an entry whose bound, at the best step, exceeds its own value and eps_f^(1/3) "
+                    "of the largest derivative of any output (the central step's own relative size: 6e-6 in "
+                    "float64, 5e-3 in float32) moves f by less than f's rounding: it is not judged"),
+    "lowp_values": (3.0, "f is taken to work in float32 (float16) when every value seen at x and its first "
+                    "stencil is a float32 (float16) number and at least 3 of them differ: a float64 result "
+                    "is such a number with probability 2^-29 per value"),
     "noise_repeats": (2.0, "when a direction fails or passes by more than rounding, directional mode "
                       "evaluates f(x) twice more: a deterministic f repeats itself, a noisy one (summation "
                       "order changing between calls: threads, GPU atomics) scatters; its directions' second "
@@ -79,15 +101,18 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
                     "central difference errs by σ/√2/t (one normal draw per direction); with safety 4 and "
                     "σ estimated from k + 2 samples, a correct gradient fails with probability below 1e-3 "
                     "even at k = 4"),
-    "noise_grow_levels": (2.0, "where f's noise is found, the directional step grows 16× at a time, at most "
-                          "256× (≈ 4e-6·max(1, rms x) per entry, still local), while that lowers the bound: "
-                          "the noise term σ/t falls as the step grows, the curvature bound t·|φ″|/6 rises"),
-    "bisect_weight_min": (0.5, "bisection weights each entry of a block by a random factor in [0.5, 1]: equal "
-                          "errors of opposite sign no longer cancel (they would along ±1/√n), and no entry "
-                          "counts for less than half of the largest weight, which sets the block's step"),
-    "kink_split_blocks": (64.0, "a directional claim outside the one-sided slopes of a kink is split into blocks "
-                          "of entries probed alone (2 evaluations each), at most 64 per direction: enough to "
-                          "reach single entries past a dozen kinks in 10^6 entries; beyond, it is not judged"),
+    "noise_grow_levels": (2.0, "where f's noise is found, the directional step grows 16× at a time, at "
+                          "most 256× (≈ 4e-6·max(1, rms x) per entry, still local), while that lowers the "
+                          "bound: the noise term σ/t falls as the step grows, the curvature bound t·|φ″|/6 "
+                          "rises"),
+    "bisect_weight_min": (0.5, "bisection weights each entry of a block by a random factor in [0.5, 1]: "
+                          "equal errors of opposite sign no longer cancel (they would along ±1/√n), and no "
+                          "entry counts for less than half of the largest weight, which sets the block's "
+                          "step"),
+    "kink_split_blocks": (64.0, "a directional claim outside the one-sided slopes of a kink is split into "
+                          "blocks of entries probed alone (2 evaluations each), at most 64 per direction: "
+                          "enough to reach single entries past a dozen kinks in 10^6 entries; beyond, it is "
+                          "not judged"),
 }
 
 
@@ -96,20 +121,35 @@ def param(name: str) -> float:
     return ERROR_MODEL[name][0]
 
 
-def step(method: str) -> float:
-    """The relative step of `method` in full mode ("central", "richardson" or "complex")."""
-    return param(f"{method}_step")
+# how each method's step scales with f's precision: eps^(1/3), eps^(1/5), none, eps^(1/2)
+_STEP_POWER = {"central": 1 / 3, "richardson": 0.2, "complex": 0.0, "directional": 0.5}
 
 
-def f_rounding(fmax: Any, floor: Any) -> Any:
+def step(method: str, eps_f: float = EPS) -> float:
+    """The relative step of `method` in full mode ("central", "richardson" or "complex") for an f that
+    works at precision `eps_f`: the table's float64 step, rescaled by the same power of eps."""
+    return param(f"{method}_step") * (eps_f / EPS) ** _STEP_POWER[method]
+
+
+def f_rounding(fmax: Any, floor: Any, eps_f: float = EPS) -> Any:
     """f's own rounding e_f = f_rounding·eps·max(|f|, floor): `fmax` the largest |f| seen on the stencil,
-    `floor` the scale f's intermediates round at (f_scale_floor, or max|x|·max|g| when larger)."""
-    return param("f_rounding") * EPS * np.maximum(fmax, floor)
+    `floor` the scale f's intermediates round at (f_scale_floor, or max|x_i·g_i| when larger). An f
+    working in float32 or float16 (`eps_f`) is counted in f_rounding_low units of its own eps."""
+    units = param("f_rounding") if eps_f == EPS else param("f_rounding_low")
+    return units * eps_f * np.maximum(fmax, floor)
 
 
 def claimed_rounding(eps_g: float, magnitude: Any) -> Any:
     """The claimed values' own rounding: analytic_rounding × their dtype's eps × `magnitude`."""
     return param("analytic_rounding") * eps_g * magnitude
+
+
+def claim_rounding(eps_g: float, own: Any, floor: Any) -> Any:
+    """The claim's rounding as every mode bounds it: its `own` entries' magnitude (|g_i| + max|g|, or
+    their sum along a direction) in its dtype, and the `floor` of the O(1) intermediates it was
+    computed from (max(|f|, 1), cancelled sums, 1 − σ) in float64: a float32 claim of an f of size
+    1e6 is not allowed 0.1 of error for f's size."""
+    return claimed_rounding(eps_g, own) + claimed_rounding(EPS, floor)
 
 
 def complex_rounding(magnitude: Any) -> Any:
@@ -149,9 +189,12 @@ def g_floor(G: Array, f0: Array) -> Array:
 
 
 def first_order_scale(G: Array, x: Array) -> Array:
-    """max|x|·max|g| per output: f's first-order terms are this large, so its intermediates are too
-    (logits near 1e4 give an O(1) loss computed from 1e4 − 1e4) even when |f| is small."""
-    return g_max(G) * float(np.max(np.abs(x), initial=0.0))
+    """max_i |x_i·g_i| per output, over the finite products: f's first-order terms are this large, so
+    its intermediates are too (logits near 1e4 give an O(1) loss computed from 1e4 − 1e4) even when |f|
+    is small. Per entry, not max|x|·max|g|: a logit at −1e300 whose derivative is 0 rounds nothing."""
+    if G.shape[1] == 0:
+        return np.zeros(G.shape[0])
+    return g_max(G * x[None, :])
 
 
 def dtype_name(eps: float) -> str:

@@ -13,10 +13,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_ref._validate import as_array, integer
+from backprop_ref.gradcheck.error_model import EPS, param
 
-__all__ = ["Evaluator", "quiet", "UserTolerance", "user_tolerance", "parse_claim", "draw_seed", "check_x"]
+__all__ = ["Evaluator", "quiet", "UserTolerance", "user_tolerance", "parse_claim", "draw_seed", "check_x",
+           "working_precision", "MUTATED"]
 
 Array = NDArray[np.float64]
+MUTATED = "f modified its input array in place; the checker cannot judge such an f (give it a copy)"
 
 
 class Evaluator:
@@ -28,6 +31,7 @@ class Evaluator:
         self.scalar = scalar
         self.n_evals = 0
         self.out_shape: tuple[int, ...] = ()
+        self.out_eps = EPS   # the eps of the float dtype f returns (float64 for ints and Python floats)
 
     def _call(self, x: NDArray[Any], complex_input: bool = False) -> NDArray[Any]:
         self.n_evals += 1
@@ -38,6 +42,13 @@ class Evaluator:
             except (TypeError, ValueError) as exc:
                 raise TypeError(f"method='complex' needs an f that accepts complex input; f raised "
                                 f"{type(exc).__name__}: {exc}. Use method='central'.") from exc
+        elif self.n_evals == 1:
+            # f(x) itself: f gets a copy, so that the caller's array is never changed, and a copy
+            # changed by f is reported (later points are the checker's own buffers, checked there)
+            mine = x.copy()
+            y = self.f(mine.reshape(self.shape))
+            if not np.array_equal(mine, x, equal_nan=True):
+                raise ValueError(MUTATED)
         else:
             y = self.f(x.reshape(self.shape))
         try:
@@ -56,6 +67,8 @@ class Evaluator:
         a = self._call(x)
         if a.dtype.kind == "c":
             a = a.real
+        if self.n_evals == 1 and a.dtype.kind == "f":   # f(x) itself: the dtype f works in
+            self.out_eps = max(EPS, float(np.finfo(a.dtype).eps))
         self.out_shape = () if self.scalar else a.shape
         return a.astype(np.float64).ravel()
 
@@ -67,6 +80,21 @@ class Evaluator:
                             f"returned dtype {a.dtype} (float(), abs() or np.real drop the imaginary "
                             "part). Use method='central'.")
         return a.astype(np.complex128).ravel()
+
+
+def working_precision(out_eps: float, values: NDArray[Any]) -> float:
+    """The eps of the precision f works in: its dtype's when that is below float64; else float16's or
+    float32's when every finite value seen is a number of that dtype and at least `lowp_values` of
+    them differ (f computed in float32 and returned as a Python float), else float64's."""
+    if out_eps != EPS:
+        return out_eps
+    v = values[np.isfinite(values)]
+    if np.unique(v).size < param("lowp_values"):
+        return EPS
+    for dt in (np.float16, np.float32):
+        if np.array_equal(v.astype(dt).astype(np.float64), v):
+            return float(np.finfo(dt).eps)
+    return EPS
 
 
 @contextmanager

@@ -8,22 +8,26 @@ steady slopes. The complex step needs no refinement (no truncation to speak of, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from backprop_ref.gradcheck.error_model import (
-    claimed_rounding,
+    EPS,
+    claim_rounding,
     complex_rounding,
+    dtype_name,
     f_rounding,
     first_order_scale,
     g_floor,
+    g_max,
     model_bound,
     param,
     step,
 )
-from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance
+from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance, working_precision
 from backprop_ref.gradcheck.kinks import KinkEvidence, steady, suspect
 from backprop_ref.gradcheck.result import Judged, Kink, model_reason
 from backprop_ref.gradcheck.stencils import Level, probe_level
@@ -49,56 +53,89 @@ class Probed:
     side_err: Array
     step: Array
     problems: dict[int, str]
+    jump: Array       # f's jump at x per (entry, output), 0 where it has none: no derivative there
+    eps_f: float      # the precision f works in
+    floored: Array    # the share of rnd that f's own size explains: max(|f|, max|x_i·g_i|) over the scale
+                      # with the f_scale_floor (1 where |f| is above it)
 
 
-def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, fscale: Array | None = None) -> Probed:
-    """Probe every entry, refining where needed; `fscale` (per output) floors the scale of f's
-    intermediates (max|x|·max|g|)."""
+def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None = None) -> Probed:
+    """Probe every entry, refining where needed and growing the step where f's rounding swamps it;
+    `G` (the claim, (m, n)) floors the scale of f's intermediates (max|x_i·g_i|) and sets the accuracy
+    an entry asks for."""
     n, m = x.size, f0.size
-    floor = np.maximum(param("f_scale_floor"), fscale if fscale is not None else 0.0)
+    fscale = first_order_scale(G, x) if G is not None else np.zeros(m)
+    floor = np.maximum(param("f_scale_floor"), fscale)
     refine_ratio, factor = param("refine_ratio"), param("refine_factor")
-    h0 = step(method) * np.maximum(np.abs(x), 1.0)
+    eps_f = ev.out_eps
+    h0 = step(method, eps_f) * np.maximum(np.abs(x), 1.0)
     lv, bad = probe_level(ev, x, f0, np.arange(n), h0, method)
-    e_model = f_rounding(lv.fmax, floor)
+    seen = working_precision(eps_f, np.concatenate([f0, lv.values.ravel()]))
+    if seen != eps_f:   # f rounds to float32 (float16) though it returns float64: its own step
+        eps_f = seen
+        h0 = step(method, eps_f) * np.maximum(np.abs(x), 1.0)
+        lv, bad = probe_level(ev, x, f0, np.arange(n), h0, method)
+    e_model = f_rounding(lv.fmax, floor, eps_f)
     clean = (~suspect(lv.gap1, lv.gap2, e_model, lv.h, lv.finite)
              & (lv.trunc <= refine_ratio * e_model * lv.coef[:, None]) & lv.finite)
     pool = np.max(np.where(clean, lv.sigma, 0.0), axis=0, initial=0.0)   # f's noise, seen where clean
 
     def noise(level: Level) -> Array:
         """f's rounding for the kink tests: the model, or the noise seen along the clean entries."""
-        return np.maximum(f_rounding(level.fmax, floor), pool)
+        return np.maximum(f_rounding(level.fmax, floor, eps_f), pool)
 
     def smooth_rounding(level: Level, gap_noise: Array) -> Array:
         # An entry's own fourth difference also sees noise the model misses (f = log(1 + tiny)
         # rounds at eps, not eps·|f|); it would also see a kink's jump, so the kink tests leave it out.
         return np.maximum(gap_noise, level.sigma) * level.coef[:, None]
 
+    def jumps(level: Level, e: Array) -> Mask:
+        """A one-sided difference above noise that keeps its size from h to 2h: f jumps within h."""
+        return level.jump > param("safety") * param("gap_noise") * e
+
     e0 = noise(lv)
     susp = suspect(lv.gap1, lv.gap2, e0, lv.h, lv.finite)
     rnd0 = smooth_rounding(lv, e0)
     out = Probed(lv.est.copy(), lv.trunc.copy(), rnd0, np.zeros((n, m), bool), np.zeros((n, m), bool),
                  lv.left.copy(), lv.right.copy(), lv.side_err.copy(), np.repeat(h0[:, None], m, 1),
-                 {int(j): bad[j] for j in np.flatnonzero(~lv.finite.all(1))})
+                 {int(j): bad[j] for j in np.flatnonzero(~lv.finite.all(1))}, np.zeros((n, m)), eps_f,
+                 np.ones((n, m)))
     # Whether a step resolves an entry is judged with the model's rounding: an entry's own fourth
     # difference also carries any kink inside the stencil and would hide it.
     open_ = ~(~susp & (lv.trunc <= refine_ratio * e0 * lv.coef[:, None])) & lv.finite
     best = np.where(lv.finite, lv.trunc + rnd0, np.inf)
+    jumped = jumps(lv, e0) & lv.finite   # a jump must persist at every finer level to count
+    jump_size, jump_step = lv.jump.copy(), np.repeat(h0[:, None], m, 1)
     prev_susp = susp.copy()
     prev_left, prev_right = lv.left.copy(), lv.right.copy()
-    for level in range(1, int(param("refine_levels")) + 1):
+    kinked_before = np.zeros((n, m), bool)
+    drifting = np.ones((n, m), bool)
+    for level in range(1, int(param("refine_levels_max")) + 1):
+        if level > param("refine_levels"):
+            # beyond the usual depth only a kink near x but not at it is chased (it leaves the stencil
+            # once the step is below its distance), while its gap stands above f's rounding. A kink at
+            # distance a ≪ h passes the steady rule (a slope moves by a/h), so a kink is decided only
+            # when its slopes stopped moving at all (beyond rounding); jumps are decided
+            open_ &= (~kinked_before | drifting) & ~jumped & prev_susp
         rows = np.flatnonzero(open_.any(1))
         if rows.size == 0:
             break
         h = h0[rows] / factor ** level
         lv, _ = probe_level(ev, x, f0, rows, h, method)
         e = noise(lv)
+        op = open_[rows]
+        # a finer step at which f did not move at all, where the slope seen so far would move it by no
+        # more than its rounding, is below what f resolves: nothing is read there and the entry is not
+        # refined further (f flat where the slope said it would move is news: a kink left the stencil)
+        blind = op & lv.still & (np.abs(out.numerical[rows]) * h[:, None]
+                                 <= param("safety") * param("gap_noise") * e)
+        op &= ~blind
         susp = suspect(lv.gap1, lv.gap2, e, lv.h, lv.finite)
         rnd = smooth_rounding(lv, e)
-        op = open_[rows]
         kinked = op & susp & prev_susp[rows] & steady(lv.left, lv.right, prev_left[rows], prev_right[rows],
                                                       lv.gap1)
         smooth = op & ~susp & (lv.trunc <= refine_ratio * e * lv.coef[:, None]) & lv.finite
-        better = op & lv.finite & (lv.trunc + rnd < best[rows])
+        better = op & lv.finite & (lv.trunc + rnd < best[rows]) & ~jumps(lv, e)
         r, c = np.nonzero(smooth | better | kinked)
         gi = rows[r]
         out.numerical[gi, c] = lv.est[r, c]
@@ -113,14 +150,70 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, fscale: Array | 
         out.fallback[gi, c] = True
         r, c = np.nonzero(op)
         out.kink[rows[r], c] = kinked[r, c]   # the finest level decides: a kink nearby but not at x leaves
+        sub_j = jumped[rows]
+        sub_j[op] = (sub_j & jumps(lv, e) & lv.finite)[op]
+        jumped[rows] = sub_j
+        jump_size[rows] = np.where(op, lv.jump, jump_size[rows])
+        jump_step[rows] = np.where(op, h[:, None], jump_step[rows])
+        kinked_before[rows] = np.where(op, kinked, kinked_before[rows])
+        drift = np.maximum(np.abs(lv.left - prev_left[rows]), np.abs(lv.right - prev_right[rows]))
+        drifting[rows] = np.where(op, drift > param("safety") * param("gap_noise") * e / h[:, None],
+                                  drifting[rows])
         sub = open_[rows]
-        sub[smooth] = False
+        sub[smooth | blind] = False
         open_[rows] = sub
-        prev_susp[rows] = susp
-        prev_left[rows] = lv.left
-        prev_right[rows] = lv.right
-    out.fallback &= open_ & ~out.kink   # only entries no step could resolve may fall back to a kink
+        prev_susp[rows] = np.where(op, susp, prev_susp[rows])
+        prev_left[rows] = np.where(op, lv.left, prev_left[rows])
+        prev_right[rows] = np.where(op, lv.right, prev_right[rows])
+    out.jump = np.where(jumped, jump_size, 0.0)
+    out.step = np.where(jumped, jump_step, out.step)
+    out.kink &= ~jumped
+    out.fallback &= open_ & ~out.kink & ~jumped   # only entries no step could resolve may fall back
+    if G is not None:
+        _grow(ev, x, f0, method, G.T, out, h0, best, noise, smooth_rounding)
+    fmax = np.maximum(np.abs(f0), fscale)
+    out.floored = np.broadcast_to(np.minimum(1.0, np.maximum(fmax, 1e-300) / floor), (n, m))
     return out
+
+
+def _grow(ev: Evaluator, x: Array, f0: Array, method: str, GT: Array, out: Probed, h0: Array, best: Array,
+          noise: Callable[[Level], Array], smooth_rounding: Callable[[Level, Array], Array]) -> None:
+    """Grow the step where f's rounding swamps the entry: its bound above the accuracy it asks for
+    (`wanted`) with rounding the larger term. Coarser steps cut the rounding e_f/h and raise the
+    truncation, which the two step sizes measure; a level is taken where their sum is smaller, f stays
+    finite and no kink or jump enters the stencil."""
+    factor = param("grow_factor")
+    for level in range(1, int(param("grow_levels")) + 1):
+        grow = ((out.rnd > out.trunc) & (param("safety") * (out.rnd + out.trunc) > wanted(GT, out.numerical,
+                                                                                         out.eps_f))
+                & ~out.kink & ~out.fallback & (out.jump == 0) & np.isfinite(out.numerical)
+                & (out.step >= h0[:, None]))   # (an entry refined for its truncation never grows)
+        rows = np.flatnonzero(grow.any(1))
+        if rows.size == 0:
+            return
+        h = h0[rows] * factor ** level
+        lv, _ = probe_level(ev, x, f0, rows, h, method)
+        e = noise(lv)
+        rnd = smooth_rounding(lv, e)
+        ok = (grow[rows] & lv.finite & ~suspect(lv.gap1, lv.gap2, e, lv.h, lv.finite)
+              & (lv.jump <= param("safety") * param("gap_noise") * e) & (lv.trunc + rnd < best[rows]))
+        r, c = np.nonzero(ok)
+        gi = rows[r]
+        out.numerical[gi, c] = lv.est[r, c]
+        out.trunc[gi, c] = lv.trunc[r, c]
+        out.rnd[gi, c] = rnd[r, c]
+        out.step[gi, c] = h[r]
+        best[gi, c] = (lv.trunc + rnd)[r, c]
+        if not ok.any():
+            return
+
+
+def wanted(GT: Array, num: Array, eps_f: float) -> Array:
+    """The accuracy a check of each (entry, output) asks for: eps_f^resolve_power × the largest of the
+    claimed value, the numerical one and the largest numerical value of all outputs (an entry whose
+    derivative is 0 is still checked against the gradient's scale). `GT` and `num` are (n, m)."""
+    scale = np.max(np.where(np.isfinite(num), np.abs(num), 0.0), initial=0.0)
+    return eps_f ** param("resolve_power") * np.maximum(np.maximum(np.abs(GT), np.abs(num)), scale)
 
 
 def probe_complex(ev: Evaluator, x: Array, f0: Array) -> tuple[Array, Array, dict[int, str]]:
@@ -149,7 +242,8 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
     if not np.isfinite(f0).all():
         v = judge(G, np.full((m, n), np.nan), np.zeros((m, n)), KinkEvidence.none((m, n)), user)
         return Judged("full", G, v, shape, [], problems, "f(x) is not finite", None, None)
-    ana_rnd = claimed_rounding(eps_g, np.abs(G) + g_floor(G, f0)[:, None])
+    gmax = g_max(G)[:, None]
+    ana_rnd = claim_rounding(eps_g, np.abs(G) + gmax, g_floor(G, f0)[:, None] - gmax)
     if method == "complex":
         num_t, h, bad = probe_complex(ev, x, f0)
         num = num_t.T
@@ -158,7 +252,7 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
         evidence = KinkEvidence.none((m, n))
         steps: object = h.reshape(x_shape)
     else:
-        pr = probe_real(ev, x, f0, method, first_order_scale(G, x))
+        pr = probe_real(ev, x, f0, method, G)
         bad = pr.problems
         num, trunc, rnd = pr.numerical.T, pr.trunc.T, pr.rnd.T
         evidence = KinkEvidence(pr.kink.T, pr.fallback.T, pr.left.T, pr.right.T,
@@ -167,14 +261,58 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
     num = num.copy()
     for i in bad:
         num[:, i] = np.nan   # a stencil that left f's domain judges nothing
-    v = judge(G, num, model_bound(trunc, rnd, ana_rnd), evidence, user)
+    bound = model_bound(trunc, rnd, ana_rnd)
+    undecided, why = (np.zeros((m, n), bool), []) if method == "complex" else _undecided(
+        G, num, trunc, rnd, bound, pr, user, out_shape, x_shape)
+    v = judge(G, num, bound, evidence, user, undecided)
     kinks = [Kink(tuple(int(i) for i in np.unravel_index(r * n + c, shape)), float(evidence.left[r, c]),
                   float(evidence.right[r, c]), float(G[r, c]), bool(v.kink_ok[r, c]),
                   float(evidence.step[r, c])) for r, c in zip(*np.nonzero(v.kink))]
     problems = problems + [f"entry {[int(k) for k in np.unravel_index(i, x_shape)]}: {why}"
                            for i, why in sorted(bad.items())]
     s = param("safety")
-    refined = None if method == "complex" else pr.step.T < step(method) * np.maximum(np.abs(x), 1.0)
-    return Judged("full", G, v, shape, kinks, problems, model_reason(trunc, rnd, ana_rnd, method, eps_g),
-                  steps, (s * trunc, s * rnd, ana_rnd), refined=refined)
+    refined = None if method == "complex" else pr.step.T < step(method, pr.eps_f) * np.maximum(np.abs(x), 1.0)
+    reason = model_reason(trunc, rnd, ana_rnd, method, eps_g)
+    if method != "complex" and pr.eps_f != EPS:
+        reason += f"; f works in {dtype_name(pr.eps_f)}: steps and f's rounding in its eps"
+    return Judged("full", G, v, shape, kinks, problems, reason, steps, (s * trunc, s * rnd, ana_rnd),
+                  refined=refined, inconclusive=why)
+
+
+def _undecided(G: Array, num: Array, trunc: Array, rnd: Array, bound: Array, pr: Probed,
+               user: UserTolerance | None, out_shape: tuple[int, ...],
+               x_shape: tuple[int, ...]) -> tuple[NDArray[np.bool_], list[str]]:
+    """The (output, entry) pairs no admissible step could judge, and why: f jumps there (no derivative),
+    or f's rounding, even at the best step, leaves a bound above the entry's own value and above
+    eps_f^judge_power of the largest derivative (of any output) (its effect on f is below f's rounding). Only
+    entries that would otherwise pass: a failure beyond the bound stands."""
+    jump = pr.jump.T > 0
+    # the scale of the whole gradient (Jacobian): an entry of a Jacobian row of tiny derivatives is judged
+    # against the Jacobian's scale, as its error would be seen in J·v
+    scale = np.full((num.shape[0], 1), np.max(np.where(np.isfinite(num), np.abs(num), 0.0), initial=0.0))
+    limit = np.maximum(np.maximum(np.abs(G), np.abs(num)), pr.eps_f ** param("judge_power") * scale)
+    smooth_tol = bound if user is None else user.bound(num)
+    # buried by f's own rounding, not by the floor that covers O(1) intermediates (that floor keeps a
+    # tiny f's bound conservative; it cannot say that the entry is invisible to f)
+    own = rnd * pr.floored.T
+    buried = ((own > trunc) & (np.minimum(bound, model_bound(trunc, own, 0.0)) > limit) & (scale > 0)
+              & np.isfinite(num) & (np.abs(G - num) <= smooth_tol) & ~pr.kink.T & ~pr.fallback.T & ~jump)
+    undecided = jump | buried
+    why = []
+    for r, c in zip(*np.nonzero(undecided)):
+        where = _name(int(c), x_shape) + (f" (output {_name(int(r), out_shape, '')})" if out_shape else "")
+        h = float(pr.step[c, r])
+        if jump[r, c]:
+            why.append(f"{where}: f jumps at {_name(int(c), x_shape)} by {float(pr.jump[c, r]):.3g} (its "
+                       f"one-sided differences keep their size down to a step of {h:.3g}): no derivative")
+        else:
+            why.append(f"{where}: its effect on f is below f's rounding at every admissible step (bound "
+                       f"{float(bound[r, c]):.3g} at step {h:.3g}, above |numerical| "
+                       f"{abs(float(num[r, c])):.3g} "
+                       f"and the gradient's scale {float(scale[r, 0]):.3g})")
+    return undecided, why
+
+
+def _name(flat: int, shape: tuple[int, ...], prefix: str = "x") -> str:
+    return prefix + str([int(i) for i in np.unravel_index(flat, shape)]) if shape else prefix + "[]"
 

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_ref.gradcheck.error_model import MULTIPLES
-from backprop_ref.gradcheck.evaluation import Evaluator
+from backprop_ref.gradcheck.evaluation import MUTATED, Evaluator
 
 __all__ = ["Level", "level_stats", "probe_level"]
 
@@ -39,6 +39,9 @@ class Level:
     fmax: Array       # max |f| over the stencil
     sigma: Array      # fourth-difference noise estimate
     finite: Mask
+    still: Mask       # f(x ± h) both equal f(x) exactly: the step is below what f resolves (or f is flat)
+    jump: Array       # |f(x ± h) − f(x)| on a side whose difference does not grow with the step (0 if none)
+    values: Array     # the f values of the stencil, (2·multiples, k, m): what f's precision is read from
 
 
 def level_stats(f0: Array, fp: Array, fm: Array, hp: Array, hm: Array, h: Array, method: str) -> Level:
@@ -59,8 +62,18 @@ def level_stats(f0: Array, fp: Array, fm: Array, hp: Array, hm: Array, h: Array,
     sigma = np.abs(fm[1] - 4.0 * fm[0] + 6.0 * f0 - 4.0 * fp[0] + fp[1]) / math.sqrt(70.0)
     side_err = np.maximum(np.abs(fwd[0] - fwd[1]), np.abs(bwd[0] - bwd[1]))
     finite = np.isfinite(fp).all(0) & np.isfinite(fm).all(0) & np.isfinite(est)
+    # A one-sided difference grows with the step as the step does (2× from h to 2h) on a smooth f and at a
+    # kink alike; across a jump it keeps the jump's size: it changes by less than half of itself, and its
+    # slope exceeds twice the other side's (a kink at distance a < h also gives a constant difference,
+    # slope·a, but a slope below the other side's).
+    jump = np.zeros_like(est)
+    for d1, d2, hs, other in ((fp[0] - f0, fp[1] - f0, hp[0], bwd[0]),
+                              (f0 - fm[0], f0 - fm[1], hm[0], fwd[0])):
+        steep = np.abs(d1) / hs[:, None] > 2.0 * np.abs(other)
+        jump = np.maximum(jump, np.where((np.abs(d2 - d1) <= 0.5 * np.abs(d1)) & steep, np.abs(d1), 0.0))
+    still = (fp[0] == f0) & (fm[0] == f0)
     return Level(h, est, trunc, coef, fwd[0] - bwd[0], fwd[1] - bwd[1], bwd[0], fwd[0], side_err,
-                 fmax, sigma, finite)
+                 fmax, sigma, finite, still, jump, np.concatenate([fp, fm]))
 
 
 def probe_level(ev: Evaluator, x: Array, f0: Array, idx: NDArray[np.intp], h: Array,
@@ -73,22 +86,36 @@ def probe_level(ev: Evaluator, x: Array, f0: Array, idx: NDArray[np.intp], h: Ar
     hp = np.empty((len(mults), k))
     hm = np.empty((len(mults), k))
     buf = x.copy()
+    raised: dict[int, str] = {}
+
+    def at(j: int, i: int, value: float, sign: str, mult: float) -> NDArray[np.float64]:
+        buf[i] = value
+        try:
+            return ev.real(buf)
+        except (ArithmeticError, ValueError) as exc:
+            # f accepted x itself: an error at a stencil point is f's domain ending within the step
+            # (math.log of a negative number, a solver's convergence error); a NaN to the probes
+            raised.setdefault(j, f"f raised {type(exc).__name__} at x {sign} {h[j] * mult:.3g}·e_i "
+                                 f"(x_i = {float(x[i]):.6g}): {exc}")
+            return np.full(m, np.nan)
+
     for j, i in enumerate(idx):
         xi = x[i]
         for s, mult in enumerate(mults):
             up, down = xi + mult * h[j], xi - mult * h[j]
             hp[s, j], hm[s, j] = up - xi, xi - down   # the steps actually taken, exact in floating point
-            buf[i] = up
-            fp[s, j] = ev.real(buf)
-            buf[i] = down
-            fm[s, j] = ev.real(buf)
+            fp[s, j] = at(j, i, up, "+", mult)
+            fm[s, j] = at(j, i, down, "−", mult)
+            if buf[i] != down:   # (entry i is reset below: checked here; the others once, at the end)
+                raise ValueError(MUTATED)
         buf[i] = xi
     if not np.array_equal(buf, x):
-        raise ValueError("f modified its input array in place; the checker cannot judge such an f")
+        raise ValueError(MUTATED)
     lv = level_stats(f0, fp, fm, hp, hm, h, method)
     bad = [""] * k
     for r in np.flatnonzero(~lv.finite.all(1)):
-        bad[r] = _first_nonfinite(fp[:, r], fm[:, r], mults, float(h[r]), float(x[idx[r]]))
+        bad[r] = raised.get(int(r)) or _first_nonfinite(fp[:, r], fm[:, r], mults, float(h[r]),
+                                                        float(x[idx[r]]))
     return lv, bad
 
 

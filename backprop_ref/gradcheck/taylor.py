@@ -17,8 +17,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from backprop_ref._validate import as_array, integer
 from backprop_ref.gradcheck.directional import replay, signs
-from backprop_ref.gradcheck.error_model import f_rounding, param, rms_scale
-from backprop_ref.gradcheck.evaluation import Evaluator, draw_seed, parse_claim, quiet
+from backprop_ref.gradcheck.error_model import EPS, f_rounding, param, rms_scale
+from backprop_ref.gradcheck.evaluation import Evaluator, draw_seed, parse_claim, quiet, working_precision
 from backprop_ref.gradcheck.result import Judged, TaylorResult
 
 __all__ = ["taylor_test", "second_opinion"]
@@ -74,10 +74,14 @@ def taylor_test(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, direction: 
         hs = h0 * 0.5 ** np.arange(steps)
         rem = np.empty(steps)
         floor = np.empty(steps)
+        fhs = np.empty(steps)
         for i, h in enumerate(hs):
-            fh = float(ev.real(xf + h * d)[0])
+            fh = fhs[i] = float(ev.real(xf + h * d)[0])
             rem[i] = abs(fh - f0 - h * slope)
             floor[i] = param("taylor_floor") * f_rounding(abs(f0) + abs(fh) + abs(h * slope), 0.0)
+        # f's precision from what it returned at x and along the steps (float32 f rounds at its eps)
+        eps_f = working_precision(ev.out_eps, np.concatenate([[f0], fhs]))
+        floor *= eps_f / EPS
         valid = np.isfinite(rem) & (rem > floor)
         ords = np.array([math.log2(rem[i] / rem[i + 1]) for i in range(steps - 1)
                          if valid[i] and valid[i + 1]])
