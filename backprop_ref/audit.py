@@ -13,8 +13,18 @@ and checks the analytic derivative with three oracles:
   Entries exactly at a declared kink are not compared (the conventions differ there by design);
   MLP cases with a ReLU-type pre-activation at its kink are skipped by every oracle (catalogue.at_kink).
 
-One `Record` per formula × oracle. The writers below turn a report into the table text, JSON,
-Markdown and JUnit XML.
+One `Record` per formula × oracle, with one of four verdicts: "FAIL" when any case failed (or the
+derivative raised); else "inconclusive" when the checker could not decide some case (`check_grad`'s
+third verdict: f jumps at x, or an entry moves f by less than its rounding at every admissible step),
+which is never counted as a pass; else "pass"; "skipped" when nothing ran. The report's verdict
+(`AuditReport.verdict`, lowercase) is "fail" if any record failed, else "inconclusive" if any is
+inconclusive, else "pass".
+
+The writers below turn a report into the table text, JSON, Markdown and JUnit XML. JUnit has no third
+verdict: an inconclusive record is written as <skipped type="inconclusive"> with its reason as the
+message (and the first undecided case's report as its text), not as an <error>, which would say the
+check itself broke; the suite's `skipped` count includes them. Read the report's own verdict (or the
+CLI's exit status, 3) to tell them from a plain skip.
 """
 
 from __future__ import annotations
@@ -46,6 +56,7 @@ DEFAULT_SAMPLES = 20
 DEFAULT_SEED = 0
 
 PASS, FAIL, SKIP = "pass", "FAIL", "skipped"
+INCONCLUSIVE = "inconclusive"
 
 Progress = Callable[[int, int, str], None]
 """progress(done, total, label): called before each formula × oracle starts and once at the end."""
@@ -59,6 +70,9 @@ class Record:
     `worst_rel_err` is the largest relative error any of them showed over the entries above their
     absolute tolerance (see `relative_error`; None when nothing ran),
     `tolerance` says which bound applied, `failure` is the first failing case's full report.
+    `n_inconclusive` counts the cases the checker could not decide, `inconclusive` is the first one's
+    full report and `reason` says why in one sentence (its case and the checker's reason; empty
+    unless the verdict is "inconclusive").
     """
 
     formula: str
@@ -72,10 +86,14 @@ class Record:
     failure: str | None = None
     note: str = ""
     seconds: float = 0.0
+    n_inconclusive: int = 0
+    inconclusive: str | None = None
+    reason: str = ""
 
     @property
     def passed(self) -> bool:
-        return self.verdict != FAIL
+        """Neither failed nor inconclusive (a skipped record passes: nothing in it failed)."""
+        return self.verdict in (PASS, SKIP)
 
 
 @dataclass(frozen=True)
@@ -90,24 +108,35 @@ class AuditReport:
     formulas: tuple[str, ...] = field(default=())
 
     @property
+    def verdict(self) -> str:
+        """"fail" if any record failed; else "inconclusive" if any is; else "pass"."""
+        if self.failures:
+            return "fail"
+        return "inconclusive" if self.inconclusive else "pass"
+
+    @property
     def passed(self) -> bool:
-        return all(r.passed for r in self.records)
+        return self.verdict == "pass"
 
     @property
     def failures(self) -> tuple[Record, ...]:
         return tuple(r for r in self.records if r.verdict == FAIL)
 
+    @property
+    def inconclusive(self) -> tuple[Record, ...]:
+        return tuple(r for r in self.records if r.verdict == INCONCLUSIVE)
+
     def counts(self) -> dict[str, int]:
-        out = {PASS: 0, FAIL: 0, SKIP: 0}
+        out = {PASS: 0, FAIL: 0, INCONCLUSIVE: 0, SKIP: 0}
         for r in self.records:
             out[r.verdict] += 1
         return out
 
     def summary(self) -> str:
         c = self.counts()
-        verdict = "PASS" if self.passed else "FAIL"
         tf = f"TensorFlow {self.tf_version}" if self.tf_version else "TensorFlow not installed"
-        return (f"{verdict}: {c[PASS]} passed, {c[FAIL]} failed, {c[SKIP]} skipped "
+        return (f"{self.verdict.upper()}: {c[PASS]} passed, {c[FAIL]} failed, "
+                f"{c[INCONCLUSIVE]} inconclusive, {c[SKIP]} skipped "
                 f"({len(self.formulas)} formulas × {len(ORACLES)} oracles, {self.samples} random samples "
                 f"each + specials); seed {self.seed}; {tf}; {self.seconds:.1f} s")
 
@@ -133,23 +162,30 @@ def describe(case: Case) -> str:
 
 
 class _Tally:
-    """Accumulates one formula × oracle: cases, worst error, first failure."""
+    """Accumulates one formula × oracle: cases, worst error, first failure, undecided cases."""
 
     def __init__(self) -> None:
         self.samples = 0
         self.skipped = 0
         self.worst: float | None = None
         self.failure: str | None = None
+        self.n_inconclusive = 0
+        self.inconclusive: str | None = None
+        self.reason = ""
         self.tolerances: list[str] = []
         self.ratio = 0.0  # finite differences: the worst error as a fraction of its tolerance
 
-    def add(self, rel_err: float, passed: bool, report: str, tolerance: str | None = None) -> None:
-        if np.isfinite(rel_err) or not passed:
+    def add(self, rel_err: float, verdict: str, report: str, tolerance: str | None = None,
+            reason: str = "") -> None:
+        """One comparison with its verdict ("pass", "fail" or "inconclusive", as the checker says)."""
+        if np.isfinite(rel_err) or verdict == "fail":
             self.worst = rel_err if self.worst is None else max(self.worst, rel_err)
         if tolerance and tolerance not in self.tolerances:
             self.tolerances.append(tolerance)
-        if not passed and self.failure is None:
+        if verdict == "fail" and self.failure is None:
             self.failure = report
+        if verdict == "inconclusive" and self.inconclusive is None:
+            self.inconclusive, self.reason = report, reason
 
     def raised(self, case: Case, exc: BaseException) -> None:
         if self.failure is None:
@@ -175,12 +211,18 @@ def relative_error(a: Any, b: Any, atol: Any, mask: Any = None) -> float:
     return float(np.max(np.where(keep, rel, 0.0), initial=0.0))
 
 
+def _judged(result: Any) -> Any:
+    """The entries the check judged: all but those its `ratio` marks NaN (undecided); None for all."""
+    return None if result.ratio is None else ~np.isnan(result.ratio)
+
+
 def _err_over_tol(result: Any) -> float:
     """The largest err/tol of a check, read from `result.ratio` (≤ 1 passes, 0 where the kink rule
-    passed; a failed entry's is above 1); 0 when no entry was checked."""
+    passed; a failed entry's is above 1; undecided entries, NaN there, left out); 0 when no entry was
+    checked."""
     if result.ratio is None:
         return 0.0
-    return float(np.max(result.ratio, initial=0.0))
+    return float(np.max(result.ratio, where=_judged(result), initial=0.0))
 
 
 def _finite_difference(formula: Formula, cases: Sequence[Case], method: str, seed: int) -> _Tally:
@@ -198,9 +240,12 @@ def _finite_difference(formula: Formula, cases: Sequence[Case], method: str, see
         tally.samples += 1
         for task, result in results:
             header = f"{describe(case)}, {task.label}:\n"
-            rel = relative_error(result.analytic, result.numerical, result.tolerance)
-            tally.add(rel, bool(result.passed), header + str(result))
+            # an undecided entry's numerical value is no estimate of the derivative: its error is not one
+            rel = relative_error(result.analytic, result.numerical, result.tolerance, _judged(result))
+            tally.add(rel, result.verdict, header + str(result),
+                      reason=f"{describe(case)}, {task.label}: {result.reason}")
             tally.ratio = max(tally.ratio, _err_over_tol(result))
+        tally.n_inconclusive += any(result.verdict == "inconclusive" for _, result in results)
     return tally
 
 
@@ -211,7 +256,8 @@ def _tape(formula: Formula, cases: Sequence[Case]) -> _Tally:
         tally.samples += 1
         try:
             for c in tf_twins.compare(formula, case):
-                tally.add(relative_error(c.ours, c.theirs, c.agreement.atol, c.mask), c.agreement.passed,
+                tally.add(relative_error(c.ours, c.theirs, c.agreement.atol, c.mask),
+                          PASS if c.agreement.passed else "fail",
                           f"{describe(case)}, {c.label}: {c.agreement}", tolerance)
         except Exception as exc:
             tally.raised(case, exc)
@@ -224,10 +270,12 @@ def _record(formula: Formula, oracle: str, tally: _Tally, seconds: float, note: 
     if tally.samples == 0:
         return Record(formula.name, formula.section, formula.equation, oracle, 0, None, "", SKIP,
                       None, note or "no cases", seconds)
-    verdict = FAIL if tally.failure is not None else PASS
+    verdict = FAIL if tally.failure is not None else INCONCLUSIVE if tally.n_inconclusive else PASS
     tolerance = " / ".join(tally.tolerances) or f"error model, err/tol ≤ {tally.ratio:.2g}"
     return Record(formula.name, formula.section, formula.equation, oracle, tally.samples, tally.worst,
-                  tolerance, verdict, tally.failure, note, seconds)
+                  tolerance, verdict, tally.failure, note, seconds, n_inconclusive=tally.n_inconclusive,
+                  inconclusive=tally.inconclusive,
+                  reason=tally.reason if verdict == INCONCLUSIVE else "")
 
 
 def _skip(formula: Formula, oracle: str, note: str) -> Record:
@@ -305,7 +353,15 @@ def _format_rel(r: Record) -> str:
 
 
 def _verdict(r: Record) -> str:
+    if r.verdict == INCONCLUSIVE:
+        return f"{r.verdict} ({r.n_inconclusive} of {r.samples} cases)"
     return f"{r.verdict} ({r.note})" if r.note and r.verdict == SKIP else r.verdict
+
+
+def _replay(report: AuditReport) -> str:
+    """The command that replays the failing and inconclusive records' formulas."""
+    names = dict.fromkeys(r.formula for r in report.failures + report.inconclusive)
+    return f"backprop-ref audit --seed {report.seed} --samples {report.samples} --only " + " ".join(names)
 
 
 def _rows(report: AuditReport) -> list[tuple[str, ...]]:
@@ -314,7 +370,8 @@ def _rows(report: AuditReport) -> list[tuple[str, ...]]:
 
 
 def format_table(report: AuditReport, *, failures: bool = True) -> str:
-    """The plain-text table, the failing cases' reports (when `failures`), and the summary line."""
+    """The plain-text table, the first failing and inconclusive cases' reports (when `failures`), and
+    the summary line."""
     rows = [COLUMNS] + _rows(report)
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     right = {3, 4}
@@ -324,13 +381,16 @@ def format_table(report: AuditReport, *, failures: bool = True) -> str:
         return "  ".join(cells).rstrip()
 
     out = [line(rows[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in rows[1:]]
-    if failures and report.failures:
+    if failures and (report.failures or report.inconclusive):
         out.append("")
         for r in report.failures:
             out.append(f"FAILED {r.formula} [{r.section}] by {r.oracle} ({r.equation}); first failing case:")
             out.extend("    " + s for s in (r.failure or "").splitlines())
-        out.append(f"replay: backprop-ref audit --seed {report.seed} --samples {report.samples} --only "
-                   + " ".join(dict.fromkeys(r.formula for r in report.failures)))
+        for r in report.inconclusive:
+            out.append(f"INCONCLUSIVE {r.formula} [{r.section}] by {r.oracle} ({r.equation}): "
+                       f"{r.n_inconclusive} of {r.samples} cases could not be judged; the first:")
+            out.extend("    " + s for s in (r.inconclusive or "").splitlines())
+        out.append("replay: " + _replay(report))
     out.append("")
     out.append(report.summary())
     return "\n".join(out)
@@ -345,7 +405,7 @@ def _jsonable(x: Any) -> Any:
 def to_json(report: AuditReport) -> str:
     """A top-level verdict and one object per formula × oracle with its figures."""
     doc = {
-        "verdict": "pass" if report.passed else "fail",
+        "verdict": report.verdict,
         "passed": report.passed,
         "seed": report.seed,
         "samples": report.samples,
@@ -363,9 +423,9 @@ def _md_cell(s: str) -> str:
 
 
 def to_markdown(report: AuditReport) -> str:
-    """A report to attach to a pull request: the table, each failure's report, the summary."""
-    head = "PASS" if report.passed else "FAIL"
-    out = [f"# backprop-ref audit: {head}", "", f"**{report.summary()}**", "",
+    """A report to attach to a pull request: the table, each failure's and each inconclusive record's
+    first report, the summary."""
+    out = [f"# backprop-ref audit: {report.verdict.upper()}", "", f"**{report.summary()}**", "",
            "| " + " | ".join(COLUMNS) + " |",
            "| " + " | ".join("---:" if i in (3, 4) else "---" for i in range(len(COLUMNS))) + " |"]
     for row in _rows(report):
@@ -375,18 +435,25 @@ def to_markdown(report: AuditReport) -> str:
         for r in report.failures:
             out += [f"### {r.formula} — {r.oracle}", "", f"{r.section}: `{r.equation}`", "",
                     "```", r.failure or "", "```", ""]
-        out.append(f"Replay: `backprop-ref audit --seed {report.seed} --samples {report.samples} --only "
-                   + " ".join(dict.fromkeys(r.formula for r in report.failures)) + "`")
+    if report.inconclusive:
+        out += ["", "## Inconclusive", ""]
+        for r in report.inconclusive:
+            out += [f"### {r.formula} — {r.oracle}", "", f"{r.section}: `{r.equation}`", "",
+                    f"{r.n_inconclusive} of {r.samples} cases could not be judged; the first:", "",
+                    "```", r.inconclusive or "", "```", ""]
+    if report.failures or report.inconclusive:
+        out.append(f"Replay: `{_replay(report)}`")
     out.append("")
     return "\n".join(out)
 
 
 def to_junit_xml(report: AuditReport) -> str:
-    """One <testcase> per formula × oracle (classname backprop_ref.audit.FORMULA, name ORACLE)."""
+    """One <testcase> per formula × oracle (classname backprop_ref.audit.FORMULA, name ORACLE); an
+    inconclusive one is a <skipped type="inconclusive"> with its reason (see the module docstring)."""
     c = report.counts()
     suite = ET.Element("testsuite", {
         "name": "backprop-ref audit", "tests": str(len(report.records)), "failures": str(c[FAIL]),
-        "errors": "0", "skipped": str(c[SKIP]), "time": f"{report.seconds:.3f}",
+        "errors": "0", "skipped": str(c[SKIP] + c[INCONCLUSIVE]), "time": f"{report.seconds:.3f}",
     })
     props = ET.SubElement(suite, "properties")
     for name, value in (("seed", report.seed), ("samples", report.samples),
@@ -402,6 +469,13 @@ def to_junit_xml(report: AuditReport) -> str:
                            f"worst rel err {_format_rel(r)}",
             })
             failure.text = r.failure
+        elif r.verdict == INCONCLUSIVE:
+            skipped = ET.SubElement(case, "skipped", {
+                "type": INCONCLUSIVE,
+                "message": f"inconclusive: {r.n_inconclusive} of {r.samples} cases could not be judged "
+                           f"by the {r.oracle} check; first: {r.reason}",
+            })
+            skipped.text = r.inconclusive
         elif r.verdict == SKIP:
             ET.SubElement(case, "skipped", {"message": r.note})
         else:

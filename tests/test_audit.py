@@ -29,6 +29,30 @@ def planted(formula, factor=1.001):
     return dataclasses.replace(formula, derivative=derivative)
 
 
+def heaviside_record():
+    """A real inconclusive case, no patched verdict: the Heaviside step H(x) = [x > 0] in ReLU's
+    record. Its derivative 0 is right on each piece (the random draws stay 1e-3 from 0, so central and
+    complex differences pass there), but at ReLU's special x = 0 f jumps: no derivative exists for
+    any claim to match, and the checker says it could not judge (the complex step is not used at the
+    specials of a formula that is not smooth)."""
+    def heaviside(x):
+        return np.where(np.real(x) > 0, 1.0, 0.0) * np.ones_like(x)
+
+    def heaviside_grad(x):
+        return np.zeros_like(x)
+
+    return dataclasses.replace(BY_NAME["relu"], name="heaviside", forward=heaviside,
+                               derivative=heaviside_grad, twin=None)
+
+
+HEAVISIDE = heaviside_record()
+
+
+@pytest.fixture(scope="module")
+def undecided_report():
+    return run_audit([BY_NAME["tanh"], HEAVISIDE], samples=2, seed=5, use_tf=False)
+
+
 @pytest.fixture(scope="module")
 def full_report():
     # TensorFlow when installed: the tape column runs; otherwise it is skipped, not failed.
@@ -202,3 +226,75 @@ def test_junit_xml_has_one_testcase_per_formula_and_oracle():
         ("backprop_ref.audit.sigmoid", "central"), ("backprop_ref.audit.sigmoid", "complex")}
     assert suite.get("failures") == "2"
     assert "sigmoid" in failed[0].find("failure").get("message")
+
+
+# ---- the third verdict ----------------------------------------------------------------------
+
+def test_a_case_the_checker_cannot_decide_is_inconclusive_not_a_pass_or_a_failure(undecided_report):
+    by_key = {(r.formula, r.oracle): r for r in undecided_report.records}
+    central = by_key["heaviside", "central"]
+    kinks_at_0 = [c for c in HEAVISIDE.specials if np.any(c.args[0] == 0.0)]
+    assert kinks_at_0   # the special at the jump is what the checker cannot decide
+    assert central.verdict == "inconclusive" and not central.passed and central.failure is None
+    assert central.n_inconclusive == len(kinks_at_0) and central.samples == 2 + len(HEAVISIDE.specials)
+    assert "Jacobian check INCONCLUSIVE" in central.inconclusive
+    assert central.reason.startswith("case 'kink at 0', heaviside_grad: ")
+    assert "f jumps at x[0]" in central.reason
+    # f's jump makes the numerical value at x = 0 about 1/h, no estimate of a derivative: the error
+    # columns leave the undecided entries out
+    assert central.worst_rel_err == 0.0 and central.tolerance == "error model, err/tol ≤ 0"
+    assert by_key["heaviside", "complex"].verdict == "pass"
+    assert by_key["tanh", "central"].reason == "" and by_key["tanh", "central"].n_inconclusive == 0
+    assert undecided_report.verdict == "inconclusive" and not undecided_report.passed
+    assert undecided_report.failures == () and undecided_report.inconclusive == (central,)
+    assert undecided_report.counts() == {"pass": 3, "FAIL": 0, "inconclusive": 1, "skipped": 2}
+
+
+def test_a_failure_outweighs_an_inconclusive_record():
+    report = run_audit([planted(SIGMOID), HEAVISIDE], samples=2, seed=5, use_tf=False)
+    assert report.verdict == "fail" and len(report.inconclusive) == 1
+    assert report.summary().startswith("FAIL: ")
+    assert json.loads(audit.to_json(report))["verdict"] == "fail"
+
+
+def test_the_table_shows_the_inconclusive_record_its_report_and_the_replay(undecided_report):
+    text = format_table(undecided_report)
+    row = next(line for line in text.splitlines() if line.startswith("heaviside") and " central " in line)
+    assert row.endswith("inconclusive (1 of 3 cases)")
+    assert ("INCONCLUSIVE heaviside [003 §7.3.2] by central (ReLU′(x) = 1 for x ≥ 0, 0 for x < 0): "
+            "1 of 3 cases could not be judged; the first:") in text
+    assert "    case 'kink at 0', heaviside_grad:" in text and "FAILED" not in text
+    assert "replay: backprop-ref audit --seed 5 --samples 2 --only heaviside" in text
+    assert text.splitlines()[-1] == undecided_report.summary()
+    assert undecided_report.summary().startswith(
+        "INCONCLUSIVE: 3 passed, 0 failed, 1 inconclusive, 2 skipped (2 formulas × 3 oracles")
+
+
+def test_json_report_says_inconclusive(undecided_report):
+    doc = json.loads(audit.to_json(undecided_report))
+    assert (doc["verdict"], doc["passed"]) == ("inconclusive", False)
+    assert doc["counts"]["inconclusive"] == 1
+    (record,) = [r for r in doc["records"] if r["verdict"] == "inconclusive"]
+    assert (record["formula"], record["oracle"], record["n_inconclusive"]) == ("heaviside", "central", 1)
+    assert "f jumps" in record["reason"] and record["inconclusive"] and record["failure"] is None
+
+
+def test_markdown_report_has_an_inconclusive_section(undecided_report):
+    md = audit.to_markdown(undecided_report)
+    assert md.startswith("# backprop-ref audit: INCONCLUSIVE")
+    assert "## Inconclusive" in md and "### heaviside — central" in md and "## Failures" not in md
+    assert "1 of 3 cases could not be judged; the first:" in md
+    assert "Replay: `backprop-ref audit --seed 5 --samples 2 --only heaviside`" in md
+
+
+def test_junit_xml_writes_an_inconclusive_record_as_skipped_with_its_reason(undecided_report):
+    suite = ET.fromstring(audit.to_junit_xml(undecided_report)).find("testsuite")
+    case = next(c for c in suite.findall("testcase")
+                if (c.get("classname"), c.get("name")) == ("backprop_ref.audit.heaviside", "central"))
+    skipped = case.find("skipped")
+    assert skipped is not None and case.find("failure") is None and case.find("error") is None
+    assert skipped.get("type") == "inconclusive"
+    assert skipped.get("message").startswith(
+        "inconclusive: 1 of 3 cases could not be judged by the central check; first: case 'kink at 0'")
+    assert "Jacobian check INCONCLUSIVE" in skipped.text
+    assert (suite.get("failures"), suite.get("skipped")) == ("0", "3")
