@@ -1,8 +1,11 @@
 """`backprop-ref`: the audit, a check of the user's own gradient, the worked demos, the plots.
 
-Exit status: 0 everything passed, 1 a check failed, 2 a usage error or a missing requirement
-(unknown formula, non-positive --samples, unimportable MODULE:FUNCTION, an output directory
-that does not exist, TensorFlow absent under --require-tf, matplotlib absent for plots).
+Exit status (`EXIT_STATUS`): 0 everything passed, 1 a check failed, 2 a usage error or a missing
+requirement (unknown formula, non-positive --samples, unimportable MODULE:FUNCTION, an output directory
+that does not exist, TensorFlow absent under --require-tf, matplotlib absent for plots), 3 inconclusive:
+nothing failed but the checker could not decide some check (f jumps at x, or an entry moves f by less
+than its rounding at every admissible step); a failure outweighs it. Not 0, since nothing was shown
+right; not 1, which keeps meaning that a derivative was shown wrong.
 Errors are one line on stderr; progress goes to stderr, results to stdout.
 """
 
@@ -21,13 +24,17 @@ import numpy as np
 
 from backprop_ref._validate import integer
 
-__all__ = ["main", "UsageError", "ProgressLine"]
+__all__ = ["main", "UsageError", "ProgressLine", "EXIT_STATUS"]
 
 PROG = "backprop-ref"
 
+EXIT_STATUS = {"pass": 0, "fail": 1, "usage": 2, "inconclusive": 3}
+EPILOG = ("exit status: 0 pass, 1 a check failed, 2 usage error or missing requirement, "
+          "3 inconclusive (nothing failed, but the checker could not decide some check)")
+
 
 class UsageError(Exception):
-    """A usage error or missing requirement: one line on stderr, exit status 2."""
+    """A usage error or missing requirement: one line on stderr, exit status 2 (EXIT_STATUS["usage"])."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -115,13 +122,13 @@ def _build_parser() -> _Parser:
     from backprop_ref import demos
     from backprop_ref.audit import DEFAULT_SAMPLES, DEFAULT_SEED
 
-    parser = _Parser(prog=PROG, description="Audit backpropagation formulas against numerical oracles.")
+    parser = _Parser(prog=PROG, description="Audit backpropagation formulas against numerical oracles.",
+                     epilog=EPILOG)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     audit = sub.add_parser("audit", help="check every catalogue formula against every oracle",
                            description="Check every catalogue formula against central differences, the "
-                           "complex step and (when installed) tf.GradientTape. Exit 0 all pass, 1 any "
-                           "check fails, 2 usage error or missing requirement.")
+                           "complex step and (when installed) tf.GradientTape.", epilog=EPILOG)
     audit.add_argument("--only", nargs="+", metavar="NAME", help="audit only these formulas")
     audit.add_argument("--samples", type=_integer("N", 1), default=DEFAULT_SAMPLES, metavar="N",
                        help=f"random draws per formula, besides its specials (default {DEFAULT_SAMPLES})")
@@ -142,7 +149,8 @@ def _build_parser() -> _Parser:
     check = sub.add_parser("check", help="check your own gradient: MODULE:FUNCTION --grad MODULE:GRAD",
                            description="Run the gradient checker on your code: FUNCTION(x) returns a scalar "
                            "(or an array with --jacobian), GRAD(x) your derivative of it. x is drawn from a "
-                           "standard normal with --shape, or loaded with --x FILE.npy.")
+                           "standard normal with --shape, or loaded with --x FILE.npy. Prints the report "
+                           "and PASS, FAIL or INCONCLUSIVE: the reason.", epilog=EPILOG)
     check.add_argument("function", metavar="MODULE:FUNCTION")
     check.add_argument("--grad", required=True, metavar="MODULE:GRAD")
     where = check.add_mutually_exclusive_group(required=True)
@@ -234,7 +242,7 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _write(args.json, to_json(report))
     _write(args.markdown, to_markdown(report))
     _write(args.junit_xml, to_junit_xml(report))
-    return 0 if report.passed else 1
+    return EXIT_STATUS[report.verdict]
 
 
 def _import(spec: str, what: str) -> Callable[..., Any]:
@@ -286,8 +294,9 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.write(f"{PROG} check {args.function} against {args.grad} at x of shape {x.shape} "
               f"(seed {args.seed}, method {args.method})\n")
     out.write(str(result) + "\n")
-    out.write(("PASS" if result.passed else "FAIL") + "\n")
-    return 0 if result.passed else 1
+    verdict = result.verdict.upper()
+    out.write((f"{verdict}: {result.reason}" if result.verdict == "inconclusive" else verdict) + "\n")
+    return EXIT_STATUS[result.verdict]
 
 
 def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -321,7 +330,8 @@ COMMANDS = {"audit": _audit, "check": _check, "demo": _demo, "plot": _plot}
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
-    """Run the command line; return the exit status (0 pass, 1 a check failed, 2 usage error)."""
+    """Run the command line; return the exit status (0 pass, 1 a check failed, 2 usage error,
+    3 inconclusive: see `EXIT_STATUS`)."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
@@ -329,7 +339,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
         return COMMANDS[args.command](args, out, err)
     except UsageError as exc:
         err.write(f"{exc}\n")
-        return 2
+        return EXIT_STATUS["usage"]
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
     except KeyboardInterrupt:

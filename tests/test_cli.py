@@ -44,6 +44,18 @@ def planted_sigmoid(monkeypatch):
 
 
 @pytest.fixture
+def heaviside_record(monkeypatch):
+    """A formula the checker cannot decide, honestly (no patched verdict): the Heaviside step in ReLU's
+    record, whose derivative 0 is right on each piece, but at ReLU's special x = 0 f jumps."""
+    relu = catalogue.BY_NAME["relu"]
+    step = dataclasses.replace(relu, name="heaviside", twin=None,
+                               forward=lambda x: np.where(np.real(x) > 0, 1.0, 0.0) * np.ones_like(x),
+                               derivative=np.zeros_like)
+    monkeypatch.setitem(catalogue.BY_NAME, "heaviside", step)
+    monkeypatch.setattr(catalogue, "CATALOGUE", (*catalogue.CATALOGUE, step))
+
+
+@pytest.fixture
 def user_module(tmp_path, monkeypatch):
     """A user's module with a right and a wrong hand-derived gradient, importable by name."""
     (tmp_path / "mynet.py").write_text(textwrap.dedent("""
@@ -68,7 +80,14 @@ def user_module(tmp_path, monkeypatch):
 
         def act_jacobian(x):
             return np.diag(1 - np.tanh(x) ** 2)
+
+        def step(x):
+            return float(np.sum(x > 0))   # jumps at 0: no derivative there
+
+        def step_grad(x):
+            return np.zeros_like(x)
     """))
+    np.save(tmp_path / "at_the_jump.npy", np.array([0.0, 1.0]))
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.chdir(tmp_path)
     yield tmp_path
@@ -96,6 +115,27 @@ def test_planted_wrong_derivative_exits_1_and_names_the_formula(planted_sigmoid,
     doc = json.loads((tmp_path / "a.json").read_text())
     assert doc["verdict"] == "fail"
     assert {r["formula"] for r in doc["records"] if r["verdict"] == "FAIL"} == {"sigmoid"}
+
+
+def test_an_inconclusive_audit_exits_3_and_says_so(heaviside_record, tmp_path):
+    code, out, _ = run("audit", "--samples", "2", "--no-tf", "--only", "heaviside", "tanh",
+                       "--json", str(tmp_path / "a.json"), "--junit-xml", str(tmp_path / "a.xml"))
+    assert code == cli.EXIT_STATUS["inconclusive"] == 3, out
+    assert "INCONCLUSIVE heaviside [003 §7.3.2] by central" in out and "FAILED" not in out
+    assert out.strip().splitlines()[-1].startswith("INCONCLUSIVE: 3 passed, 0 failed, 1 inconclusive, ")
+    doc = json.loads((tmp_path / "a.json").read_text())
+    assert doc["verdict"] == "inconclusive"
+    assert [(r["formula"], r["oracle"]) for r in doc["records"] if r["verdict"] == "inconclusive"] == [
+        ("heaviside", "central")]
+    xml = (tmp_path / "a.xml").read_text()
+    assert '<skipped type="inconclusive" message="inconclusive: 1 of 3 cases' in xml
+
+
+def test_a_failure_outweighs_an_inconclusive_audit(heaviside_record, planted_sigmoid):
+    code, out, _ = run("audit", "--samples", "2", "--no-tf", "--quiet", "--only", "heaviside", "sigmoid")
+    assert code == 1
+    assert "FAILED sigmoid" in out and "INCONCLUSIVE heaviside" in out
+    assert out.strip().splitlines()[-1].startswith("FAIL: ")
 
 
 def test_planted_error_in_the_full_catalogue_run(planted_sigmoid):
@@ -157,7 +197,7 @@ def test_without_tensorflow_the_tape_column_reads_not_installed(monkeypatch):
 def test_audit_output_is_deterministic_for_a_seed():
     def table():
         _, out, _ = run("audit", "--only", "mlp", "softmax", "--samples", "3", "--seed", "9", "--no-tf")
-        return [line for line in out.splitlines() if not line.startswith("PASS")]
+        return out.splitlines()[:-1]   # the summary line last, with the time taken
 
     assert table() == table()
 
@@ -173,6 +213,15 @@ def test_help_exits_0(capsys):
     assert "audit" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("command", [[], ["audit"], ["check"]])
+def test_help_states_every_exit_status(capsys, command):
+    assert main([*command, "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert ("exit status: 0 pass, 1 a check failed, 2 usage error or missing requirement, 3 inconclusive "
+            "(nothing failed, but the checker could not decide some check)") in help_text
+    assert cli.EXIT_STATUS == {"pass": 0, "fail": 1, "usage": 2, "inconclusive": 3}
+
+
 # ---- check ----------------------------------------------------------------------------------
 
 def test_check_passes_a_correct_gradient(user_module):
@@ -186,6 +235,16 @@ def test_check_fails_a_wrong_gradient_with_the_report(user_module):
                        "--seed", "1")
     assert code == 1
     assert out.strip().endswith("FAIL") and "seed 1" in out
+
+
+def test_check_that_cannot_decide_exits_3_with_the_reason(user_module):
+    code, out, _ = run("check", "mynet:step", "--grad", "mynet:step_grad", "--x", "at_the_jump.npy")
+    assert code == 3, out
+    assert "gradient check INCONCLUSIVE: 0 of 2 entries outside tolerance, 1 could not be judged" in out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("INCONCLUSIVE: 1 of 2 entries could not be judged at any admissible step "
+                           "(x[0]: f jumps at x[0]")
+    assert last.endswith("the rest pass")
 
 
 def test_check_judges_a_float32_gradient_as_check_grad_does(user_module):
@@ -287,4 +346,7 @@ def test_python_m_check_end_to_end(user_module):
                    cwd=user_module)
     bad = _python_m("check", "mynet:loss", "--grad", "mynet:loss_grad_wrong", "--shape", "3",
                     cwd=user_module)
-    assert (ok.returncode, bad.returncode) == (0, 1), ok.stderr + bad.stderr
+    undecided = _python_m("check", "mynet:step", "--grad", "mynet:step_grad", "--x", "at_the_jump.npy",
+                          cwd=user_module)
+    assert (ok.returncode, bad.returncode, undecided.returncode) == (0, 1, 3), (
+        ok.stderr + bad.stderr + undecided.stderr)
