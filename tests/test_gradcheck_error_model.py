@@ -162,28 +162,31 @@ def test_complex_step_names_the_first_non_finite_output_at_its_point():
 H_C, H_R = STEP["central"], STEP["richardson"]
 
 
-@pytest.mark.parametrize("method, xi, f, where", [
-    # √v at x − 2h < 0 < x − h: only the 2h point fails; the h estimate alone is finite
-    ("central", 1.5 * H_C, np.sqrt, f"f(x − {2 * H_C:.3g}·e_i) = nan"),
+@pytest.mark.parametrize("method, xi, f, df, where", [
+    # √v at x − 2h < 0 < x − h: only the 2h point fails
+    ("central", 1.5 * H_C, np.sqrt, lambda v: 0.5 / np.sqrt(v), f"f(x − {2 * H_C:.3g}·e_i) = nan"),
     # Richardson's widest point, x − 4h, alone below 0
-    ("richardson", 3 * H_R, np.sqrt, f"f(x − {4 * H_R:.3g}·e_i) = nan"),
+    ("richardson", 3 * H_R, np.sqrt, lambda v: 0.5 / np.sqrt(v), f"f(x − {4 * H_R:.3g}·e_i) = nan"),
     # √(1 − v) beyond 1 on the + side at the first step
-    ("central", 1 - 0.5 * H_C, lambda v: np.sqrt(1 - v), f"f(x + {H_C:.3g}·e_i) = nan"),
+    ("central", 1 - 0.5 * H_C, lambda v: np.sqrt(1 - v), lambda v: -0.5 / np.sqrt(1 - v),
+     f"f(x + {H_C:.3g}·e_i) = nan"),
 ])
-def test_a_non_finite_stencil_value_is_named_and_its_entry_has_no_numerical_value(method, xi, f, where):
-    x = np.array([0.25, xi])            # entry 0 is clean: the report names entry 1 only
-    r = check_grad(lambda v: np.sum(f(v)), x, np.array([1.0, 1.0]), method=method)
-    assert not r.passed
-    assert r.problems == [f"entry [1]: {where} at x_i = {xi:.6g}"]
-    assert np.isnan(r.numerical[1]) and np.isfinite(r.numerical[0])
+def test_a_stencil_leaving_fs_domain_shrinks_its_step_and_names_the_first_point_outside(method, xi, f, df,
+                                                                                        where):
+    x = np.array([0.25, xi])            # entry 0 is clean: the note names entry 1 only
+    h = STEP[method]
+    r = check_grad(lambda v: np.sum(f(v)), x, df(x), method=method)
+    assert r.passed and r.problems == [] and r.step[1] <= h / 16 and r.step[0] == h   # (then refined)
+    assert r.notes == [f"entry [1]: the step shrank from {h:.3g} to {h / 16:.3g} to keep the stencil inside "
+                       f"f's domain ({where} at x_i = {xi:.6g})"]
 
 
-def test_a_non_finite_stencil_point_is_named_with_its_side_and_step():
-    # √v at v = 1e-7: the backward point v − h (h = eps^(1/3) ≈ 6.06e-6) is negative, so NaN.
+def test_a_stencil_point_outside_fs_domain_at_every_step_is_named_with_its_side_and_step():
+    # √v at v = 0: the backward point v − h is negative for every step, so NaN
     h = np.finfo(float).eps ** (1 / 3)
-    r = check_grad(lambda v: np.sum(np.sqrt(v)), np.array([1e-7, 1.0]), 0.5 / np.sqrt([1e-7, 1.0]))
+    r = check_grad(lambda v: np.sum(np.sqrt(v)), np.array([0.0, 1.0]), np.array([1.0, 0.5]))
     assert not r.passed
-    assert r.problems == [f"entry [0]: f(x − {h:.3g}·e_i) = nan at x_i = 1e-07"]
+    assert r.problems == [f"entry [0]: f(x − {h:.3g}·e_i) = nan at x_i = 0"]
 
 
 def test_a_difference_that_overflows_is_named_as_such():

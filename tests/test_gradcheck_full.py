@@ -81,14 +81,22 @@ def test_a_jacobian_output_resolved_at_the_first_step_keeps_it_while_another_is_
     assert r.numerical[1, 0] == pytest.approx(D(lambda v: f(v)[1], H0), rel=1e-12)
 
 
-def test_a_jacobian_output_not_finite_on_the_stencil_is_named_and_the_other_still_refined():
+def test_a_jacobian_output_not_finite_on_the_stencil_shrinks_the_step_of_its_entry():
     def f(v):
         return np.array([1e6 * v[0] ** 3 / 6 + v[0], np.log(v[0] + 1.5 * H0)])   # log(−h/2) at x − 2h
 
     r = check_jacobian(f, [0.0], [[1.0], [1.0 / (1.5 * H0)]])
-    assert not r.passed
-    assert len(r.problems) == 1 and r.problems[0].startswith("entry [0]: f(x − ")
-    assert r.step[0, 0] == h_at(1) and r.step[1, 0] == h_at(0)
+    assert r.passed and r.problems == []
+    assert len(r.notes) == 1 and r.notes[0].startswith(f"entry [0]: the step shrank from {H0:.3g} to ")
+    # the entry starts again at h/16 and both outputs refine from there (the log is curved near its edge)
+    assert r.step[1, 0] <= h_at(1) and r.step[0, 0] <= h_at(1)
+
+
+def test_a_stencil_no_step_keeps_in_fs_domain_is_named_with_its_first_step():
+    # √v at 0: x − h is negative for every step
+    r = check_grad(lambda v: np.sum(np.sqrt(v)), np.array([0.0, 1.0]), np.array([1.0, 0.5]))
+    assert r.verdict == "fail" and r.problems == [f"entry [0]: f(x − {H0:.3g}·e_i) = nan at x_i = 0"]
+    assert np.isnan(r.numerical[0])
 
 
 # ---- f's noise: seen where clean, pooled per output ---------------------------------------------
@@ -388,3 +396,27 @@ def test_f_that_modifies_its_input_is_reported_and_the_callers_array_is_kept():
     with pytest.raises(ValueError, match="f modified its input array in place"):
         check_grad(f, x, np.array([2.0, 2.0]))
     np.testing.assert_array_equal(x, keep)
+
+
+def test_a_stencil_that_leaves_fs_domain_shrinks_its_step_and_says_so():
+    # −Σ log p at p = 1e-5: x − 2h is negative at the first step; a 16× finer one stays inside
+    p = np.array([1e-5, 0.3, 0.5])
+    f = lambda v: -np.sum(np.log(v))   # noqa: E731
+    r = check_grad(f, p, -1.0 / p)
+    assert r.verdict == "pass" and r.step[0] <= H0 / REFINE_FACTOR and r.step[1] == H0   # (then refined)
+    assert r.notes == [f"entry [0]: the step shrank from {H0:.3g} to {H0 / REFINE_FACTOR:.3g} to keep the "
+                       f"stencil inside f's domain (f(x − {2 * H0:.3g}·e_i) = nan at x_i = 1e-05)"]
+    wrong = -1.0 / p
+    wrong[0] *= 1 + 1e-3
+    assert check_grad(f, p, wrong).verdict == "fail"
+
+
+def test_an_f_that_raises_outside_its_domain_is_probed_inside_it():
+    def f(v):
+        if v[0] < 0:
+            raise ValueError("math domain error")
+        return float(np.sqrt(v[0]))
+
+    x = np.array([1e-10])
+    assert check_grad(f, x, 0.5 / np.sqrt(x)).verdict == "pass"
+    assert check_grad(f, x, 0.4 / np.sqrt(x)).verdict == "fail"

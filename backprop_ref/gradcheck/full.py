@@ -9,7 +9,7 @@ steady slopes. The complex step needs no refinement (no truncation to speak of, 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,6 +57,7 @@ class Probed:
     eps_f: float      # the precision f works in
     floored: Array    # the share of rnd that f's own size explains: max(|f|, max|x_i·g_i|) over the scale
                       # with the f_scale_floor (1 where |f| is above it)
+    notes: dict[int, str] = field(default_factory=dict)   # entries whose step shrank to stay in f's domain
 
 
 def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None = None) -> Probed:
@@ -93,13 +94,16 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
         """A one-sided difference above noise that keeps its size from h to 2h: f jumps within h."""
         return level.jump > param("safety") * param("gap_noise") * e
 
+    out_notes: dict[int, str] = {}
+    if not lv.finite.all():
+        lv, h0 = _inside_domain(ev, x, f0, method, lv, h0, out_notes, bad)
     e0 = noise(lv)
     susp = suspect(lv.gap1, lv.gap2, e0, lv.h, lv.finite)
     rnd0 = smooth_rounding(lv, e0)
     out = Probed(lv.est.copy(), lv.trunc.copy(), rnd0, np.zeros((n, m), bool), np.zeros((n, m), bool),
                  lv.left.copy(), lv.right.copy(), lv.side_err.copy(), np.repeat(h0[:, None], m, 1),
                  {int(j): bad[j] for j in np.flatnonzero(~lv.finite.all(1))}, np.zeros((n, m)), eps_f,
-                 np.ones((n, m)))
+                 np.ones((n, m)), out_notes)
     # Whether a step resolves an entry is judged with the model's rounding: an entry's own fourth
     # difference also carries any kink inside the stencil and would hide it.
     open_ = ~(~susp & (lv.trunc <= refine_ratio * e0 * lv.coef[:, None])) & lv.finite
@@ -174,6 +178,37 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
     fmax = np.maximum(np.abs(f0), fscale)
     out.floored = np.broadcast_to(np.minimum(1.0, np.maximum(fmax, 1e-300) / floor), (n, m))
     return out
+
+
+def _inside_domain(ev: Evaluator, x: Array, f0: Array, method: str, lv: Level, h0: Array,
+                   notes: dict[int, str], bad: list[str]) -> tuple[Level, Array]:
+    """Entries whose stencil left f's domain (a value not finite, or f raised) are probed again with
+    steps refine_factor, … times smaller (refine_levels_max at most) until every stencil point is
+    finite: the first such level replaces the first one for them, with a note; an entry no step
+    keeps inside stays a problem, named with its step."""
+    h0 = h0.copy()
+    rows = np.flatnonzero(~lv.finite.all(1))
+    fields = {name: getattr(lv, name).copy() for name in lv.__dataclass_fields__ if name != "values"}
+    for level in range(1, int(param("refine_levels_max")) + 1):
+        if rows.size == 0:
+            break
+        h = h0[rows] / param("refine_factor") ** level
+        fine, _ = probe_level(ev, x, f0, rows, h, method)
+        ok = fine.finite.all(1)
+        for name, arr in fields.items():
+            val = getattr(fine, name)
+            if arr.ndim == 1:
+                arr[rows[ok]] = val[ok]
+            else:
+                arr[rows[ok]] = val[ok]
+        for r in np.flatnonzero(ok):
+            i = int(rows[r])
+            notes[i] = (f"the step shrank from {float(h0[i]):.3g} to {float(h[r]):.3g} to keep the stencil "
+                        f"inside f's domain ({bad[i] or 'f not finite'})")
+            bad[i] = ""
+            h0[i] = h[r]
+        rows = rows[~ok]
+    return Level(**fields, values=lv.values), h0
 
 
 def _grow(ev: Evaluator, x: Array, f0: Array, method: str, GT: Array, out: Probed, h0: Array, best: Array,
@@ -275,8 +310,10 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
     reason = model_reason(trunc, rnd, ana_rnd, method, eps_g)
     if method != "complex" and pr.eps_f != EPS:
         reason += f"; f works in {dtype_name(pr.eps_f)}: steps and f's rounding in its eps"
+    notes = [] if method == "complex" else [f"entry {_name(i, x_shape, '')}: {why}"
+                                            for i, why in sorted(pr.notes.items())]
     return Judged("full", G, v, shape, kinks, problems, reason, steps, (s * trunc, s * rnd, ana_rnd),
-                  refined=refined, inconclusive=why)
+                  refined=refined, inconclusive=why, notes=notes)
 
 
 def _undecided(G: Array, num: Array, trunc: Array, rnd: Array, bound: Array, pr: Probed,

@@ -111,6 +111,8 @@ class GradCheckResult:
         The entries (or directions) that could not be judged, each with its reason.
     n_inconclusive : int
         How many.
+    notes : list of str
+        What the probes changed to judge an entry (a step shrunk to keep the stencil in f's domain).
     max_abs_err, max_rel_err : float
         Largest |analytic − numerical| and largest symmetric relative error
         |a − n| / max(|a|, |n|) (0 when both are 0) over the checked entries.
@@ -176,6 +178,7 @@ class GradCheckResult:
     reason: str = ""
     inconclusive: list[str] = field(default_factory=list)
     n_inconclusive: int = 0
+    notes: list[str] = field(default_factory=list)
     # error/tolerance per entry (0 where the kink rule passed), for the report and the Taylor test
     ratio: Array | None = field(default=None, repr=False)
     # the bound's three terms per entry (safety × truncation, safety × rounding, claimed rounding)
@@ -220,6 +223,7 @@ class Judged:
     # entries (directions) whose estimate needed a finer step than the first: f is not smooth at the
     # Taylor test's scale there (a kink inside the first stencil), so its second opinion would see that
     refined: NDArray[np.bool_] | None = None
+    notes: list[str] = field(default_factory=list)   # what the probes changed to judge (a step shrunk)
 
 
 def build_result(j: Judged, *, method: str, seed: int | None, n_evals: int, jacobian: bool,
@@ -237,6 +241,7 @@ def build_result(j: Judged, *, method: str, seed: int | None, n_evals: int, jaco
     verdict, why = _verdict(j, taylor, shape)
     return GradCheckResult(
         passed=verdict == "pass", verdict=verdict, reason=why, inconclusive=list(j.inconclusive),
+        notes=list(j.notes),
         n_inconclusive=v.n_undecided,
         max_abs_err=float(np.max(np.where(np.isnan(diff), np.inf, diff), initial=0.0)),
         max_rel_err=float(np.max(relative_error(A, N), initial=0.0)),
@@ -372,6 +377,7 @@ def _report(r: GradCheckResult) -> str:
     lines += [f"  NOT FINITE: {p}" for p in r.problems[:10]]
     if len(r.problems) > 10:
         lines.append(f"  … and {len(r.problems) - 10} more non-finite values")
+    lines += [f"  note: {p}" for p in r.notes[:10]]
     lines += [f"  NOT JUDGED: {p}" for p in r.inconclusive[:10]]
     if len(r.inconclusive) > 10:
         lines.append(f"  … and {len(r.inconclusive) - 10} more entries not judged")
