@@ -6,17 +6,30 @@ Public names: `check_grad`, `assert_grad`, `check_jacobian`, `assert_jacobian`, 
 
 How a verdict is reached (every number below lives in `ERROR_MODEL`, with its reason):
 
+- Three verdicts: "fail" when an entry (or direction) lies outside its bound or a value is not finite;
+  else "inconclusive" when some entries could not be judged at any admissible step (listed, with why);
+  else "pass". `assert_*` raise AssertionError on fail and InconclusiveCheck (a subclass) otherwise.
+- f's precision: eps_f is that of the dtype f returns, or float32's (float16's) when every value it
+  returns is a float32 (float16) number; steps and f's rounding follow eps_f.
 - Full mode (``directions=None``) probes every entry i with steps ±h, ±2h (and ±4h for Richardson),
-  h = step·max(|x_i|, 1). The central estimate D(h) errs by truncation T ≈ |D(h) − D(2h)|/3 (the two
-  step sizes measure it) plus rounding R = e_f/h, where e_f is f's own rounding: f_rounding·eps·max(|f|, 1)
-  for a well-conditioned f, or the noise seen in the fourth difference of f when that is larger. An entry
-  passes when |analytic − numerical| ≤ safety·(T + R) + A, A being the claimed gradient's own rounding in
-  its dtype: analytic_rounding·eps_g·(|g_i| + max|g| + max(|f|, 1)).
+  h = step·max(|x_i|, 1) (step = eps_f^(1/3) for central). The central estimate D(h) errs by truncation
+  T ≈ |D(h) − D(2h)|/3 (the two step sizes measure it) plus rounding R = e_f/h, where e_f is f's own
+  rounding: f_rounding·eps·max(|f|, 1, max|x_i·g_i|) for a well-conditioned f, or the noise seen in the
+  fourth difference of f when that is larger. An entry passes when |analytic − numerical| ≤
+  safety·(T + R) + A, A being the claimed gradient's own rounding: analytic_rounding·(eps_g·(|g_i| +
+  max|g|) + eps·max(|f|, 1)), its own entries in its dtype.
+- Where the stencil leaves f's domain (non-finite, or f raises) the step shrinks 16× at a time until it
+  stays inside (noted in the report); where f's rounding swamps the step (R > T and the bound above
+  eps_f^(1/2) of the gradient's scale) it grows 4× at a time while T + R falls. An entry whose bound at
+  the best step still exceeds its own value and eps_f^(1/3) of the gradient's scale moves f by less than
+  its rounding: it is not judged. Nor is a jump: a one-sided difference that keeps its size as the step
+  shrinks (f has no derivative there).
 - Kinks: the one-sided slopes F = (f(x+h) − f(x))/h and B = (f(x) − f(x−h))/h differ by h·f″ on a
   smooth function (the gap doubles with the step) and by a constant jump at a kink. An entry whose gap
-  does not scale with the step is re-probed with steps 16, 256 and 4096 times smaller: a kink within
-  the step moves out of it, a kink at x keeps its gap. At a kink the entry passes when the analytic
-  value lies between the one-sided slopes (a subgradient); the report lists left and right.
+  does not scale with the step is re-probed with steps 16, 256 and 4096 times smaller, and further
+  while its slopes still move: a kink within the step moves out of it, a kink at x keeps its gap. At a
+  kink the entry passes when the analytic value lies between the one-sided slopes (a subgradient); the
+  report lists left and right.
 - Directional mode (``directions=k``) compares k directional derivatives along random Rademacher unit
   directions (plus the claimed gradient's own direction) at 2 evaluations each; the truncation along a
   direction is bounded by its curvature, t·|φ″|/6, seen in the second difference with f(x). A direction

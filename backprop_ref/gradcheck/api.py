@@ -77,7 +77,8 @@ def check_grad(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, method: str 
     f : callable
         Maps an array of x's shape to a scalar. For ``method="complex"`` it must accept complex input.
     x : array_like
-        The point; real, finite; computed in float64.
+        The point; real, finite; computed in float64 (f may work in float32 or float16: its precision
+        is read from what it returns, and its steps and bounds follow).
     grad : array_like or callable
         The claimed gradient (x's shape; float32 is judged at float32 precision) or a callable
         returning it at x.
@@ -88,8 +89,9 @@ def check_grad(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, method: str 
         None compares every entry (about 4 evaluations per entry for central). An int k compares k
         directional derivatives along random Rademacher unit directions drawn from `seed`, plus the
         claimed gradient's own direction: 2k + 3 evaluations for central whatever x.size, and 2k + 2
-        more per finer step when a direction fails or sits on a kink; a failure is localised by
-        bisection.
+        more per finer step when a direction fails or sits on a kink (2 more for f's noise, 2k + 2 per
+        grown step where f is noisy, 2 per block where several kinks lie along a direction); a
+        failure is localised by bisection.
     rtol, atol : float, optional
         When either is given it replaces the error model: an entry passes when
         |analytic − numerical| ≤ atol + rtol·|numerical| (a missing one counts as 0).
@@ -99,14 +101,19 @@ def check_grad(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, method: str 
     Returns
     -------
     GradCheckResult
-        ``.passed`` and the report ``str(result)``. NaN or inf from f, the claim or the numerical
-        gradient makes a failed result naming where; it is never raised.
+        ``.verdict`` ("pass", "fail" or "inconclusive", with ``.reason``), ``.passed`` and the report
+        ``str(result)``. NaN or inf from f, the claim or the numerical gradient makes a failed result
+        naming where; it is never raised, nor is an error f raises at a stencil point (it is f's domain
+        ending: the step shrinks to stay inside, and fails only where no step does). Entries no
+        admissible step can judge (f jumps there, or they move f by less than its rounding) make the
+        check inconclusive, listed with why; a failure elsewhere still fails it.
 
     Raises
     ------
     ValueError
         The claimed gradient's shape differs from x's, an unknown method, f returns a non-scalar,
-        x is not finite, or f modifies its input.
+        x is not finite, or f modifies its input (f(x) itself is called on a copy: the caller's
+        array is never changed).
     TypeError
         x (or the claim) is not numeric, directions or seed is not an integer, or f rejects complex
         input under ``method="complex"``.
@@ -119,7 +126,8 @@ def check_grad(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, method: str 
 def assert_grad(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, method: str = "central",
                 directions: int | None = None, rtol: float | None = None, atol: float | None = None,
                 seed: int | None = None) -> GradCheckResult:
-    """`check_grad`, raising AssertionError with the report when the check fails; else the result."""
+    """`check_grad`, raising AssertionError with the report when the check fails, InconclusiveCheck (an
+    AssertionError) when it could not decide; else the result."""
     __tracebackhide__ = True
     return check_grad(f, x, grad, method=method, directions=directions, rtol=rtol, atol=atol,
                       seed=seed).assert_passed()
@@ -141,7 +149,8 @@ def check_jacobian(f: Callable[[Any], Any], x: ArrayLike, jac: Any, *, method: s
 def assert_jacobian(f: Callable[[Any], Any], x: ArrayLike, jac: Any, *, method: str = "central",
                     directions: int | None = None, rtol: float | None = None, atol: float | None = None,
                     seed: int | None = None) -> GradCheckResult:
-    """`check_jacobian`, raising AssertionError with the report when the check fails."""
+    """`check_jacobian`, raising AssertionError with the report when the check fails, InconclusiveCheck
+    (an AssertionError) when it could not decide."""
     __tracebackhide__ = True
     return check_jacobian(f, x, jac, method=method, directions=directions, rtol=rtol, atol=atol,
                           seed=seed).assert_passed()
