@@ -35,8 +35,39 @@ def test_directional_seed(gradcheck):
 '''
 
 
-def run(pytester, *args):
-    pytester.makepyfile(test_users=MODULE)
+# A real inconclusive check, no patched verdict: the step [v > 0] at its jump v = 0 has no derivative
+# for any claim to match (its 0 is right everywhere else), and the checker says it cannot judge there.
+UNDECIDED = '''
+import numpy as np
+from hypothesis import given, reject, strategies as st
+
+from backprop_ref import InconclusiveCheck, assert_grad
+
+def step(v):
+    return float(np.sum(v > 0))
+
+AT_THE_JUMP = np.array([0.0, 1.0])
+
+def test_undecided_gradient(gradcheck):
+    gradcheck.assert_grad(step, AT_THE_JUMP, np.zeros(2))
+
+def test_undecided_jacobian(gradcheck):
+    gradcheck.assert_jacobian(lambda v: (v > 0).astype(float), AT_THE_JUMP, np.zeros((2, 2)))
+
+def test_a_failure_outweighs_an_undecided_entry(gradcheck):
+    gradcheck.assert_grad(step, AT_THE_JUMP, np.array([0.0, 5.0]))
+
+@given(x0=st.sampled_from([0.0, 0.5]))
+def test_hypothesis_rejects_undecided_draws(x0):
+    try:
+        assert_grad(step, np.array([x0, 1.0]), np.zeros(2))
+    except InconclusiveCheck:
+        reject()
+'''
+
+
+def run(pytester, *args, module=MODULE):
+    pytester.makepyfile(test_users=module)
     # the plugin is loaded through its pytest11 entry point, as in any user's suite
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
 
@@ -64,3 +95,43 @@ def test_fixture_is_registered_through_the_entry_point(pytester):
     pytester.makepyfile("def test_has(gradcheck):\n    assert hasattr(gradcheck, 'assert_jacobian')\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fixtures")
     assert "gradcheck" in result.stdout.str()
+
+
+def test_an_inconclusive_check_fails_by_default_with_the_report(pytester):
+    result = run(pytester, module=UNDECIDED)
+    result.assert_outcomes(passed=1, failed=3)
+    out = result.stdout.str()
+    assert out.count("backprop_ref.gradcheck.result.InconclusiveCheck") == 2
+    assert "gradient check INCONCLUSIVE: 0 of 2 entries outside tolerance, 1 could not be judged" in out
+    assert "Jacobian check INCONCLUSIVE" in out
+    assert "gradient check FAILED: 1 of 2 entries outside tolerance, 1 could not be judged" in out
+
+
+def test_skip_option_turns_inconclusive_checks_into_skips_with_the_reason(pytester):
+    result = run(pytester, "--gradcheck-inconclusive=skip", "-rs", module=UNDECIDED)
+    result.assert_outcomes(passed=1, failed=1, skipped=2)   # the failure still fails
+    skips = [line for line in result.stdout.lines if line.startswith("SKIPPED [1] test_users.py:")]
+    assert len(skips) == 2
+    assert (": gradient check inconclusive: 1 of 2 entries could not be judged at any admissible step "
+            "(x[0]: f jumps at x[0] by 1 ") in skips[0]
+    assert ": Jacobian check inconclusive: 1 of 4 entries could not be judged " in skips[1]
+    assert all(line.endswith("; the rest pass") for line in skips)
+    assert "InconclusiveCheck" not in result.stdout.str()
+
+
+def test_the_ini_option_and_the_command_line_that_overrides_it(pytester):
+    pytester.makeini("[pytest]\ngradcheck_inconclusive = skip\n")
+    only = ("-k", "undecided_gradient or undecided_jacobian")
+    run(pytester, *only, module=UNDECIDED).assert_outcomes(skipped=2, deselected=2)
+    run(pytester, *only, "--gradcheck-inconclusive=fail", module=UNDECIDED).assert_outcomes(
+        failed=2, deselected=2)
+
+
+def test_an_unknown_policy_is_a_usage_error(pytester):
+    pytester.makeini("[pytest]\ngradcheck_inconclusive = maybe\n")
+    result = run(pytester, module=UNDECIDED)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "unknown gradcheck_inconclusive policy 'maybe'; valid names are fail, skip" in result.stderr.str()
+    bad = run(pytester, "--gradcheck-inconclusive=maybe", module=UNDECIDED)
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    assert "invalid choice: 'maybe'" in bad.stderr.str()
