@@ -420,3 +420,23 @@ def test_an_f_that_raises_outside_its_domain_is_probed_inside_it():
     x = np.array([1e-10])
     assert check_grad(f, x, 0.5 / np.sqrt(x)).verdict == "pass"
     assert check_grad(f, x, 0.4 / np.sqrt(x)).verdict == "fail"
+
+
+def _batch_norm_sum(w):
+    # np.var takes |v − mean|²: with complex input it drops the imaginary part's sign
+    return lambda v: np.sum(w * (v - v.mean()) / np.sqrt(np.var(v) + 1e-5))
+
+
+def test_the_complex_step_on_an_f_that_is_not_complex_analytic_is_not_a_failure():
+    w = RNG.normal(size=6)
+    f = _batch_norm_sum(w)
+    s = np.sqrt(np.var(X6) + 1e-5)
+    c = X6 - X6.mean()
+    g = (w - w.mean()) / s - c * np.sum(w * c) / (len(X6) * s**3)   # ∂/∂v of Σ w·(v − v̄)/σ
+    assert check_grad(f, X6, g).verdict == "pass"                   # the claim is right
+    r = check_grad(f, X6, g, method="complex")
+    assert r.verdict == "inconclusive" and r.n_failed == 0
+    assert "f is not complex-analytic here" in r.inconclusive[0] and "use method='central'" in r.reason
+    wrong = g.copy()
+    wrong[2] += 0.5
+    assert check_grad(f, X6, wrong, method="complex").verdict == "fail"   # wrong by central too

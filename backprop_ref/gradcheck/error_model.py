@@ -90,6 +90,9 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
     "judge_power": (1 / 3, "an entry whose bound, at the best step, exceeds its own value and eps_f^(1/3) "
                     "of the largest derivative of any output (the central step's own relative size: 6e-6 in "
                     "float64, 5e-3 in float32) moves f by less than f's rounding: it is not judged"),
+    "complex_recheck": (8.0, "entries the complex step fails are probed again by central differences, at "
+                        "most 8 (4 evaluations each): where those pass the claim and the complex estimate "
+                        "is beyond both bounds, f is not complex-analytic there (np.abs, np.var)"),
     "lowp_values": (3.0, "f is taken to work in float32 (float16) when every value seen at x and its first "
                     "stencil is a float32 (float16) number and at least 3 of them differ: a float64 result "
                     "is such a number with probability 2^-29 per value"),

@@ -299,6 +299,8 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
     bound = model_bound(trunc, rnd, ana_rnd)
     undecided, why = (np.zeros((m, n), bool), []) if method == "complex" else _undecided(
         G, num, trunc, rnd, bound, pr, user, out_shape, x_shape)
+    if method == "complex":
+        undecided, why = _not_analytic(ev, x, f0, G, num, bound, ana_rnd, user, out_shape, x_shape)
     v = judge(G, num, bound, evidence, user, undecided)
     kinks = [Kink(tuple(int(i) for i in np.unravel_index(r * n + c, shape)), float(evidence.left[r, c]),
                   float(evidence.right[r, c]), float(G[r, c]), bool(v.kink_ok[r, c]),
@@ -314,6 +316,38 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
                                             for i, why in sorted(pr.notes.items())]
     return Judged("full", G, v, shape, kinks, problems, reason, steps, (s * trunc, s * rnd, ana_rnd),
                   refined=refined, inconclusive=why, notes=notes)
+
+
+def _not_analytic(ev: Evaluator, x: Array, f0: Array, G: Array, num: Array, bound: Array, ana_rnd: Array,
+                  user: UserTolerance | None, out_shape: tuple[int, ...],
+                  x_shape: tuple[int, ...]) -> tuple[NDArray[np.bool_], list[str]]:
+    """Entries the complex step fails are probed again by central differences (up to
+    complex_recheck of them): where the central estimate passes the claim while the complex one
+    disagrees with it beyond both bounds, f is not complex-analytic there (np.abs, np.var, np.maximum,
+    a conj): the complex step has nothing to say, and the entry is not judged. A claim that fails
+    both stands as a failure."""
+    m, n = G.shape
+    undecided = np.zeros((m, n), bool)
+    tol = bound if user is None else user.bound(num)
+    failing = ~(np.abs(G - num) <= tol)
+    cols = np.flatnonzero(failing.any(axis=0))[: int(param("complex_recheck"))]
+    if cols.size == 0:
+        return undecided, []
+    h = step("central") * np.maximum(np.abs(x[cols]), 1.0)
+    lv, _ = probe_level(ev, x, f0, cols, h, "central")
+    e = f_rounding(lv.fmax, np.maximum(param("f_scale_floor"), first_order_scale(G, x)))
+    real_tol = model_bound(lv.trunc, np.maximum(e, lv.sigma) * lv.coef[:, None], ana_rnd[:, cols].T)
+    if user is not None:
+        real_tol = user.bound(lv.est)
+    agrees = lv.finite & (np.abs(G[:, cols].T - lv.est) <= real_tol)
+    apart = np.abs(num[:, cols].T - lv.est) > real_tol + bound[:, cols].T
+    hit = (agrees & apart & failing[:, cols].T).T
+    undecided[:, cols] = hit
+    why = [_name(int(cols[c]), x_shape) + (f" (output {_name(int(r), out_shape, '')})" if out_shape else "")
+           + f": f is not complex-analytic here (the complex step gives {float(num[r, cols[c]]):.6g}, "
+           f"central differences {float(lv.est[c, r]):.6g}); use method='central'"
+           for r, c in zip(*np.nonzero(hit))]
+    return undecided, why
 
 
 def _undecided(G: Array, num: Array, trunc: Array, rnd: Array, bound: Array, pr: Probed,
