@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -53,6 +53,8 @@ __all__ = [
 
 ORACLES = ("central", "complex", "tape")
 DEFAULT_SAMPLES = 20
+# an undecided random draw is replaced by a fresh one, at most this many times per sample drawn
+REDRAWS = 4
 DEFAULT_SEED = 0
 
 PASS, FAIL, SKIP = "pass", "FAIL", "skipped"
@@ -153,6 +155,17 @@ def draw_cases(formula: Formula, samples: int, seed: int) -> list[Case]:
     return [formula.domain.sample(rng) for _ in range(samples)]
 
 
+def redraws(formula: Formula, seed: int, method: str) -> Iterator[Case]:
+    """Fresh random cases for the draws an oracle set aside: a stream of its own per formula and
+    method (deterministic for the seed, so a replay with `--only` sets aside and redraws the same),
+    away from ReLU kinks as the first draws are."""
+    rng = np.random.default_rng([seed, zlib.crc32(formula.name.encode()), zlib.crc32(method.encode())])
+    while True:
+        case = formula.domain.sample(rng)
+        if not at_kink(formula, case):
+            yield case
+
+
 # ---- the oracles ------------------------------------------------------------------------------
 
 def describe(case: Case) -> str:
@@ -174,6 +187,7 @@ class _Tally:
         self.reason = ""
         self.tolerances: list[str] = []
         self.ratio = 0.0  # finite differences: the worst error as a fraction of its tolerance
+        self.set_aside = 0  # undecided random draws replaced by fresh ones
 
     def add(self, rel_err: float, verdict: str, report: str, tolerance: str | None = None,
             reason: str = "") -> None:
@@ -225,9 +239,17 @@ def _err_over_tol(result: Any) -> float:
     return float(np.max(result.ratio, where=_judged(result), initial=0.0))
 
 
-def _finite_difference(formula: Formula, cases: Sequence[Case], method: str, seed: int) -> _Tally:
+def _finite_difference(formula: Formula, cases: Sequence[Case], method: str, seed: int,
+                       redraws: Iterator[Case] | None = None) -> _Tally:
+    """The checker over `cases`. A random draw the checker finds inconclusive (no finite difference can
+    judge it: an entry buried in f's rounding) says nothing for or against the formula: it is set aside
+    and replaced by the next of `redraws` (at most REDRAWS per sample), as the suite's hypothesis
+    draws are rejected; a special's inconclusive verdict stands."""
     tally = _Tally()
-    for case in cases:
+    queue = list(cases)
+    budget = REDRAWS * sum(1 for c in cases if c.label == "random")
+    while queue:
+        case = queue.pop(0)
         try:
             results = []
             for task in check_tasks(formula, case):
@@ -237,6 +259,12 @@ def _finite_difference(formula: Formula, cases: Sequence[Case], method: str, see
             tally.samples += 1
             tally.raised(case, exc)
             continue
+        undecided = any(result.verdict == "inconclusive" for _, result in results)
+        if undecided and case.label == "random" and redraws is not None and tally.set_aside < budget \
+                and not any(result.verdict == "fail" for _, result in results):
+            tally.set_aside += 1
+            queue.insert(0, next(redraws))
+            continue
         tally.samples += 1
         for task, result in results:
             header = f"{describe(case)}, {task.label}:\n"
@@ -245,7 +273,7 @@ def _finite_difference(formula: Formula, cases: Sequence[Case], method: str, see
             tally.add(rel, result.verdict, header + str(result),
                       reason=f"{describe(case)}, {task.label}: {result.reason}")
             tally.ratio = max(tally.ratio, _err_over_tol(result))
-        tally.n_inconclusive += any(result.verdict == "inconclusive" for _, result in results)
+        tally.n_inconclusive += undecided
     return tally
 
 
@@ -267,6 +295,9 @@ def _tape(formula: Formula, cases: Sequence[Case]) -> _Tally:
 def _record(formula: Formula, oracle: str, tally: _Tally, seconds: float, note: str = "") -> Record:
     if tally.skipped:
         note = (note + "; " if note else "") + f"{tally.skipped} case(s) at a ReLU kink skipped"
+    if tally.set_aside:
+        note = (note + "; " if note else "") + (f"{tally.set_aside} random draw(s) no finite difference "
+                                                "could judge replaced by fresh ones")
     if tally.samples == 0:
         return Record(formula.name, formula.section, formula.equation, oracle, 0, None, "", SKIP,
                       None, note or "no cases", seconds)
@@ -327,11 +358,12 @@ def run_audit(
             else:
                 note = ""
                 if oracle == "central":
-                    tally = _finite_difference(formula, judged + specials, "central", seed)
+                    tally = _finite_difference(formula, judged + specials, "central", seed,
+                                               redraws(formula, seed, "central"))
                 elif oracle == "complex":
                     note = "" if formula.smooth or not specials else "specials: not smooth, central only"
                     tally = _finite_difference(formula, judged + (specials if formula.smooth else []),
-                                               "complex", seed)
+                                               "complex", seed, redraws(formula, seed, "complex"))
                 else:
                     tally = _tape(formula, judged + specials)
                 tally.skipped = len(drawn) - len(judged)
