@@ -440,3 +440,32 @@ def test_the_complex_step_on_an_f_that_is_not_complex_analytic_is_not_a_failure(
     wrong = g.copy()
     wrong[2] += 0.5
     assert check_grad(f, X6, wrong, method="complex").verdict == "fail"   # wrong by central too
+
+
+# ---- ties: several kinks at x in one output ----------------------------------------------------
+
+def _tie(v):
+    return float(-2.0 * max(v[0], v[1]) + max(v[1], v[2]))
+
+
+# Near (1, 1, 1) the four pieces are v0 > v1 > v2: (−2, 1, 0); v0 > v1 < v2: (−2, 0, 1);
+# v1 > v0, v1 > v2: (0, −1, 0); v0 < v1 < v2: (0, −2, 1). Every one is a limiting gradient, and every
+# point of their convex hull a subgradient.
+@pytest.mark.parametrize("claim, verdict", [
+    ((-2.0, 1.0, 0.0), "pass"),     # outside coordinate 1's one-sided slopes (−1, 0): failed before
+    ((0.0, -2.0, 1.0), "pass"),     # outside them too
+    ((0.0, -1.0, 0.0), "pass"),
+    ((-1.0, -1.0, 1.0), "pass"),    # half of (−2, 0, 1) and (0, −2, 1)
+    ((-2.0, 0.0, 0.0), "fail"),     # inside every coordinate's slopes, yet no subgradient: passed before
+    ((5.0, 5.0, 5.0), "fail"),
+])
+def test_at_a_tie_a_claim_passes_exactly_when_it_is_a_subgradient(claim, verdict):
+    r = check_grad(_tie, np.ones(3), np.array(claim))
+    assert r.verdict == verdict, str(r)
+
+
+@pytest.mark.parametrize("claim, verdict", [
+    ((0.0, 1.0, 0.0, 0.0), "pass"), ((0.5, 0.5, 0.0, 0.0), "pass"), ((1.0, 1.0, 0.0, 0.0), "fail"),
+])
+def test_max_pooling_over_equal_values(claim, verdict):
+    assert check_grad(lambda v: float(np.max(v)), np.ones(4), np.array(claim)).verdict == verdict

@@ -93,6 +93,13 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
     "complex_recheck": (8.0, "entries the complex step fails are probed again by central differences, at "
                         "most 8 (4 evaluations each): where those pass the claim and the complex estimate "
                         "is beyond both bounds, f is not complex-analytic there (np.abs, np.var)"),
+    "tie_samples": (16.0, "at a tie of several kinks the gradient is read at 16 points next to x: each "
+                    "piece of a max over 4 equal values is seen with probability 1 − (3/4)^16 = 99%"),
+    "tie_step_ratio": (64.0, "the points lie one first step δ from x, their gradient is read with steps "
+                       "δ/64: generic points are farther than that from every kink"),
+    "tie_slack": (1e-6, "a claim matches a nearby gradient within the rounding bound plus 1e-6 of it: "
+                  "on a piecewise-linear f the pieces differ by O(1), and curvature moves a piece's "
+                  "gradient by O(δ) = 6e-6·max(|x|, 1) across the points"),
     "lowp_values": (3.0, "f is taken to work in float32 (float16) when every value seen at x and its first "
                     "stencil is a float32 (float16) number and at least 3 of them differ: a float64 result "
                     "is such a number with probability 2^-29 per value"),

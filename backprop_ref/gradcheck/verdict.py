@@ -59,15 +59,21 @@ class Verdict:
 
 
 def judge(analytic: Array, numerical: Array, bound: Array, kinks: KinkEvidence,
-          user: UserTolerance | None, undecided: Mask | None = None) -> Verdict:
+          user: UserTolerance | None, undecided: Mask | None = None, limiting: Mask | None = None,
+          rejected: Mask | None = None) -> Verdict:
     """Decide every entry: the smooth rule |a − n| ≤ bound, or the interval rule at kinks (module doc);
-    entries in `undecided` are not judged."""
+    entries in `undecided` are not judged; kink entries in `limiting` pass (at a tie of several kinks
+    the claim was found to be the gradient at points next to x: a limiting gradient, though outside
+    each coordinate's one-sided slopes), those in `rejected` fail (the claim is no subgradient at the
+    tie, though inside each coordinate's slopes)."""
     smooth_tol = bound if user is None else user.bound(numerical)
     kink_tol = kinks.tol if user is None else user.bound(np.maximum(np.abs(kinks.left), np.abs(kinks.right)))
     between = inside(analytic, kinks.left, kinks.right, kink_tol)
     smooth_ok = np.abs(analytic - numerical) <= smooth_tol
     is_kink = (kinks.at | (kinks.maybe & ~smooth_ok & between)) & np.isfinite(numerical)
-    kink_ok = is_kink & between
+    kink_ok = is_kink & (between if limiting is None else (between | limiting))
+    if rejected is not None:
+        kink_ok &= ~rejected
     lo, hi = np.minimum(kinks.left, kinks.right), np.maximum(kinks.left, kinks.right)
     shown = np.where(is_kink, np.clip(analytic, lo, hi), numerical)
     tol = np.asarray(np.where(is_kink, kink_tol, smooth_tol), dtype=np.float64)
