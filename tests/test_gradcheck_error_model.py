@@ -324,3 +324,22 @@ def test_an_unresolved_entry_passes_the_smooth_verdict_at_its_edge():
     n = check_grad(_kink_nearby, np.array([0.0]), np.array([C_NEAR])).numerical[0]
     r = check_grad(_kink_nearby, np.array([0.0]), np.array([n + 2.0**-3]), atol=2.0**-3)
     assert r.passed and r.kinks == []
+
+
+def test_a_claim_computed_in_float32_but_held_in_float64_is_declared_with_claim_dtype():
+    x = np.linspace(-1.5, 1.2, 6)
+    g = np.cos(x).astype(np.float32).astype(np.float64)   # float32-accurate values in a float64 array
+    f = lambda v: float(np.sum(np.sin(v)))   # noqa: E731
+    assert check_grad(f, x, g).verdict == "fail"             # judged at float64's eps: off by ~3e-8
+    r = check_grad(f, x, g, claim_dtype=np.float32)
+    assert r.verdict == "pass" and "claimed values in float32" in r.tolerance_reason
+    wrong = g.copy()
+    wrong[3] *= 1 + 1e-4
+    assert check_grad(f, x, wrong, claim_dtype="float32").verdict == "fail"
+    assert not check_grad(f, x, wrong, claim_dtype=np.float32, directions=4, seed=0).passed
+
+
+@pytest.mark.parametrize("bad", ["int32", np.int64, "nonsense"])
+def test_claim_dtype_must_be_a_float_dtype(bad):
+    with pytest.raises(TypeError, match="claim_dtype must be a float dtype"):
+        check_grad(lambda v: float(np.sum(v)), np.zeros(2), np.ones(2), claim_dtype=bad)

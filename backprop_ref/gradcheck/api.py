@@ -31,7 +31,7 @@ Array = NDArray[np.float64]
 
 def _check(f: Callable[[Any], Any], x_in: ArrayLike, claimed: Any, *, jacobian: bool, method: str,
            directions: int | None, rtol: float | None, atol: float | None,
-           seed: int | None) -> GradCheckResult:
+           seed: int | None, claim_dtype: Any = None) -> GradCheckResult:
     method = choose(method, "method", METHODS)
     x_arr = check_x(x_in)
     x_shape = x_arr.shape
@@ -43,6 +43,8 @@ def _check(f: Callable[[Any], Any], x_in: ArrayLike, claimed: Any, *, jacobian: 
     out_shape = ev.out_shape
     name = "jac" if jacobian else "grad"
     g_arr, eps_g = parse_claim(claimed, x_arr, out_shape + x_shape, name)
+    if claim_dtype is not None:
+        eps_g = max(eps_g, _claim_eps(claim_dtype))
     G = g_arr.reshape(f0.size, x.size)
     problems: list[str] = []
     if not np.isfinite(f0).all():
@@ -67,9 +69,21 @@ def _check(f: Callable[[Any], Any], x_in: ArrayLike, claimed: Any, *, jacobian: 
                         x_shape=x_shape, taylor=taylor)
 
 
+def _claim_eps(claim_dtype: Any) -> float:
+    """The eps of the precision a claim was computed in, declared by the user (`claim_dtype`)."""
+    try:
+        dt = np.dtype(claim_dtype)
+    except TypeError:
+        raise TypeError(f"claim_dtype must be a float dtype (np.float32, 'float16', ...), got "
+                        f"{claim_dtype!r}") from None
+    if dt.kind != "f":
+        raise TypeError(f"claim_dtype must be a float dtype (np.float32, 'float16', ...), got {dt}")
+    return float(np.finfo(dt).eps)
+
+
 def check_grad(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, method: str = "central",
                directions: int | None = None, rtol: float | None = None, atol: float | None = None,
-               seed: int | None = None) -> GradCheckResult:
+               seed: int | None = None, claim_dtype: Any = None) -> GradCheckResult:
     """Check a claimed gradient ∂f/∂x against finite differences, with a verdict from an error model.
 
     Parameters
@@ -97,6 +111,10 @@ def check_grad(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, method: str 
         |analytic − numerical| ≤ atol + rtol·|numerical| (a missing one counts as 0).
     seed : int, optional
         Seed of the random directions; None draws one and records it in the result.
+    claim_dtype : float dtype, optional
+        The precision the claimed gradient was computed in, when it sits in a float64 array
+        (libraries often accumulate float32-accurate values in float64): its rounding allowance is
+        that dtype's. A float32 array declares itself.
 
     Returns
     -------
@@ -120,22 +138,22 @@ def check_grad(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, method: str 
     """
     with quiet():
         return _check(f, x, grad, jacobian=False, method=method, directions=directions, rtol=rtol, atol=atol,
-                      seed=seed)
+                      seed=seed, claim_dtype=claim_dtype)
 
 
 def assert_grad(f: Callable[[Any], Any], x: ArrayLike, grad: Any, *, method: str = "central",
                 directions: int | None = None, rtol: float | None = None, atol: float | None = None,
-                seed: int | None = None) -> GradCheckResult:
+                seed: int | None = None, claim_dtype: Any = None) -> GradCheckResult:
     """`check_grad`, raising AssertionError with the report when the check fails, InconclusiveCheck (an
     AssertionError) when it could not decide; else the result."""
     __tracebackhide__ = True
     return check_grad(f, x, grad, method=method, directions=directions, rtol=rtol, atol=atol,
-                      seed=seed).assert_passed()
+                      seed=seed, claim_dtype=claim_dtype).assert_passed()
 
 
 def check_jacobian(f: Callable[[Any], Any], x: ArrayLike, jac: Any, *, method: str = "central",
                    directions: int | None = None, rtol: float | None = None, atol: float | None = None,
-                   seed: int | None = None) -> GradCheckResult:
+                   seed: int | None = None, claim_dtype: Any = None) -> GradCheckResult:
     """Check a claimed Jacobian ∂f/∂x of a vector-valued f; `jac` has shape f(x).shape + x.shape.
 
     Same arguments and verdict as `check_grad`, entry by entry of the Jacobian; in directional mode
@@ -143,17 +161,17 @@ def check_jacobian(f: Callable[[Any], Any], x: ArrayLike, jac: Any, *, method: s
     """
     with quiet():
         return _check(f, x, jac, jacobian=True, method=method, directions=directions, rtol=rtol, atol=atol,
-                      seed=seed)
+                      seed=seed, claim_dtype=claim_dtype)
 
 
 def assert_jacobian(f: Callable[[Any], Any], x: ArrayLike, jac: Any, *, method: str = "central",
                     directions: int | None = None, rtol: float | None = None, atol: float | None = None,
-                    seed: int | None = None) -> GradCheckResult:
+                    seed: int | None = None, claim_dtype: Any = None) -> GradCheckResult:
     """`check_jacobian`, raising AssertionError with the report when the check fails, InconclusiveCheck
     (an AssertionError) when it could not decide."""
     __tracebackhide__ = True
     return check_jacobian(f, x, jac, method=method, directions=directions, rtol=rtol, atol=atol,
-                          seed=seed).assert_passed()
+                          seed=seed, claim_dtype=claim_dtype).assert_passed()
 
 
 def _numerical(f: Callable[[Any], Any], x_in: ArrayLike, method: str, jacobian: bool) -> Array:
