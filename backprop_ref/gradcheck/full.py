@@ -196,11 +196,7 @@ def _inside_domain(ev: Evaluator, x: Array, f0: Array, method: str, lv: Level, h
         fine, _ = probe_level(ev, x, f0, rows, h, method)
         ok = fine.finite.all(1)
         for name, arr in fields.items():
-            val = getattr(fine, name)
-            if arr.ndim == 1:
-                arr[rows[ok]] = val[ok]
-            else:
-                arr[rows[ok]] = val[ok]
+            arr[rows[ok]] = getattr(fine, name)[ok]
         for r in np.flatnonzero(ok):
             i = int(rows[r])
             notes[i] = (f"the step shrank from {float(h0[i]):.3g} to {float(h[r]):.3g} to keep the stencil "
