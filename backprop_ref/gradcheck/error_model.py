@@ -101,6 +101,10 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
     "tie_slack": (1e-6, "a claim matches a nearby gradient within the rounding bound plus 1e-6 of it: "
                   "on a piecewise-linear f the pieces differ by O(1), and curvature moves a piece's "
                   "gradient by O(δ) = 6e-6·max(|x|, 1) across the points"),
+    "jump_keep": (0.5, "a one-sided difference that changes by at most half of itself from step h to 2h "
+                  "keeps its size: across a jump it stays J, on a smooth f or at a kink it doubles"),
+    "jump_steep": (2.0, "... and whose slope exceeds twice the other side's is a jump: a kink at distance "
+                   "a < h also gives a constant difference, slope·a, but a slope below the other side's"),
     "lowp_values": (3.0, "f is taken to work in float32 (float16) when every value seen at x and its first "
                     "stencil is a float32 (float16) number and at least 3 of them differ: a float64 result "
                     "is such a number with probability 2^-29 per value"),

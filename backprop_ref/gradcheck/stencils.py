@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_ref.gradcheck.error_model import MULTIPLES
+from backprop_ref.gradcheck.error_model import MULTIPLES, param
 from backprop_ref.gradcheck.evaluation import MUTATED, Evaluator
 
 __all__ = ["Level", "level_stats", "probe_level"]
@@ -63,14 +63,13 @@ def level_stats(f0: Array, fp: Array, fm: Array, hp: Array, hm: Array, h: Array,
     side_err = np.maximum(np.abs(fwd[0] - fwd[1]), np.abs(bwd[0] - bwd[1]))
     finite = np.isfinite(fp).all(0) & np.isfinite(fm).all(0) & np.isfinite(est)
     # A one-sided difference grows with the step as the step does (2× from h to 2h) on a smooth f and at a
-    # kink alike; across a jump it keeps the jump's size: it changes by less than half of itself, and its
-    # slope exceeds twice the other side's (a kink at distance a < h also gives a constant difference,
-    # slope·a, but a slope below the other side's).
+    # kink alike; across a jump it keeps the jump's size (jump_keep, jump_steep: ERROR_MODEL).
+    keep, steep_by = param("jump_keep"), param("jump_steep")
     jump = np.zeros_like(est)
     for d1, d2, hs, other in ((fp[0] - f0, fp[1] - f0, hp[0], bwd[0]),
                               (f0 - fm[0], f0 - fm[1], hm[0], fwd[0])):
-        steep = np.abs(d1) / hs[:, None] > 2.0 * np.abs(other)
-        jump = np.maximum(jump, np.where((np.abs(d2 - d1) <= 0.5 * np.abs(d1)) & steep, np.abs(d1), 0.0))
+        steep = np.abs(d1) / hs[:, None] > steep_by * np.abs(other)
+        jump = np.maximum(jump, np.where((np.abs(d2 - d1) <= keep * np.abs(d1)) & steep, np.abs(d1), 0.0))
     still = (fp[0] == f0) & (fm[0] == f0)
     return Level(h, est, trunc, coef, fwd[0] - bwd[0], fwd[1] - bwd[1], bwd[0], fwd[0], side_err,
                  fmax, sigma, finite, still, jump, np.concatenate([fp, fm]))
