@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_ref.gradcheck.directional import SCRATCH_MAX, replay, scratch, signs
+from backprop_ref.gradcheck.directions import SCRATCH_MAX, replay, scratch, signs
 from backprop_ref.gradcheck.error_model import EPS, param, step
 from backprop_ref.gradcheck.kinks import KinkEvidence, suspect
 from backprop_ref.gradcheck.result import Judged, build_result

@@ -54,7 +54,8 @@ The layout, one module per step of the algorithm; each imports only the ones abo
     result        GradCheckResult, Kink, TaylorResult (frozen), Judged → build_result(), the report
     full          full mode: refinement, the complex step, judge_full()
     bisection     localising a failing direction's wrong entries
-    directional   replay(seed, j, n), the directional probes, judge_directional()
+    directions    replay(seed, j, n), the random directions and the probes along them
+    directional   judge_directional(): f's noise, kinks along a direction, localising
     taylor        taylor_test() and the marginal verdict's second opinion
     api           check_grad, assert_grad, check_jacobian, assert_jacobian, numerical_grad/jacobian
 """

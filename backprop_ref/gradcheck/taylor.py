@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from backprop_ref._validate import as_array, integer
-from backprop_ref.gradcheck.directional import replay, signs
+from backprop_ref.gradcheck.directions import replay, signs
 from backprop_ref.gradcheck.error_model import EPS, f_rounding, param, rms_scale
 from backprop_ref.gradcheck.evaluation import Evaluator, draw_seed, parse_claim, quiet, working_precision
 from backprop_ref.gradcheck.result import Judged, TaylorResult
