@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from backprop_ref import audit, tf_twins
+from backprop_ref import audit, audit_report, tf_twins
 from backprop_ref.audit import ORACLES, draw_cases, format_table, run_audit
 from backprop_ref.catalogue import BY_NAME, CATALOGUE
 from backprop_ref.gradcheck import check_grad
@@ -188,7 +188,7 @@ def test_progress_is_reported_for_every_step():
 
 def test_the_table_has_the_columns_and_a_summary_line_last(full_report):
     lines = format_table(full_report).splitlines()
-    for column in audit.COLUMNS:
+    for column in audit_report.COLUMNS:
         assert column in lines[0]
     assert lines[-1] == full_report.summary() and "seed 0" in lines[-1]
     assert any(line.startswith("himmelblau") and "003 §7.8" in line for line in lines)
@@ -211,7 +211,7 @@ def test_markdown_report_has_the_table_and_the_failures():
     assert md.startswith("# backprop-ref audit: FAIL")
     rows = [line for line in md.splitlines() if line.startswith("| ")]
     assert len(rows) == 2 + 6
-    assert all(row.count(" | ") == len(audit.COLUMNS) - 1 for row in rows)
+    assert all(row.count(" | ") == len(audit_report.COLUMNS) - 1 for row in rows)
     assert "### sigmoid — central" in md and "```" in md
 
 

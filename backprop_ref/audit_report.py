@@ -1,0 +1,256 @@
+"""The audit's report: one `Record` per formula × oracle, the `AuditReport` of a run, and the writers
+that turn it into the table text, JSON, Markdown and JUnit XML. Nothing here runs a check
+(`backprop_ref.audit` does, and re-exports these names).
+
+A record has one of four verdicts: "FAIL" when any case failed (or the derivative raised); else
+"inconclusive" when the checker could not decide some case (`check_grad`'s third verdict: f jumps at x,
+or an entry moves f by less than its rounding at every admissible step), which is never counted as a
+pass; else "pass"; "skipped" when nothing ran. The report's verdict (`AuditReport.verdict`,
+lowercase) is "fail" if any record failed, else "inconclusive" if any is inconclusive, else "pass".
+
+JUnit has no third verdict: an inconclusive record is written as <skipped type="inconclusive"> with its
+reason as the message (and the first undecided case's report as its text), not as an <error>, which
+would say the check itself broke; the suite's `skipped` count includes them. Read the report's own
+verdict (or the CLI's exit status, 3) to tell them from a plain skip.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import numpy as np
+
+__all__ = [
+    "ORACLES", "PASS", "FAIL", "SKIP", "INCONCLUSIVE", "COLUMNS", "Record", "AuditReport", "format_table",
+    "to_json", "to_markdown", "to_junit_xml",
+]
+
+ORACLES = ("central", "complex", "tape")
+PASS, FAIL, SKIP = "pass", "FAIL", "skipped"
+INCONCLUSIVE = "inconclusive"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One formula checked by one oracle.
+
+    `samples` counts the cases checked (random draws plus specials; skipped cases excluded),
+    `worst_rel_err` is the largest relative error any of them showed over the entries above their
+    absolute tolerance (see `relative_error`; None when nothing ran),
+    `tolerance` says which bound applied, `failure` is the first failing case's full report.
+    `n_inconclusive` counts the cases the checker could not decide, `inconclusive` is the first one's
+    full report and `reason` says why in one sentence (its case and the checker's reason; empty
+    unless the verdict is "inconclusive").
+    """
+
+    formula: str
+    section: str
+    equation: str
+    oracle: str
+    samples: int
+    worst_rel_err: float | None
+    tolerance: str
+    verdict: str
+    failure: str | None = None
+    note: str = ""
+    seconds: float = 0.0
+    n_inconclusive: int = 0
+    inconclusive: str | None = None
+    reason: str = ""
+
+    @property
+    def passed(self) -> bool:
+        """Neither failed nor inconclusive (a skipped record passes: nothing in it failed)."""
+        return self.verdict in (PASS, SKIP)
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """All records of one audit run, with what is needed to replay it."""
+
+    records: tuple[Record, ...]
+    seed: int
+    samples: int
+    tf_version: str | None
+    seconds: float
+    formulas: tuple[str, ...] = field(default=())
+
+    @property
+    def verdict(self) -> str:
+        """"fail" if any record failed; else "inconclusive" if any is; else "pass"."""
+        if self.failures:
+            return "fail"
+        return "inconclusive" if self.inconclusive else "pass"
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"
+
+    @property
+    def failures(self) -> tuple[Record, ...]:
+        return tuple(r for r in self.records if r.verdict == FAIL)
+
+    @property
+    def inconclusive(self) -> tuple[Record, ...]:
+        return tuple(r for r in self.records if r.verdict == INCONCLUSIVE)
+
+    def counts(self) -> dict[str, int]:
+        out = {PASS: 0, FAIL: 0, INCONCLUSIVE: 0, SKIP: 0}
+        for r in self.records:
+            out[r.verdict] += 1
+        return out
+
+    def summary(self) -> str:
+        c = self.counts()
+        tf = f"TensorFlow {self.tf_version}" if self.tf_version else "TensorFlow not installed"
+        return (f"{self.verdict.upper()}: {c[PASS]} passed, {c[FAIL]} failed, "
+                f"{c[INCONCLUSIVE]} inconclusive, {c[SKIP]} skipped "
+                f"({len(self.formulas)} formulas × {len(ORACLES)} oracles, {self.samples} random samples "
+                f"each + specials); seed {self.seed}; {tf}; {self.seconds:.1f} s")
+
+
+# ---- the writers --------------------------------------------------------------------------------
+
+COLUMNS = ("formula", "seed section", "oracle", "samples", "worst rel err", "tolerance", "verdict")
+
+
+def _format_rel(r: Record) -> str:
+    return "—" if r.worst_rel_err is None else f"{r.worst_rel_err:.1e}"
+
+
+def _verdict(r: Record) -> str:
+    if r.verdict == INCONCLUSIVE:
+        return f"{r.verdict} ({r.n_inconclusive} of {r.samples} cases)"
+    return f"{r.verdict} ({r.note})" if r.note and r.verdict == SKIP else r.verdict
+
+
+def _replay(report: AuditReport) -> str:
+    """The command that replays the failing and inconclusive records' formulas."""
+    names = dict.fromkeys(r.formula for r in report.failures + report.inconclusive)
+    return f"backprop-ref audit --seed {report.seed} --samples {report.samples} --only " + " ".join(names)
+
+
+def _rows(report: AuditReport) -> list[tuple[str, ...]]:
+    return [(r.formula, r.section, r.oracle, str(r.samples) if r.samples else "—", _format_rel(r),
+             r.tolerance or "—", _verdict(r)) for r in report.records]
+
+
+def format_table(report: AuditReport, *, failures: bool = True) -> str:
+    """The plain-text table, the first failing and inconclusive cases' reports (when `failures`), and
+    the summary line."""
+    rows = [COLUMNS] + _rows(report)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    right = {3, 4}
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        return "  ".join(cells).rstrip()
+
+    out = [line(rows[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in rows[1:]]
+    if failures and (report.failures or report.inconclusive):
+        out.append("")
+        for r in report.failures:
+            out.append(f"FAILED {r.formula} [{r.section}] by {r.oracle} ({r.equation}); first failing case:")
+            out.extend("    " + s for s in (r.failure or "").splitlines())
+        for r in report.inconclusive:
+            out.append(f"INCONCLUSIVE {r.formula} [{r.section}] by {r.oracle} ({r.equation}): "
+                       f"{r.n_inconclusive} of {r.samples} cases could not be judged; the first:")
+            out.extend("    " + s for s in (r.inconclusive or "").splitlines())
+        out.append("replay: " + _replay(report))
+    out.append("")
+    out.append(report.summary())
+    return "\n".join(out)
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, float) and not np.isfinite(x):
+        return str(x)
+    return x
+
+
+def to_json(report: AuditReport) -> str:
+    """A top-level verdict and one object per formula × oracle with its figures."""
+    doc = {
+        "verdict": report.verdict,
+        "passed": report.passed,
+        "seed": report.seed,
+        "samples": report.samples,
+        "tensorflow": report.tf_version,
+        "seconds": round(report.seconds, 3),
+        "counts": report.counts(),
+        "summary": report.summary(),
+        "records": [{k: _jsonable(v) for k, v in asdict(r).items()} for r in report.records],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def _md_cell(s: str) -> str:
+    return s.replace("|", "\\|")
+
+
+def to_markdown(report: AuditReport) -> str:
+    """A report to attach to a pull request: the table, each failure's and each inconclusive record's
+    first report, the summary."""
+    out = [f"# backprop-ref audit: {report.verdict.upper()}", "", f"**{report.summary()}**", "",
+           "| " + " | ".join(COLUMNS) + " |",
+           "| " + " | ".join("---:" if i in (3, 4) else "---" for i in range(len(COLUMNS))) + " |"]
+    for row in _rows(report):
+        out.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
+    if report.failures:
+        out += ["", "## Failures", ""]
+        for r in report.failures:
+            out += [f"### {r.formula} — {r.oracle}", "", f"{r.section}: `{r.equation}`", "",
+                    "```", r.failure or "", "```", ""]
+    if report.inconclusive:
+        out += ["", "## Inconclusive", ""]
+        for r in report.inconclusive:
+            out += [f"### {r.formula} — {r.oracle}", "", f"{r.section}: `{r.equation}`", "",
+                    f"{r.n_inconclusive} of {r.samples} cases could not be judged; the first:", "",
+                    "```", r.inconclusive or "", "```", ""]
+    if report.failures or report.inconclusive:
+        out.append(f"Replay: `{_replay(report)}`")
+    out.append("")
+    return "\n".join(out)
+
+
+def to_junit_xml(report: AuditReport) -> str:
+    """One <testcase> per formula × oracle (classname backprop_ref.audit.FORMULA, name ORACLE); an
+    inconclusive one is a <skipped type="inconclusive"> with its reason (see the module docstring)."""
+    c = report.counts()
+    suite = ET.Element("testsuite", {
+        "name": "backprop-ref audit", "tests": str(len(report.records)), "failures": str(c[FAIL]),
+        "errors": "0", "skipped": str(c[SKIP] + c[INCONCLUSIVE]), "time": f"{report.seconds:.3f}",
+    })
+    props = ET.SubElement(suite, "properties")
+    for name, value in (("seed", report.seed), ("samples", report.samples),
+                        ("tensorflow", report.tf_version or "not installed")):
+        ET.SubElement(props, "property", {"name": name, "value": str(value)})
+    for r in report.records:
+        case = ET.SubElement(suite, "testcase", {
+            "classname": f"backprop_ref.audit.{r.formula}", "name": r.oracle, "time": f"{r.seconds:.3f}",
+        })
+        if r.verdict == FAIL:
+            failure = ET.SubElement(case, "failure", {
+                "message": f"{r.formula} [{r.section}] fails the {r.oracle} check; "
+                           f"worst rel err {_format_rel(r)}",
+            })
+            failure.text = r.failure
+        elif r.verdict == INCONCLUSIVE:
+            skipped = ET.SubElement(case, "skipped", {
+                "type": INCONCLUSIVE,
+                "message": f"inconclusive: {r.n_inconclusive} of {r.samples} cases could not be judged "
+                           f"by the {r.oracle} check; first: {r.reason}",
+            })
+            skipped.text = r.inconclusive
+        elif r.verdict == SKIP:
+            ET.SubElement(case, "skipped", {"message": r.note})
+        else:
+            out = ET.SubElement(case, "system-out")
+            out.text = f"{r.samples} samples, worst rel err {_format_rel(r)}, tolerance {r.tolerance}"
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
