@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from backprop_ref import demos, worked
+from backprop_ref import demo_figures, demos, worked
 from backprop_ref.activations import sigmoid, sigmoid_grad
 from backprop_ref.cli import main
 
@@ -122,7 +122,7 @@ def test_plot_writes_one_png_per_activation(tmp_path):
     pytest.importorskip("matplotlib")
     code = main(["plot", "--out", str(tmp_path)], stdout=io.StringIO(), stderr=io.StringIO())
     assert code == 0
-    for name, _ in demos.PLOTTED:
+    for name, _ in demo_figures.PLOTTED:
         assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
