@@ -11,7 +11,7 @@ and formats every demo, these included. Nothing here prints.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from backprop_ref.gradcheck import check_jacobian
 __all__ = [
     "MissingRequirement", "Progress", "MOONS_SIZES", "MOONS_LR", "MOONS_EPOCHS", "MOONS_BATCH",
     "MOONS_TARGET", "make_moons", "moons", "MoonsResult", "format_moons", "PLOTTED", "plot", "PlotResult",
-    "format_plot",
+    "format_plot", "worst_verdict",
 ]
 
 Array = NDArray[np.float64]
@@ -35,6 +35,13 @@ Progress = Callable[[int, int, str], None]
 
 class MissingRequirement(Exception):
     """An optional dependency the demo needs (matplotlib) is not installed."""
+
+
+def worst_verdict(verdicts: Iterable[str]) -> str:
+    """The demo's verdict from its checks' ("pass", "fail", "inconclusive"): "fail" if any failed, else
+    "inconclusive" if any could not be decided (never shown as a failure), else "pass"."""
+    seen = set(verdicts)
+    return "fail" if "fail" in seen else "inconclusive" if "inconclusive" in seen else "pass"
 
 
 # ---- 003 §7.9: two moons ----------------------------------------------------------------------
@@ -215,7 +222,12 @@ def _moons_figures(out: Path, model: Any, X: Array, y: NDArray[np.int64], losses
 class PlotResult:
     files: tuple[str, ...]
     max_abs_err: dict[str, float]   # analytic derivative vs the finite-difference points
-    passed: bool                    # the checker's verdict on every activation's points
+    verdict: str                    # the checker's on every activation's points (`worst_verdict`)
+    reason: str = ""                # which activations could not be decided, and why
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"
 
 
 PLOTTED = (("sigmoid", "7.2"), ("relu", "7.3"), ("leaky_relu", "7.4"), ("tanh", "7.5"))
@@ -229,7 +241,7 @@ def plot(out_dir: Path | str = ".") -> PlotResult:
     x = np.linspace(-6.0, 6.0, 401)
     # An even count over a symmetric range: the points avoid 0, where ReLU's derivative is a convention.
     points = np.linspace(-5.7, 5.7, 20)
-    files, errors, verdicts = [], {}, []
+    files, errors, verdicts, reasons = [], {}, [], []
     for name, figure in PLOTTED:
         record = BY_NAME[name]
         # The catalogue's task for an elementwise formula: the diagonal Jacobian, checked whole.
@@ -237,7 +249,9 @@ def plot(out_dir: Path | str = ".") -> PlotResult:
         result = check_jacobian(task.f, task.x, task.claimed, seed=0)
         fd = np.diagonal(np.asarray(result.numerical))
         errors[name] = float(result.max_abs_err)
-        verdicts.append(bool(result.passed))
+        verdicts.append(result.verdict)
+        if result.verdict == "inconclusive":
+            reasons.append(f"{name}: {result.reason}")
         fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
         left.plot(x, record.forward(x))
         left.set(title=f"{name}(x)", xlabel="x")
@@ -250,12 +264,13 @@ def plot(out_dir: Path | str = ".") -> PlotResult:
         fig.savefig(path, dpi=100, bbox_inches="tight")
         plt.close(fig)
         files.append(str(path))
-    return PlotResult(tuple(files), errors, all(verdicts))
+    return PlotResult(tuple(files), errors, worst_verdict(verdicts), "; ".join(reasons))
 
 
 def format_plot(r: PlotResult) -> str:
     lines = ["Activations and their derivatives [003 Figures 7.2–7.5], central-difference points over each:"]
     for path, (name, err) in zip(r.files, r.max_abs_err.items()):
         lines.append(f"  {path}  ({name}: points within {err:.1e} of the analytic derivative)")
-    lines.append("PASS" if r.passed else "FAIL: a finite-difference point is off the analytic derivative")
+    lines.append({"pass": "PASS", "inconclusive": f"INCONCLUSIVE: {r.reason}"}.get(
+        r.verdict, "FAIL: a finite-difference point is off the analytic derivative"))
     return "\n".join(lines)

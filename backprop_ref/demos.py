@@ -38,6 +38,7 @@ from backprop_ref.demo_figures import (
     make_moons,
     moons,
     plot,
+    worst_verdict,
 )
 from backprop_ref.domains import Case
 from backprop_ref.gradcheck import check_grad
@@ -204,15 +205,25 @@ class GradCheck:
 
     name: str
     analytic: Array
-    central_passed: bool
+    central_verdict: str         # the checker's: "pass", "fail" or "inconclusive"
     central_rel_err: float
     tape_passed: bool | None
     tape_rel_err: float | None
     report: str
+    central_reason: str = ""     # why, when the check is inconclusive (the checker's sentence)
+
+    @property
+    def central_passed(self) -> bool:
+        return self.central_verdict == "pass"
+
+    @property
+    def verdict(self) -> str:
+        """"fail" when the central check or the tape disagrees, else the central check's verdict."""
+        return worst_verdict([self.central_verdict, "fail" if self.tape_passed is False else "pass"])
 
     @property
     def passed(self) -> bool:
-        return self.central_passed and self.tape_passed is not False
+        return self.verdict == "pass"
 
 
 @dataclass(frozen=True)
@@ -230,8 +241,15 @@ class LayerStepResult:
     notes: tuple[str, ...] = field(default=())
 
     @property
+    def verdict(self) -> str:
+        """"fail" when the loss does not fall or a check fails; else "inconclusive" when a check could
+        not be decided; else "pass"."""
+        falls = "pass" if self.loss_after < self.loss_before else "fail"
+        return worst_verdict([falls] + [g.verdict for g in self.grads])
+
+    @property
     def passed(self) -> bool:
-        return self.loss_after < self.loss_before and all(g.passed for g in self.grads)
+        return self.verdict == "pass"
 
 
 def _check_all(record_name: str, case: Case, names: tuple[str, ...], tape: bool) -> tuple[GradCheck, ...]:
@@ -245,9 +263,9 @@ def _check_all(record_name: str, case: Case, names: tuple[str, ...], tape: bool)
     for name, ours, task, their in zip(names, analytic, check_tasks(record, case), theirs):
         result = check_grad(task.f, task.x, task.claimed, method="central", seed=0)
         verdict = agree(ours, their, forward_scale=forward) if their is not None else None
-        out.append(GradCheck(name, np.asarray(ours), bool(result.passed), float(result.max_rel_err),
+        out.append(GradCheck(name, np.asarray(ours), result.verdict, float(result.max_rel_err),
                              None if verdict is None else verdict.passed,
-                             None if verdict is None else verdict.max_rel_err, str(result)))
+                             None if verdict is None else verdict.max_rel_err, str(result), result.reason))
     return tuple(out)
 
 
@@ -323,16 +341,17 @@ def _format_layer_step(r: LayerStepResult) -> str:
     for g in r.grads:
         tape = ("" if g.tape_passed is None else
                 f"; tape {'agrees' if g.tape_passed else 'DISAGREES'} (max rel err {g.tape_rel_err:.1e})")
+        central = {"pass": "agree", "fail": "DISAGREE"}.get(g.central_verdict, "cannot decide (inconclusive)")
         lines.append(_arr(g.name, g.analytic))
-        lines.append(f"    central differences {'agree' if g.central_passed else 'DISAGREE'} "
-                     f"(max rel err {g.central_rel_err:.1e}){tape}")
+        lines.append(f"    central differences {central} (max rel err {g.central_rel_err:.1e}){tape}")
         if not g.passed:
             lines.extend("    " + s for s in g.report.splitlines())
     lines.append("")
     lines.append(f"loss before the step {r.loss_before:.6f}, after one step with lr {r.lr}: "
                  f"{r.loss_after:.6f} ({'falls' if r.loss_after < r.loss_before else 'DOES NOT FALL'})")
     lines.extend(r.notes)
-    lines.append("PASS" if r.passed else "FAIL")
+    undecided = "; ".join(f"{g.name}: {g.central_reason}" for g in r.grads if g.verdict == "inconclusive")
+    lines.append(f"INCONCLUSIVE: {undecided}" if r.verdict == "inconclusive" else r.verdict.upper())
     return "\n".join(lines)
 
 

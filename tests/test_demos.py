@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import sys
 
@@ -11,6 +12,7 @@ import pytest
 from backprop_ref import demo_figures, demos, worked
 from backprop_ref.activations import sigmoid, sigmoid_grad
 from backprop_ref.cli import main
+from backprop_ref.domains import Case
 
 # ---- Himmelblau [003 §7.8] --------------------------------------------------------------------
 
@@ -85,6 +87,29 @@ def test_layer_demos_agree_with_the_tape(demo, tf):
     r = demo(seed=1, use_tf=True)
     assert all(g.tape_passed for g in r.grads) and r.tf_version == tf.__version__
     assert "tape agrees" in demos.format_result(r)
+
+
+def test_a_check_no_finite_difference_can_decide_is_shown_as_inconclusive_not_as_a_failure():
+    # L = ½·Σo² at o = [1e-8, 1e8]: ∂L/∂o_0 = 1e-8 moves L ≈ 5e15 by less than L's rounding (eps·5e15 ≈ 1)
+    # at every step small enough to stay local, so the checker cannot judge it: neither pass nor fail
+    (g,) = demos._check_all("mse", Case((np.array([1e-8, 1e8]), np.zeros(2))), ("∂L/∂o",), tape=False)
+    assert g.central_verdict == "inconclusive" and g.verdict == "inconclusive" and not g.passed
+    r = demos.LayerStepResult("a layer", {}, {}, (g,), 0.1, 1.0, 0.5, None)
+    assert r.verdict == "inconclusive" and not r.passed
+    lines = demos.format_result(r).splitlines()
+    line = next(s for s in lines if s.strip().startswith("central differences"))
+    assert "cannot decide" in line and "DISAGREE" not in line
+    assert lines[-1].startswith("INCONCLUSIVE: ∂L/∂o") and "rounding" in lines[-1]
+    # a wrong claim among them still fails the demo, with its verdict
+    bad = dataclasses.replace(g, central_verdict="fail")
+    assert demos.LayerStepResult("a layer", {}, {}, (g, bad), 0.1, 1.0, 0.5, None).verdict == "fail"
+
+
+def test_the_plot_shows_an_inconclusive_check_as_such():
+    r = demo_figures.PlotResult(("sigmoid.png",), {"sigmoid": 0.0}, "inconclusive", "sigmoid: f jumps")
+    assert not r.passed
+    assert demos.format_result(r).splitlines()[-1] == "INCONCLUSIVE: sigmoid: f jumps"
+    assert demos.format_result(dataclasses.replace(r, verdict="pass", reason="")).splitlines()[-1] == "PASS"
 
 
 # ---- two moons [003 §7.9] ---------------------------------------------------------------------
