@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from adversarial import TORCH_FULL_MAX, Case, cases
 
 
-def verdict(case: Case, claim: np.ndarray) -> dict[str, str]:
+def verdict(case: Case, f, claim: np.ndarray) -> dict[str, str]:
     import torch
 
     g = torch.as_tensor(np.asarray(claim, dtype=np.float64))
@@ -31,7 +31,7 @@ def verdict(case: Case, claim: np.ndarray) -> dict[str, str]:
         @staticmethod
         def forward(ctx, v):
             # detach().numpy() shares v's memory, as user code wrapping a NumPy f usually does
-            return torch.as_tensor(np.asarray(case.f(v.detach().numpy()), dtype=np.float64))
+            return torch.as_tensor(np.asarray(f(v.detach().numpy()), dtype=np.float64))
 
         @staticmethod
         def backward(ctx, go):
@@ -58,7 +58,9 @@ def main() -> None:
     out = {"torch": torch.__version__, "cases": {}}
     for case in cases():
         if args.only in case.name:
-            out["cases"][case.name] = [verdict(case, case.right), verdict(case, case.wrong)]
+            # one verdict per f: a noisy f is judged once per noise seed
+            out["cases"][case.name] = [[verdict(case, f, claim) for f in case.functions()]
+                                       for claim in (case.right, case.wrong)]
     print(json.dumps(out))
 
 
