@@ -72,7 +72,8 @@ def test_failed_full_report_lists_every_failing_entry_worst_first():
     r = check_grad(quartic, X6, g)
     lines = str(r).splitlines()
     assert lines[0] == (f"gradient check FAILED: 2 of 6 entries outside tolerance "
-                        f"(method central, full mode, {r.n_evals} evaluations of f)")
+                        f"(method central, full mode, {r.n_evals} evaluations of f); "
+                        f"worst x[4]: analytic {g[4]:.6g} vs numerical {r.numerical[4]:.6g}")
     steps = np.asarray(r.step)
     assert lines[1] == f"  step: {steps.min():.3g}…{steps.max():.3g} per entry"
     assert lines[2] == "  seed: none needed (full mode draws no random numbers)"
@@ -246,7 +247,7 @@ def test_the_worst_entrys_bound_is_the_sum_of_its_three_terms_and_reported_so():
     np.testing.assert_array_equal(r.tolerance, st + sr + sa)
     assert np.all(st > 0) and np.all(sr > 0)
     w = r.worst_index
-    assert str(r).splitlines()[-1] == (f"    at {list(w)}: {SAFETY:g}×truncation {st[w]:.2g} + {SAFETY:g}×"
+    assert str(r).splitlines()[-1] == (f"    at x{list(w)}: {SAFETY:g}×truncation {st[w]:.2g} + {SAFETY:g}×"
                                        f"rounding {sr[w]:.2g} + claimed rounding {sa[w]:.2g}")
 
 
@@ -259,18 +260,20 @@ def test_report_says_jacobian_and_the_worst_bound_terms():
     assert text.startswith("Jacobian check FAILED: 1 of 36 entries")
     w = list(r.worst_index)
     assert w == [2, 2]
-    assert re.search(rf"    at \[2, 2\]: {SAFETY:g}×truncation \S+ \+ {SAFETY:g}×rounding \S+ \+ "
-                     r"claimed rounding \S+", text)
+    assert re.search(rf"    at x\[2\] \(output \[2\]\): {SAFETY:g}×truncation \S+ \+ {SAFETY:g}×rounding "
+                     r"\S+ \+ claimed rounding \S+", text)
 
 
 @pytest.mark.parametrize("assert_, check, f, claim", [
     (assert_grad, check_grad, quartic, quartic_grad(X6) + 1e-3),
     (assert_jacobian, check_jacobian, np.tanh, np.diag(1 - np.tanh(X6) ** 2) + 1e-3),
 ])
-def test_assert_raises_with_the_report_after_a_newline(assert_, check, f, claim):
+def test_assert_raises_with_the_report_its_first_line_standing_alone(assert_, check, f, claim):
+    # (pytest's summary and a JUnit message show only the first line: it names the worst entry)
     with pytest.raises(AssertionError) as info:
         assert_(f, X6, claim)
-    assert str(info.value) == "\n" + str(check(f, X6, claim))
+    assert str(info.value) == str(check(f, X6, claim))
+    assert " FAILED: " in str(info.value).splitlines()[0] and "; worst x[" in str(info.value).splitlines()[0]
 
 
 # ---- the sentence that says which bound decided -------------------------------------------------

@@ -11,19 +11,20 @@ lists them and why) or when the Taylor test's second opinion contradicts a margi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from backprop_ref._numeric import relative_error
+from backprop_ref.gradcheck.diagnosis import diagnose
 from backprop_ref.gradcheck.error_model import dtype_name, param
 from backprop_ref.gradcheck.evaluation import UserTolerance
 from backprop_ref.gradcheck.verdict import Verdict
 
 __all__ = ["InconclusiveCheck", "VERDICTS", "Kink", "TaylorResult", "GradCheckResult", "Directional",
-           "Judged", "build_result", "model_reason"]
+           "Judged", "build_result", "combine", "model_reason"]
 
 VERDICTS = ("pass", "fail", "inconclusive")
 
@@ -53,10 +54,11 @@ class Kink:
     analytic: float
     passed: bool
     step: float
+    label: str = ""   # the argument's, in a check of several arguments
 
     def __str__(self) -> str:
         where = "between them" if self.passed else "OUTSIDE them"
-        return (f"{list(self.index)}: left {self.left:.6g}, right {self.right:.6g}; "
+        return (f"{self.label}{list(self.index)}: left {self.left:.6g}, right {self.right:.6g}; "
                 f"analytic {self.analytic:.6g} lies {where} (step {self.step:.3g})")
 
 
@@ -140,6 +142,19 @@ class GradCheckResult:
         Directional mode, on failure: the entries bisection found wrong.
     problems : list of str
         Non-finite values: where they appeared and why the check failed there.
+    label : str
+        The checked argument's name ("x" for a single array; a dict key or f's parameter name for a
+        tuple or dict x); entries read ``W2[3, 1]``.
+    worst : str
+        The worst entry, as it reads in the report (``W2[3, 1]``; "direction 3" in directional mode).
+    by_argument : dict of str to GradCheckResult
+        A check of several arguments: each argument's own result, by label (empty otherwise). The
+        top level then holds the overall verdict, counts and worst entry; its arrays are the
+        arguments' raveled and concatenated in order.
+    diagnosis : str or None
+        What the failing entries' pattern says is wrong, where it is plain (a constant factor, a sign,
+        a term not propagated, a transpose, a shift by one index, two arguments' claims swapped);
+        None when no pattern fits.
     ratio : ndarray or None
         |analytic − numerical| / tolerance per entry (0 where the kink rule passed, NaN where the entry
         could not be judged): above 1 fails.
@@ -179,6 +194,9 @@ class GradCheckResult:
     inconclusive: list[str] = field(default_factory=list)
     n_inconclusive: int = 0
     notes: list[str] = field(default_factory=list)
+    label: str = "x"
+    by_argument: dict[str, GradCheckResult] = field(default_factory=dict)
+    diagnosis: str | None = None
     # error/tolerance per entry (0 where the kink rule passed), for the report and the Taylor test
     ratio: Array | None = field(default=None, repr=False)
     # the bound's three terms per entry (safety × truncation, safety × rounding, claimed rounding)
@@ -189,14 +207,23 @@ class GradCheckResult:
         with np.errstate(all="ignore"):   # inf − inf is a NaN error, reported as such
             return np.abs(self.analytic - self.numerical)
 
+    @property
+    def worst(self) -> str:
+        if not self.n_checked:
+            return ""
+        if self.by_argument:
+            sub = self.by_argument[_worst_argument(self.by_argument)]
+            return sub.worst
+        return _entry(self.label, self.worst_index, self.x_shape, self.mode, self.kind)
+
     def assert_passed(self) -> GradCheckResult:
         """Raise AssertionError with the report when the check failed, InconclusiveCheck (a subclass)
-        when it could not decide; else return the result."""
+        when it could not decide; else return the result. The message's first line stands alone."""
         __tracebackhide__ = True
         if self.verdict == "inconclusive":
-            raise InconclusiveCheck("\n" + str(self))
+            raise InconclusiveCheck(str(self))
         if not self.passed:
-            raise AssertionError("\n" + str(self))
+            raise AssertionError(str(self))
         return self
 
     def __str__(self) -> str:
@@ -228,8 +255,11 @@ class Judged:
 
 def build_result(j: Judged, *, method: str, seed: int | None, n_evals: int, jacobian: bool,
                  user: UserTolerance | None, x_shape: tuple[int, ...],
-                 taylor: TaylorResult | None) -> GradCheckResult:
-    """The frozen result of a check: the verdict's figures reshaped, the worst entry, the reason."""
+                 taylor: TaylorResult | None, label: str = "x", kind: str | None = None,
+                 dims: dict[str, tuple[int, ...]] | None = None) -> GradCheckResult:
+    """The frozen result of a check: the verdict's figures reshaped, the worst entry, the reason, the
+    diagnosis. `kind` names what was checked when it is not a gradient or Jacobian ("vjp", "jvp");
+    `dims` the shapes, by name, a diagnosed factor is compared with (default: x's)."""
     v, shape = j.verdict, j.shape
     A, N = j.analytic, v.numerical
     diff = np.abs(A - N)
@@ -239,6 +269,13 @@ def build_result(j: Judged, *, method: str, seed: int | None, n_evals: int, jaco
         f"rtol·|numerical| with atol = {user.atol:g}, rtol = {user.rtol:g} (the error model was not used)")
     d = j.directional
     verdict, why = _verdict(j, taylor, shape)
+    kind = kind or ("jacobian" if jacobian else "gradient")
+    failing = (~v.ok & ~v.undecided).reshape(shape)
+    dims = {label: x_shape} if dims is None else dims
+    diag = (diagnose(A.reshape(shape), N.reshape(shape), v.tolerance.reshape(shape), failing, dims,
+                     full=j.mode == "full" and kind in ("gradient", "vjp"),
+                     unit={"full": "entries", "directional": "directions", "adjoint": "pairs"}[j.mode])
+            if verdict == "fail" and not j.problems else None)
     return GradCheckResult(
         passed=verdict == "pass", verdict=verdict, reason=why, inconclusive=list(j.inconclusive),
         notes=list(j.notes),
@@ -247,9 +284,11 @@ def build_result(j: Judged, *, method: str, seed: int | None, n_evals: int, jaco
         max_rel_err=float(np.max(relative_error(A, N), initial=0.0)),
         worst_index=tuple(int(i) for i in np.unravel_index(w, shape)) if w >= 0 else (),
         analytic=A.reshape(shape), numerical=N.reshape(shape), tolerance=v.tolerance.reshape(shape),
-        tolerance_reason=reason, kinks=j.kinks, seed=seed, method=method, step=j.step,
+        tolerance_reason=reason, seed=seed,
+        kinks=[replace(k, label=label) for k in j.kinks] if label != "x" else j.kinks,
+        method=method, step=j.step,
         mode=j.mode, n_failed=v.n_failed, n_checked=int(A.size),
-        n_evals=n_evals, kind="jacobian" if jacobian else "gradient", user_tolerance=user is not None,
+        n_evals=n_evals, kind=kind, user_tolerance=user is not None, label=label, diagnosis=diag,
         miss_probability=None if d is None else d.miss_probability,
         detectable_error=None if d is None else d.detectable_error,
         localised=[] if d is None else d.localised, localised_note="" if d is None else d.note,
@@ -264,7 +303,7 @@ def _verdict(j: Judged, taylor: TaylorResult | None, shape: tuple[int, ...]) -> 
     inconclusive (the two opinions disagree, and near a kink it may be the Taylor test that errs); it
     never passes a failed check, whose bound is already the conservative one."""
     v = j.verdict
-    unit = "entries" if j.mode == "full" else "directions"
+    unit = UNIT[j.mode]
     if v.n_failed or j.problems:
         w = v.worst()
         where = (f"; worst {_index(w, shape)}, err/tol {float(v.ratio.ravel()[w]):.3g}"
@@ -288,6 +327,36 @@ def _verdict(j: Judged, taylor: TaylorResult | None, shape: tuple[int, ...]) -> 
 
 def _index(flat: int, shape: tuple[int, ...]) -> str:
     return str([int(i) for i in np.unravel_index(flat, shape)]) if shape else "[]"
+
+
+WHAT = {"gradient": "gradient", "jacobian": "Jacobian", "vjp": "VJP", "jvp": "JVP", "adjoint": "adjoint"}
+UNIT = {"full": "entries", "directional": "directions", "adjoint": "pairs (u, v)"}
+
+
+def _entry(label: str, index: tuple[int, ...], x_shape: tuple[int, ...], mode: str, kind: str) -> str:
+    """An entry as the report names it: W2[3, 1]; x[1] (output [0]) of a Jacobian; output [2] of a JVP;
+    direction 3 in directional mode."""
+    idx = list(index)
+    if mode == "adjoint":
+        return f"{label} pair {idx[0]}" if label != "x" else f"pair {idx[0]}"
+    if mode == "directional":
+        return f"direction {idx[0]}" + (f" (output {idx[1:]})" if len(idx) > 1 else "")
+    if kind == "jvp":
+        return f"output {idx}" + (f" along {label}" if label != "x" else "")
+    n_out = len(idx) - len(x_shape)
+    own = f"{label}{idx[n_out:]}" if x_shape else label
+    return own + (f" (output {idx[:n_out]})" if n_out > 0 else "")
+
+
+def _worst_argument(by: dict[str, GradCheckResult]) -> str:
+    """The argument that decides: the failing one with the largest err/tol, else an inconclusive one,
+    else the one closest to its bound."""
+    def key(k: str) -> tuple[int, float]:
+        r = by[k]
+        rank = {"fail": 2, "inconclusive": 1, "pass": 0}[r.verdict]
+        worst = float(np.nanmax(r.ratio)) if r.ratio is not None and np.isfinite(r.ratio).any() else 0.0
+        return rank, worst
+    return max(by, key=key)
 
 
 def model_reason(trunc: Array, rnd: Array, ana: Array, method: str, eps_g: float,
@@ -326,6 +395,11 @@ def _step_line(r: GradCheckResult) -> list[str]:
 
 
 def _seed_line(r: GradCheckResult) -> str:
+    drawn = {"vjp": "the cotangent u", "jvp": "the tangent v", "adjoint": "u and v"}.get(r.kind)
+    if drawn and r.seed is not None:
+        also = " and the random directions" if r.mode == "directional" else ""
+        return (f"  seed {r.seed}: {drawn}{also} drawn from it; replay with the same call and seed={r.seed}"
+                + (f"; {r.localised_note}" if r.localised_note else ""))
     if r.mode == "directional":
         return (f"  seed {r.seed}: replay with the same call and seed={r.seed}"
                 + (f"; {r.localised_note}" if r.localised_note else ""))
@@ -354,20 +428,40 @@ def _worst_rows(r: GradCheckResult) -> list[str]:
     A, N, T = r.analytic.ravel(), r.numerical.ravel(), r.tolerance.ravel()
     rel = relative_error(A, N)
     shape = r.analytic.shape
+    prefix = r.label if r.label != "x" and r.mode == "full" and r.kind != "jvp" else ""
     for i in shown:
-        idx = str([int(v) for v in np.unravel_index(i, shape)]) if shape else "[]"
+        idx = prefix + (str([int(v) for v in np.unravel_index(i, shape)]) if shape else "[]")
         lines.append(f"    {idx:<14}{_fmt(A[i]):>14}{_fmt(N[i]):>14}{abs(A[i] - N[i]):>11.3g}{rel[i]:>11.3g}"
                      f"{T[i]:>11.3g}{flat[i]:>9.3g}")
     return lines
 
 
-def _report(r: GradCheckResult) -> str:
-    what = "Jacobian" if r.kind == "jacobian" else "gradient"
-    unit = "directions" if r.mode == "directional" else "entries"
+def _first_line(r: GradCheckResult) -> str:
+    """The line that must read on its own: verdict, for which arguments, counts, method, mode and cost;
+    on a failure the worst entry with both values, and the diagnosis."""
+    unit = "output entries" if r.kind == "jvp" else UNIT[r.mode]
     head = {"pass": "passed", "fail": "FAILED", "inconclusive": "INCONCLUSIVE"}[r.verdict]
+    if r.by_argument:
+        named = [k for k, v in r.by_argument.items() if v.verdict == r.verdict] if r.verdict != "pass" else []
+        whom = f" for {', '.join(named)}" if named else ""
+    else:
+        whom = f" for {r.label}" if r.label != "x" else ""
     undecided = f", {r.n_inconclusive} could not be judged" if r.n_inconclusive else ""
-    lines = [f"{what} check {head}: {r.n_failed} of {r.n_checked} {unit} outside tolerance{undecided} "
-             f"(method {r.method}, {r.mode} mode, {r.n_evals} evaluations of f)"]
+    line = (f"{WHAT[r.kind]} check {head}{whom}: {r.n_failed} of {r.n_checked} {unit} outside tolerance"
+            f"{undecided} (method {r.method}, {r.mode} mode, {r.n_evals} evaluations of f)")
+    if r.verdict == "fail" and r.n_failed:
+        w = r.by_argument[_worst_argument(r.by_argument)] if r.by_argument else r
+        a, n = float(w.analytic[w.worst_index]), float(w.numerical[w.worst_index])
+        line += f"; worst {w.worst}: analytic {a:.6g} vs numerical {n:.6g}"
+    if r.diagnosis:
+        line += f" ({r.diagnosis})"
+    return line
+
+
+def _report(r: GradCheckResult) -> str:
+    if r.by_argument:
+        return _structured_report(r)
+    lines = [_first_line(r)]
     if r.verdict == "inconclusive":   # (a failure's sentence is the first line's, a pass has none)
         lines.append(f"  inconclusive: {r.reason}")
     lines += _step_line(r)
@@ -399,7 +493,7 @@ def _report(r: GradCheckResult) -> str:
         w = r.worst_index
         wt, wr, wa = (float(t[w]) for t in r.terms)
         s = param("safety")
-        lines.append(f"    at {list(w)}: {s:g}×truncation {wt:.2g} + {s:g}×rounding {wr:.2g} + "
+        lines.append(f"    at {r.worst}: {s:g}×truncation {wt:.2g} + {s:g}×rounding {wr:.2g} + "
                      f"claimed rounding {wa:.2g}")
     if r.taylor is not None and r.verdict != "inconclusive":
         t = r.taylor
@@ -410,3 +504,68 @@ def _report(r: GradCheckResult) -> str:
         else:
             lines.append(f"  second opinion (verdict marginal): {t}")
     return "\n".join(lines)
+
+
+def _structured_report(r: GradCheckResult) -> str:
+    """A check of several arguments: the first line, one line per argument, then the report of each
+    argument that did not pass."""
+    lines = [_first_line(r)]
+    if r.seed is not None:
+        lines.append(f"  seed {r.seed}: replay with the same call and seed={r.seed}")
+    lines.append("  by argument:")
+    for label, sub in r.by_argument.items():
+        head = {"pass": "passed", "fail": "FAILED", "inconclusive": "INCONCLUSIVE"}[sub.verdict]
+        ratio = sub.ratio
+        worst = (f", worst err/tol {float(np.nanmax(ratio)):.3g} at {sub.worst}"
+                 if ratio is not None and np.isfinite(ratio).any() else "")
+        unit = UNIT[sub.mode]
+        undecided = f", {sub.n_inconclusive} could not be judged" if sub.n_inconclusive else ""
+        shape = f" {tuple(sub.x_shape)}" if sub.kind in ("gradient", "jacobian", "vjp") else ""
+        lines.append(f"    {label}{shape}: {head}, {sub.n_failed} of {sub.n_checked} {unit} "
+                     f"outside tolerance{undecided}{worst}")
+    for sub in r.by_argument.values():
+        if sub.verdict != "pass":
+            lines += ["  " + ln for ln in str(sub).splitlines()]
+    return "\n".join(lines)
+
+
+def combine(by: dict[str, GradCheckResult], *, diagnosis: str | None = None) -> GradCheckResult:
+    """The result of a check of several arguments, from each argument's own (`by`, label to result):
+    the overall verdict (fail > inconclusive > pass), summed counts and evaluations, the worst entry's
+    argument, the arrays raveled and concatenated in order, and the diagnosis (a swap between
+    arguments, else the arguments' own)."""
+    subs = list(by.values())
+    first = subs[0]
+    verdicts = {r.verdict for r in subs}
+    verdict = "fail" if "fail" in verdicts else ("inconclusive" if "inconclusive" in verdicts else "pass")
+    top_label = _worst_argument(by)
+    top = by[top_label]
+    reasons = [f"{k}: {r.reason}" for k, r in by.items() if r.verdict == verdict and r.reason]
+    if diagnosis is None:
+        own = [f"{k}: {r.diagnosis}" for k, r in by.items() if r.diagnosis]
+        diagnosis = "; ".join(own) or None
+
+    def cat(name: str) -> Array:
+        return np.concatenate([np.asarray(getattr(r, name), dtype=np.float64).ravel() for r in subs])
+
+    def tagged(name: str) -> list[str]:
+        return [f"{k}: {p}" for k, r in by.items() for p in getattr(r, name)]
+
+    labels = list(by)
+    offset = sum(by[k].analytic.size for k in labels[:labels.index(top_label)])
+    worst = ((offset + int(np.ravel_multi_index(top.worst_index, top.analytic.shape)),)
+             if top.n_checked else ())
+    return GradCheckResult(
+        passed=verdict == "pass", verdict=verdict, reason="; ".join(reasons),
+        max_abs_err=max(r.max_abs_err for r in subs), max_rel_err=max(r.max_rel_err for r in subs),
+        worst_index=worst, analytic=cat("analytic"), numerical=cat("numerical"), tolerance=cat("tolerance"),
+        tolerance_reason=top.tolerance_reason, kinks=[k for r in subs for k in r.kinks], seed=first.seed,
+        method=first.method, step=None, mode=first.mode, n_failed=sum(r.n_failed for r in subs),
+        n_checked=sum(r.n_checked for r in subs), n_evals=sum(r.n_evals for r in subs), kind=first.kind,
+        user_tolerance=first.user_tolerance, problems=tagged("problems"), inconclusive=tagged("inconclusive"),
+        n_inconclusive=sum(r.n_inconclusive for r in subs), notes=tagged("notes"),
+        x_shape=(sum(r.analytic.size for r in subs),), label="", by_argument=dict(by), diagnosis=diagnosis,
+        directions=first.directions,
+        localised_note="; ".join(f"{k}: {r.localised_note}" for k, r in by.items() if r.localised_note),
+        ratio=cat("ratio") if all(r.ratio is not None for r in subs) else None,
+    )
