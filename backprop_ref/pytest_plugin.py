@@ -1,4 +1,4 @@
-"""pytest plugin (registered through the `pytest11` entry point): the `gradcheck` fixture.
+"""pytest plugin (the `pytest11` entry point): the `gradcheck` and `gradcheck_given` fixtures.
 
 In any test suite with backprop-ref installed::
 
@@ -16,35 +16,62 @@ AssertionError, so by default it fails the test too. ``--gradcheck-inconclusive=
 option ``gradcheck_inconclusive = skip``; the command line wins) turns it into a pytest skip whose reason
 is the checker's sentence, shown by ``pytest -rs``; ``fail`` is the default.
 
-In a hypothesis test a skip skips the whole test at the first undecided draw (hypothesis re-raises
-pytest's skip), so discard the draw instead, under the default ``fail``::
+Every check has its fixture method: ``check_grad``, ``check_jacobian``, ``check_vjp``, ``check_jvp``,
+``check_adjoint`` return the result; each ``assert_*`` fails the test unless it passes.
 
-    from hypothesis import given, reject
-    from backprop_ref import InconclusiveCheck, assert_grad
+In a hypothesis ``@given`` test use the session-scoped `gradcheck_given` fixture instead (hypothesis
+refuses a function-scoped fixture there): it rejects an inconclusive draw (``hypothesis.reject()``, so
+hypothesis draws another) where a skip would skip the whole test at the first undecided draw::
+
+    from hypothesis import given
 
     @given(x=...)
-    def test_my_layer_everywhere(x):
-        try:
-            assert_grad(loss, x, loss_grad(x))
-        except InconclusiveCheck:
-            reject()   # this x says nothing for or against loss_grad: draw another
-
-(`backprop_ref.assert_grad` rather than the fixture: hypothesis refuses a function-scoped fixture in a
-@given test unless its health check is suppressed.)
+    def test_my_layer_everywhere(gradcheck_given, x):
+        gradcheck_given.assert_grad(loss, x, loss_grad(x))
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from backprop_ref import gradcheck as _gc
 from backprop_ref._validate import choose
+from backprop_ref.gradcheck.result import WHAT
 
-__all__ = ["GradChecker", "gradcheck", "INCONCLUSIVE_POLICIES"]
+__all__ = ["GradChecker", "gradcheck", "gradcheck_given", "INCONCLUSIVE_POLICIES"]
 
 INCONCLUSIVE_POLICIES = ("fail", "skip")
+
+
+def _checking(name: str) -> Callable[..., _gc.GradCheckResult]:
+    """The fixture's `name`: backprop_ref's function of that name, with the run's seed, the result kept."""
+    fn = getattr(_gc, name)
+
+    def check(self: GradChecker, *args: Any, **kwargs: Any) -> _gc.GradCheckResult:
+        result: _gc.GradCheckResult = fn(*args, **self._seeded(kwargs))
+        if self.keep:
+            self.results.append(result)
+        return result
+    check.__name__ = name
+    check.__doc__ = f"`backprop_ref.{name}`: the result, never a failure."
+    return check
+
+
+def _asserting(name: str) -> Callable[..., _gc.GradCheckResult]:
+    """The fixture's assert_*: the check, failing the test with the report unless it passes."""
+    checking = _checking(name)
+
+    def asserted(self: GradChecker, *args: Any, **kwargs: Any) -> _gc.GradCheckResult:
+        __tracebackhide__ = True
+        return self._asserted(checking(self, *args, **kwargs))
+    asserted.__name__ = name.replace("check_", "assert_")
+    asserted.__doc__ = (f"`backprop_ref.{name}`, failing the test with the report unless it passes (an "
+                        "inconclusive check fails, skips or rejects the draw, as `inconclusive` says); "
+                        "the result.")
+    return asserted
 
 
 class GradChecker:
@@ -55,9 +82,10 @@ class GradChecker:
     InconclusiveCheck (an AssertionError), "skip" skips the test with the checker's reason.
     """
 
-    def __init__(self, seed: int | None = None, inconclusive: str = "fail"):
+    def __init__(self, seed: int | None = None, inconclusive: str = "fail", keep: bool = True):
         self.seed = seed
-        self.inconclusive = choose(inconclusive, "inconclusive policy", INCONCLUSIVE_POLICIES)
+        self.inconclusive = choose(inconclusive, "inconclusive policy", (*INCONCLUSIVE_POLICIES, "reject"))
+        self.keep = keep
         self.results: list[_gc.GradCheckResult] = []
 
     def _seeded(self, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -68,34 +96,22 @@ class GradChecker:
     def _asserted(self, result: _gc.GradCheckResult) -> _gc.GradCheckResult:
         __tracebackhide__ = True
         if result.verdict == "inconclusive" and self.inconclusive == "skip":
-            what = "Jacobian" if result.kind == "jacobian" else "gradient"
-            pytest.skip(f"{what} check inconclusive: {result.reason}")
+            pytest.skip(f"{WHAT[result.kind]} check inconclusive: {result.reason}")
+        if result.verdict == "inconclusive" and self.inconclusive == "reject":
+            import hypothesis  # (not a dependency: only a @given test, where it is installed, gets here)
+            hypothesis.reject()
         return result.assert_passed()
 
-    def check_grad(self, f: Any, x: Any, grad: Any, **kwargs: Any) -> _gc.GradCheckResult:
-        """`backprop_ref.gradcheck.check_grad`: the result, never a failure."""
-        result = _gc.check_grad(f, x, grad, **self._seeded(kwargs))
-        self.results.append(result)
-        return result
-
-    def check_jacobian(self, f: Any, x: Any, jac: Any, **kwargs: Any) -> _gc.GradCheckResult:
-        """`backprop_ref.gradcheck.check_jacobian`: the result, never a failure."""
-        result = _gc.check_jacobian(f, x, jac, **self._seeded(kwargs))
-        self.results.append(result)
-        return result
-
-    def assert_grad(self, f: Any, x: Any, grad: Any, **kwargs: Any) -> _gc.GradCheckResult:
-        """Fail the test with the report unless the claimed gradient passes (an inconclusive check fails
-        or skips, as `inconclusive` says); return the result."""
-        __tracebackhide__ = True
-        return self._asserted(self.check_grad(f, x, grad, **kwargs))
-
-    def assert_jacobian(self, f: Any, x: Any, jac: Any, **kwargs: Any) -> _gc.GradCheckResult:
-        """Fail the test with the report unless the claimed Jacobian passes (an inconclusive check fails
-        or skips, as `inconclusive` says); return the result."""
-        __tracebackhide__ = True
-        return self._asserted(self.check_jacobian(f, x, jac, **kwargs))
-
+    check_grad = _checking("check_grad")
+    assert_grad = _asserting("check_grad")
+    check_jacobian = _checking("check_jacobian")
+    assert_jacobian = _asserting("check_jacobian")
+    check_vjp = _checking("check_vjp")
+    assert_vjp = _asserting("check_vjp")
+    check_jvp = _checking("check_jvp")
+    assert_jvp = _asserting("check_jvp")
+    check_adjoint = _checking("check_adjoint")
+    assert_adjoint = _asserting("check_adjoint")
     numerical_grad = staticmethod(_gc.numerical_grad)
     numerical_jacobian = staticmethod(_gc.numerical_jacobian)
     taylor_test = staticmethod(_gc.taylor_test)
@@ -128,3 +144,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def gradcheck(request: pytest.FixtureRequest) -> GradChecker:
     """The gradient checker with pytest-native failures: ``gradcheck.assert_grad(f, x, grad)``."""
     return GradChecker(request.config.getoption("--gradcheck-seed"), _inconclusive_policy(request.config))
+
+
+@pytest.fixture(scope="session")
+def gradcheck_given(request: pytest.FixtureRequest) -> GradChecker:
+    """The checker for hypothesis ``@given`` tests: session-scoped (hypothesis refuses a
+    function-scoped fixture in them), keeping no results, and rejecting an inconclusive draw
+    (``hypothesis.reject()``: hypothesis draws another) where the `gradcheck` fixture would fail
+    or skip the whole test."""
+    return GradChecker(request.config.getoption("--gradcheck-seed"), "reject", keep=False)

@@ -57,7 +57,11 @@ The layout, one module per step of the algorithm; each imports only the ones abo
     directions    replay(seed, j, n), the random directions and the probes along them
     directional   judge_directional(): f's noise, kinks along a direction, localising
     taylor        taylor_test() and the marginal verdict's second opinion
-    api           check_grad, assert_grad, check_jacobian, assert_jacobian, numerical_grad/jacobian
+    arguments     structured x (a tuple called as f(*x), a dict as f(x)), wrt, the arguments' labels
+    diagnosis     what a failure's pattern says (a factor, a sign, a transpose, a swap, ...)
+    api           check_grad, assert_grad, check_jacobian, assert_jacobian, numerical_grad/jacobian:
+                  each checked argument judged on its own, combined (result.by_argument)
+    rules         check_vjp, check_jvp, check_adjoint: the user's backward and forward passes
 """
 
 from backprop_ref.gradcheck.api import (
@@ -70,10 +74,19 @@ from backprop_ref.gradcheck.api import (
 )
 from backprop_ref.gradcheck.error_model import ERROR_MODEL, METHODS
 from backprop_ref.gradcheck.result import GradCheckResult, InconclusiveCheck, Kink, TaylorResult
+from backprop_ref.gradcheck.rules import (
+    assert_adjoint,
+    assert_jvp,
+    assert_vjp,
+    check_adjoint,
+    check_jvp,
+    check_vjp,
+)
 from backprop_ref.gradcheck.taylor import taylor_test
 
 __all__ = [
     "ERROR_MODEL", "METHODS", "Kink", "TaylorResult", "GradCheckResult",
     "numerical_grad", "numerical_jacobian", "check_grad", "assert_grad",
     "check_jacobian", "assert_jacobian", "taylor_test", "InconclusiveCheck",
+    "check_vjp", "assert_vjp", "check_jvp", "assert_jvp", "check_adjoint", "assert_adjoint",
 ]
