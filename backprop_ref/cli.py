@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import os
 import sys
 import time
@@ -148,15 +149,27 @@ def _build_parser() -> _Parser:
 
     check = sub.add_parser("check", help="check your own gradient: MODULE:FUNCTION --grad MODULE:GRAD",
                            description="Run the gradient checker on your code: FUNCTION(x) returns a scalar "
-                           "(or an array with --jacobian), GRAD(x) your derivative of it. x is drawn from a "
-                           "standard normal with --shape, or loaded with --x FILE.npy. Prints the report "
-                           "and PASS, FAIL or INCONCLUSIVE: the reason.", epilog=EPILOG)
+                           "(or an array with --jacobian or --vjp), GRAD(x) your derivative of it, or with "
+                           "--vjp GRAD(u) its backward pass for a cotangent u. x is drawn from a standard "
+                           "normal with --shape, or loaded with --x FILE.npy, or --x FILE.npz: a dict of "
+                           "named arrays, passed as f(x), or as f(*x) in f's parameter order with "
+                           "--unpack; GRAD returns a dict (a tuple) over the checked arguments (--wrt). "
+                           "Prints the report and PASS, FAIL or INCONCLUSIVE: the reason; a claim of the "
+                           "wrong shape is a FAIL naming the argument.", epilog=EPILOG)
     check.add_argument("function", metavar="MODULE:FUNCTION")
     check.add_argument("--grad", required=True, metavar="MODULE:GRAD")
     where = check.add_mutually_exclusive_group(required=True)
     where.add_argument("--shape", type=_shape, metavar="D1,D2,…", help="shape of x (e.g. 3,4)")
-    where.add_argument("--x", type=Path, metavar="FILE.npy", help="load x from a .npy file")
-    check.add_argument("--jacobian", action="store_true", help="GRAD returns the Jacobian f.shape + x.shape")
+    where.add_argument("--x", type=Path, metavar="FILE", help="load x from a .npy (one array) or .npz file "
+                       "(named arrays)")
+    check.add_argument("--unpack", action="store_true",
+                       help="with an .npz x: call FUNCTION(*x) with its arrays in FUNCTION's parameter order")
+    check.add_argument("--wrt", type=lambda s: [w for w in s.split(",") if w], metavar="NAME,…",
+                       help="with an .npz x: the arrays to check (default: every floating one)")
+    kind = check.add_mutually_exclusive_group()
+    kind.add_argument("--jacobian", action="store_true", help="GRAD returns the Jacobian f.shape + x.shape")
+    kind.add_argument("--vjp", action="store_true",
+                      help="GRAD(u) is FUNCTION's backward pass: ∂⟨u, FUNCTION(x)⟩/∂x for a cotangent u")
     check.add_argument("--method", choices=("central", "richardson", "complex"), default="central")
     check.add_argument("--directions", type=_integer("K", 1), metavar="K",
                        help="check K random directional derivatives instead of every entry")
@@ -266,33 +279,76 @@ def _import(spec: str, what: str) -> Callable[..., Any]:
     return obj
 
 
+def _load_x(args: argparse.Namespace, f: Callable[..., Any]) -> tuple[Any, Any, str]:
+    """x (an array, a dict or a tuple), the wrt to check it by, and how it reads in the header."""
+    if args.x is None:
+        if args.unpack or args.wrt:
+            raise UsageError(f"{PROG} check: --unpack and --wrt need an .npz --x of named arrays")
+        x = np.random.default_rng(args.seed).standard_normal(args.shape)
+        return x, None, f"x of shape {x.shape}"
+    try:
+        loaded = np.load(args.x)
+        if isinstance(loaded, np.ndarray):
+            if args.unpack or args.wrt:
+                raise UsageError(f"{PROG} check: --unpack and --wrt need an .npz --x of named arrays")
+            x = np.asarray(loaded, dtype=np.float64)
+            return x, None, f"x of shape {x.shape}"
+        arrays = {k: loaded[k] for k in loaded.files}
+    except UsageError:
+        raise
+    except Exception as exc:
+        raise UsageError(f"{PROG} check: cannot load --x {str(args.x)!r} "
+                         f"({type(exc).__name__}: {exc})") from None
+    shapes = ", ".join(f"{k} {v.shape}" for k, v in arrays.items())
+    unknown = [w for w in args.wrt or () if w not in arrays]
+    if unknown:
+        raise UsageError(f"{PROG} check: --wrt names {unknown}, which {args.x} does not hold "
+                         f"(it holds {', '.join(arrays)})")
+    if not args.unpack:
+        return arrays, args.wrt, f"x = {{{shapes}}}"
+    names = [p.name for p in inspect.signature(f).parameters.values()
+             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    missing = [n for n in names if n not in arrays]
+    if missing:
+        raise UsageError(f"{PROG} check: --unpack: {args.function} takes {missing}, which {args.x} does not "
+                         f"hold (it holds {', '.join(arrays)})")
+    wrt = None if args.wrt is None else [names.index(w) for w in args.wrt if w in names]
+    return tuple(arrays[n] for n in names), wrt, f"x = ({shapes})"
+
+
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from backprop_ref.gradcheck import check_grad, check_jacobian
+    from backprop_ref.gradcheck import check_grad, check_jacobian, check_vjp
 
     f = _import(args.function, "FUNCTION")
     grad = _import(args.grad, "--grad")
-    if args.x is not None:
-        try:
-            x = np.asarray(np.load(args.x), dtype=np.float64)
-        except Exception as exc:
-            raise UsageError(f"{PROG} check: cannot load --x {str(args.x)!r} "
-                             f"({type(exc).__name__}: {exc})") from None
+    x, wrt, where = _load_x(args, f)
+    options = {"wrt": wrt, "method": args.method, "directions": args.directions, "rtol": args.rtol,
+               "atol": args.atol, "seed": args.seed}
+    if args.vjp:
+        claimed: Any = grad   # called by check_vjp, right after FUNCTION at x
     else:
-        x = np.random.default_rng(args.seed).standard_normal(args.shape)
+        try:
+            # As returned, not cast: the checker judges a float32 claim at float32's precision.
+            copies = {k: np.copy(v) for k, v in x.items()} if isinstance(x, dict) else (
+                tuple(np.copy(v) for v in x) if isinstance(x, tuple) else x.copy())
+            claimed = grad(*copies) if isinstance(copies, tuple) else grad(copies)
+        except Exception as exc:
+            raise UsageError(f"{PROG} check: calling {args.grad} raised {type(exc).__name__}: "
+                             f"{exc}") from None
+    checker = check_vjp if args.vjp else (check_jacobian if args.jacobian else check_grad)
+    out.write(f"{PROG} check {args.function} against {args.grad} at {where} "
+              f"(seed {args.seed}, method {args.method})\n")
     try:
-        # As returned, not cast: the checker judges a float32 claim at float32's precision.
-        claimed = grad(x.copy())
-    except Exception as exc:
-        raise UsageError(f"{PROG} check: calling {args.grad} raised {type(exc).__name__}: {exc}") from None
-    checker = check_jacobian if args.jacobian else check_grad
-    try:
-        result = checker(f, x, claimed, method=args.method, directions=args.directions,
-                         rtol=args.rtol, atol=args.atol, seed=args.seed)
+        result = checker(f, x, claimed, **options)
+    except ValueError as exc:
+        if " must have shape " not in str(exc):
+            raise UsageError(f"{PROG} check: could not check {args.function}: ValueError: {exc}") from None
+        # a claim of the wrong shape is a wrong claim, not a wrong command
+        out.write(f"FAIL: {exc}\n")
+        return EXIT_STATUS["fail"]
     except Exception as exc:
         raise UsageError(f"{PROG} check: could not check {args.function}: "
                          f"{type(exc).__name__}: {exc}") from None
-    out.write(f"{PROG} check {args.function} against {args.grad} at x of shape {x.shape} "
-              f"(seed {args.seed}, method {args.method})\n")
     out.write(str(result) + "\n")
     verdict = result.verdict.upper()
     out.write((f"{verdict}: {result.reason}" if result.verdict == "inconclusive" else verdict) + "\n")

@@ -86,8 +86,42 @@ def user_module(tmp_path, monkeypatch):
 
         def step_grad(x):
             return np.zeros_like(x)
+
+        def dense_loss(W, b, X):      # ½ Σ (XW + b)²: ∂/∂W = Xᵀ(XW + b), ∂/∂b = Σ_rows (XW + b)
+            return 0.5 * np.sum((X @ W + b) ** 2)
+
+        def dense_grads(W, b, X):
+            z = X @ W + b
+            return X.T @ z, z.sum(axis=0)
+
+        def dense_grads_dict(p):
+            z = p["X"] @ p["W"] + p["b"]
+            return {"W": p["X"].T @ z, "b": z.sum(axis=0)}
+
+        def dense_loss_dict(p):
+            return dense_loss(p["W"], p["b"], p["X"])
+
+        def dense_grads_bad_shape(W, b, X):
+            z = X @ W + b
+            return X.T @ z, z.sum(axis=1)   # summed over the wrong axis: shape (N,), not (H,)
+
+        def layer(X):
+            return np.tanh(X @ np.array([[0.5, -1.0], [2.0, 0.25]]))
+
+        def layer_backward(u):            # ∂⟨u, tanh(XA)⟩/∂X = (u ∘ (1 − y²)) Aᵀ at the cached X
+            A = np.array([[0.5, -1.0], [2.0, 0.25]])
+            return (u * (1 - np.tanh(CACHE["X"] @ A) ** 2)) @ A.T
+
+        CACHE = {}
+        _layer = layer
+        def layer(X):
+            CACHE["X"] = X.copy()
+            return _layer(X)
     """))
     np.save(tmp_path / "at_the_jump.npy", np.array([0.0, 1.0]))
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "dense.npz", W=rng.normal(size=(3, 2)), b=rng.normal(size=2),
+             X=rng.normal(size=(4, 3)))
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.chdir(tmp_path)
     yield tmp_path
@@ -284,6 +318,39 @@ def test_check_unimportable_function_exits_2(user_module, function, grad, needle
     code, _, err = run("check", function, "--grad", grad, "--shape", "3")
     assert code == 2
     assert needle in one_line_error(err)
+
+
+def test_check_takes_named_arrays_from_an_npz_as_a_dict_or_unpacked(user_module):
+    code, out, _ = run("check", "mynet:dense_loss_dict", "--grad", "mynet:dense_grads_dict",
+                       "--x", "dense.npz", "--wrt", "W,b")
+    assert code == 0, out
+    assert out.startswith("backprop-ref check mynet:dense_loss_dict against mynet:dense_grads_dict at "
+                          "x = {W (3, 2), b (2,), X (4, 3)}")
+    assert "    W (3, 2): passed" in out and "    b (2,): passed" in out and out.strip().endswith("PASS")
+    code, out, _ = run("check", "mynet:dense_loss", "--grad", "mynet:dense_grads", "--x", "dense.npz",
+                       "--unpack", "--wrt", "W,b")
+    assert code == 0 and "    W (3, 2): passed" in out, out
+
+
+def test_check_a_claim_of_the_wrong_shape_is_a_failed_check_naming_the_argument(user_module):
+    code, out, _ = run("check", "mynet:dense_loss", "--grad", "mynet:dense_grads_bad_shape",
+                       "--x", "dense.npz", "--unpack", "--wrt", "W,b")
+    assert code == 1
+    assert out.strip().splitlines()[-1].startswith("FAIL: grad for b has shape (4,) but must have shape (2,)")
+
+
+def test_check_a_layer_backward_with_vjp(user_module):
+    code, out, _ = run("check", "mynet:layer", "--grad", "mynet:layer_backward", "--shape", "3,2", "--vjp")
+    assert code == 0 and "VJP check passed" in out, out
+
+
+@pytest.mark.parametrize("extra, says", [
+    (["--shape", "3", "--wrt", "W"], "--unpack and --wrt need an .npz --x"),
+    (["--x", "dense.npz", "--wrt", "V"], "--wrt names ['V'], which dense.npz does not hold"),
+])
+def test_check_structured_options_misused_exit_2(user_module, extra, says):
+    code, _, err = run("check", "mynet:dense_loss", "--grad", "mynet:dense_grads", *extra)
+    assert code == 2 and says in one_line_error(err)
 
 
 def test_check_needs_a_shape_or_x(user_module):
