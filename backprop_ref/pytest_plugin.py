@@ -17,7 +17,7 @@ option ``gradcheck_inconclusive = skip``; the command line wins) turns it into a
 is the checker's sentence, shown by ``pytest -rs``; ``fail`` is the default.
 
 Every check has its fixture method: ``check_grad``, ``check_jacobian``, ``check_vjp``, ``check_jvp``,
-``check_adjoint`` return the result; each ``assert_*`` fails the test unless it passes.
+``check_adjoint``, ``check_elementwise`` return the result; each ``assert_*`` fails the test unless it passes.
 
 In a hypothesis ``@given`` test use the session-scoped `gradcheck_given` fixture instead (hypothesis
 refuses a function-scoped fixture there): it rejects an inconclusive draw (``hypothesis.reject()``, so
@@ -112,6 +112,8 @@ class GradChecker:
     assert_jvp = _asserting("check_jvp")
     check_adjoint = _checking("check_adjoint")
     assert_adjoint = _asserting("check_adjoint")
+    check_elementwise = _checking("check_elementwise")
+    assert_elementwise = _asserting("check_elementwise")
     numerical_grad = staticmethod(_gc.numerical_grad)
     numerical_jacobian = staticmethod(_gc.numerical_jacobian)
     taylor_test = staticmethod(_gc.taylor_test)

@@ -62,6 +62,7 @@ The layout, one module per step of the algorithm; each imports only the ones abo
     api           check_grad, assert_grad, check_jacobian, assert_jacobian, numerical_grad/jacobian:
                   each checked argument judged on its own, combined (result.by_argument)
     rules         check_vjp, check_jvp, check_adjoint: the user's backward and forward passes
+    elementwise   check_elementwise: every entry of an elementwise f moved at once, full mode's rules
 """
 
 from backprop_ref.gradcheck.api import (
@@ -72,6 +73,7 @@ from backprop_ref.gradcheck.api import (
     numerical_grad,
     numerical_jacobian,
 )
+from backprop_ref.gradcheck.elementwise import assert_elementwise, check_elementwise
 from backprop_ref.gradcheck.error_model import ERROR_MODEL, METHODS
 from backprop_ref.gradcheck.result import GradCheckResult, InconclusiveCheck, Kink, TaylorResult
 from backprop_ref.gradcheck.rules import (
@@ -89,4 +91,5 @@ __all__ = [
     "numerical_grad", "numerical_jacobian", "check_grad", "assert_grad",
     "check_jacobian", "assert_jacobian", "taylor_test", "InconclusiveCheck",
     "check_vjp", "assert_vjp", "check_jvp", "assert_jvp", "check_adjoint", "assert_adjoint",
+    "check_elementwise", "assert_elementwise",
 ]

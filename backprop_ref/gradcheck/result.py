@@ -273,7 +273,7 @@ def build_result(j: Judged, *, method: str, seed: int | None, n_evals: int, jaco
     failing = (~v.ok & ~v.undecided).reshape(shape)
     dims = {label: x_shape} if dims is None else dims
     diag = (diagnose(A.reshape(shape), N.reshape(shape), v.tolerance.reshape(shape), failing, dims,
-                     full=j.mode == "full" and kind in ("gradient", "vjp"),
+                     full=j.mode == "full" and kind in ("gradient", "vjp", "elementwise"),
                      unit={"full": "entries", "directional": "directions", "adjoint": "pairs"}[j.mode])
             if verdict == "fail" and not j.problems else None)
     return GradCheckResult(
@@ -329,7 +329,8 @@ def _index(flat: int, shape: tuple[int, ...]) -> str:
     return str([int(i) for i in np.unravel_index(flat, shape)]) if shape else "[]"
 
 
-WHAT = {"gradient": "gradient", "jacobian": "Jacobian", "vjp": "VJP", "jvp": "JVP", "adjoint": "adjoint"}
+WHAT = {"gradient": "gradient", "jacobian": "Jacobian", "vjp": "VJP", "jvp": "JVP", "adjoint": "adjoint",
+        "elementwise": "elementwise derivative"}
 UNIT = {"full": "entries", "directional": "directions", "adjoint": "pairs (u, v)"}
 
 

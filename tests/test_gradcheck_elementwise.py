@@ -1,0 +1,102 @@
+"""check_elementwise: every entry moved at once, judged by full mode's rules entry by entry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from backprop_ref.gradcheck.elementwise import assert_elementwise, check_elementwise
+
+
+def tanh_grad(v):
+    return 1 - np.tanh(v) ** 2
+
+
+def tanh_second(v):   # d/dx (1 − tanh²) = −2 tanh·(1 − tanh²)
+    return -2 * np.tanh(v) * (1 - np.tanh(v) ** 2)
+
+
+X = np.linspace(-3.0, 3.0, 13)
+
+
+def test_a_right_derivative_passes_and_one_wrong_entry_fails_named():
+    assert check_elementwise(np.tanh, tanh_grad, X).passed
+    g = tanh_grad(X)
+    g[4] *= 1 + 1e-6
+    r = check_elementwise(np.tanh, g, X)
+    assert r.verdict == "fail" and r.n_failed == 1 and r.worst == "x[4]"
+    assert str(r).startswith("elementwise derivative check FAILED: 1 of 13 entries outside tolerance")
+
+
+def test_its_cost_in_evaluations_does_not_grow_with_x():
+    small = check_elementwise(np.tanh, tanh_grad, X)
+    x = np.random.default_rng(0).normal(size=(100, 100))
+    large = check_elementwise(np.tanh, tanh_grad, x)
+    assert large.passed and large.n_checked == 10_000
+    assert large.n_evals == small.n_evals <= 10
+
+
+def test_a_wrong_second_derivative_fails():
+    assert check_elementwise(tanh_grad, tanh_second, X).passed
+    r = check_elementwise(tanh_grad, lambda v: -np.tanh(v) * (1 - np.tanh(v) ** 2), X)   # the 2 dropped
+    assert r.verdict == "fail"
+    assert r.diagnosis is not None and r.diagnosis.startswith("ratio claim/numerical 0.5 in all")
+
+
+def test_kinks_are_judged_per_entry_by_the_interval_rule():
+    x = np.array([-1.0, 0.0, 2.0, 0.0])
+    relu = lambda v: np.maximum(v, 0.0)   # noqa: E731
+    r = check_elementwise(relu, np.array([0.0, 0.0, 1.0, 1.0]), x)   # 0 and 1 both subgradients at 0
+    assert r.passed and sorted(k.index for k in r.kinks) == [(1,), (3,)]
+    bad = check_elementwise(relu, np.array([0.0, 2.0, 1.0, 0.5]), x)
+    assert bad.verdict == "fail" and bad.n_failed == 1 and bad.worst == "x[1]"
+
+
+def test_a_jump_is_not_judged():
+    step_fn = lambda v: (v > 0).astype(float)   # noqa: E731
+    r = check_elementwise(step_fn, np.zeros(3), np.array([0.0, 1.0, -1.0]))
+    assert r.verdict == "inconclusive" and r.n_inconclusive == 1
+    assert r.inconclusive[0].startswith("x[0]: f jumps there")
+
+
+def test_the_step_shrinks_at_a_domain_edge():
+    x = np.array([1e-5, 0.5])
+    r = check_elementwise(np.log, 1 / x, x)
+    assert r.passed and r.notes and r.notes[0].startswith("entry x[0]: the step shrank from ")
+    assert check_elementwise(np.log, (1 / x) * (1 + 1e-4), x).verdict == "fail"
+
+
+def test_a_float32_f_is_judged_at_its_own_precision():
+    f32 = lambda v: np.sin(v.astype(np.float32))   # noqa: E731
+    assert check_elementwise(f32, np.cos(X), X).passed
+    g = np.cos(X)
+    g[6] *= 1 + 1e-3   # at x = 0, cos = 1: 1e-3 is above float32's resolution with a step of ~5e-3
+    assert check_elementwise(f32, g, X).verdict == "fail"
+
+
+def test_the_complex_step_in_one_evaluation():
+    r = check_elementwise(np.sin, np.cos, X, method="complex")
+    assert r.passed and r.n_evals == 4   # f(x), the elementwise test (2), f(x + ih)
+    g = np.cos(X)
+    g[5] *= 1 + 1e-10
+    assert check_elementwise(np.sin, g, X, method="complex").verdict == "fail"
+
+
+def test_an_f_that_is_not_elementwise_is_refused():
+    with pytest.raises(ValueError, match="f is not elementwise: moving other entries changed f"):
+        check_elementwise(lambda v: v / np.sum(v), np.ones(3), np.ones(3))
+    with pytest.raises(ValueError, match=r"elementwise: it returned shape \(\) for x of shape \(3,\)"):
+        check_elementwise(lambda v: np.sum(v), np.ones(3), np.ones(3))
+
+
+def test_bad_input_is_an_error_naming_it():
+    with pytest.raises(ValueError, match=r"fprime has shape \(2,\) but must have shape \(3,\)"):
+        check_elementwise(np.tanh, np.ones(2), np.ones(3))
+    with pytest.raises(ValueError, match="unknown method 'forward'"):
+        check_elementwise(np.tanh, tanh_grad, X, method="forward")
+
+
+def test_assert_elementwise_raises_with_the_report():
+    assert_elementwise(np.tanh, tanh_grad, X)
+    with pytest.raises(AssertionError, match=r"^elementwise derivative check FAILED: 13 of 13 entries"):
+        assert_elementwise(np.tanh, lambda v: tanh_grad(v) + 1e-3, X)
