@@ -185,3 +185,34 @@ def test_an_f_that_modifies_a_data_argument_is_an_error_naming_it():
         return loss(W, b, X, Y)
     with pytest.raises(ValueError, match="f modified its argument X in place"):
         check_grad(f, (W, B, X.copy(), Y), (DW, DB), wrt=(0, 1))
+
+
+def test_the_readme_mlp_example():
+    """README, "Check your own derivation": the first line it shows is the one printed here."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    W1, b1, W2, b2 = rng.normal(size=(3, 5)), np.zeros(5), rng.normal(size=(5, 2)), np.zeros(2)
+
+    def loss(W1, b1, W2, b2, X, Y):
+        H = np.tanh(X @ W1 + b1)
+        return 0.5 * np.sum((H @ W2 + b2 - Y) ** 2) / len(X)
+
+    def grads(W1, b1, W2, b2, X, Y):
+        H = np.tanh(X @ W1 + b1)
+        D = (H @ W2 + b2 - Y) / len(X)
+        dH = D @ W2.T * (1 - H ** 2)
+        return X.T @ dH, dH.sum(0), H.T @ D * len(X), D.sum(0)
+
+    r = check_grad(loss, (W1, b1, W2, b2, X, Y), grads, wrt=(0, 1, 2, 3))
+    assert [k for k, v in r.by_argument.items() if v.passed] == ["W1", "b1", "b2"]
+    first = str(r).splitlines()[0]
+    H = np.tanh(X @ W1 + b1)
+    assert first == ("gradient check FAILED for W2: 10 of 32 entries outside tolerance (method central, full "
+                     f"mode, {r.n_evals} evaluations of f); worst {r.worst}: analytic "
+                     f"{grads(W1, b1, W2, b2, X, Y)[2][r.by_argument['W2'].worst_index]:.6g} vs numerical "
+                     f"{(H.T @ (H @ W2 + b2 - Y) / 4)[r.by_argument['W2'].worst_index]:.6g} (W2: ratio "
+                     "claim/numerical 4 in all 10 failing entries: a missing or extra factor; 4 is a "
+                     "dimension of X (shape (4, 3)): a mean or sum over that axis taken or missed?)")
+    d = check_grad(loss, (W1, b1, W2, b2, X, Y), grads, wrt=(0, 1, 2, 3), directions=8)
+    assert [k for k, v in d.by_argument.items() if not v.passed] == ["W2"]
+    assert d.worst.startswith("W2 direction ")

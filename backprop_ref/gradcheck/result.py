@@ -341,7 +341,8 @@ def _entry(label: str, index: tuple[int, ...], x_shape: tuple[int, ...], mode: s
     if mode == "adjoint":
         return f"{label} pair {idx[0]}" if label != "x" else f"pair {idx[0]}"
     if mode == "directional":
-        return f"direction {idx[0]}" + (f" (output {idx[1:]})" if len(idx) > 1 else "")
+        return ((f"{label} " if label != "x" else "") + f"direction {idx[0]}"
+                + (f" (output {idx[1:]})" if len(idx) > 1 else ""))
     if kind == "jvp":
         return f"output {idx}" + (f" along {label}" if label != "x" else "")
     n_out = len(idx) - len(x_shape)
