@@ -113,10 +113,20 @@ def _output_path(text: str) -> Path:
 
 
 def _output_dir(text: str) -> Path:
+    """A directory to write into: created (with its parents) when it does not exist yet; an error when
+    the path is a file."""
     path = Path(text)
-    if not path.is_dir():
-        raise argparse.ArgumentTypeError(f"directory {text!r} does not exist")
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a directory")
     return path
+
+
+def _make_dir(path: Path, command: str) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{PROG} {command}: --out: cannot create directory {str(path)!r} "
+                         f"({exc.strerror or exc})") from None
 
 
 def _build_parser() -> _Parser:
@@ -125,6 +135,7 @@ def _build_parser() -> _Parser:
 
     parser = _Parser(prog=PROG, description="Audit backpropagation formulas against numerical oracles.",
                      epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     audit = sub.add_parser("audit", help="check every catalogue formula against every oracle",
@@ -159,7 +170,8 @@ def _build_parser() -> _Parser:
     check.add_argument("function", metavar="MODULE:FUNCTION")
     check.add_argument("--grad", required=True, metavar="MODULE:GRAD")
     where = check.add_mutually_exclusive_group(required=True)
-    where.add_argument("--shape", type=_shape, metavar="D1,D2,…", help="shape of x (e.g. 3,4)")
+    where.add_argument("--shape", type=_shape, metavar="D1,D2,…",
+                       help="shape of x: 3,4 or 3x4 (empty for a scalar)")
     where.add_argument("--x", type=Path, metavar="FILE", help="load x from a .npy (one array) or .npz file "
                        "(named arrays)")
     check.add_argument("--unpack", action="store_true",
@@ -247,8 +259,9 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 raise UsageError(f"{PROG} audit: --require-tf: TensorFlow fails to import ({exc})") from None
             err.write(f"{PROG} audit: TensorFlow fails to import ({exc}); skipping the tape column\n")
             use_tf = False
-    err.write(f"{PROG} audit: seed {args.seed}, {args.samples} samples per formula, "
-              f"{len(formulas)} formulas\n")
+    if not args.quiet:
+        err.write(f"{PROG} audit: seed {args.seed}, {_count(args.samples, 'sample')} per formula, "
+                  f"{_count(len(formulas), 'formula')}\n")
     progress = None if args.quiet else ProgressLine(err)
     report = run_audit(formulas, samples=args.samples, seed=args.seed, use_tf=use_tf, progress=progress)
     out.write(format_table(report) + "\n")
@@ -358,6 +371,11 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from backprop_ref import demos, tf_twins
 
+    if args.out is not None and args.name != "moons":
+        raise UsageError(f"{PROG} demo {args.name}: --out: this demo writes no files (only moons draws "
+                         "figures)")
+    if args.out is not None:
+        _make_dir(args.out, "demo")
     if not args.no_tf and args.name != "moons" and tf_twins.available():
         _load_tensorflow_quietly()
     progress = ProgressLine(err, every=1.0)
@@ -367,21 +385,49 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except demos.MissingRequirement as exc:
         raise UsageError(f"{PROG} demo {args.name}: {exc}") from None
     out.write(demos.format_result(result) + "\n")
-    return 0 if result.passed else 1
+    return EXIT_STATUS[getattr(result, "verdict", "pass" if result.passed else "fail")]
 
 
 def _plot(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from backprop_ref import demos
 
+    _make_dir(args.out, "plot")
     try:
         result = demos.plot(args.out)
     except demos.MissingRequirement as exc:
         raise UsageError(f"{PROG} plot: {exc}") from None
     out.write(demos.format_result(result) + "\n")
-    return 0 if result.passed else 1
+    return EXIT_STATUS[result.verdict]
 
 
 COMMANDS = {"audit": _audit, "check": _check, "demo": _demo, "plot": _plot}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("backprop-ref")
+    except PackageNotFoundError:   # run from a source tree that was never installed
+        return "(not installed)"
+
+
+def _option_values(argv: Sequence[str]) -> list[str]:
+    """argv with `--shape -1,2` joined as `--shape=-1,2`: argparse takes a value that starts with "-"
+    for an option (and says "expected one argument"); joined, the shape's own check words the error."""
+    out: list[str] = []
+    it = iter(argv)
+    for a in it:
+        if a == "--shape":
+            nxt = next(it, None)
+            out.append(a if nxt is None else f"{a}={nxt}")
+        else:
+            out.append(a)
+    return out
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
@@ -391,7 +437,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
-        args = _build_parser().parse_args(argv)
+        args = _build_parser().parse_args(_option_values(sys.argv[1:] if argv is None else argv))
         return COMMANDS[args.command](args, out, err)
     except UsageError as exc:
         err.write(f"{exc}\n")

@@ -205,13 +205,37 @@ def test_reports_are_written(tmp_path):
     (["audit", "--bogus"], "unrecognized arguments"),
     ([], "required"),
     (["demo", "nosuch"], "invalid choice"),
-    (["plot", "--out", "/no/such/dir"], "does not exist"),
+    (["plot", "--out", "/etc/passwd"], "argument --out: '/etc/passwd' is a file, not a directory"),
+    (["plot", "--out", "/etc/passwd/figures"], "--out: cannot create directory '/etc/passwd/figures'"),
+    (["demo", "himmelblau", "--out", "figures"], "--out: this demo writes no files (only moons draws"),
+    (["check", "m:f", "--grad", "m:g", "--shape", "-1,2"], "argument --shape: dimensions must be positive"),
 ])
 def test_usage_errors_exit_2_with_one_line(argv, needle):
     code, out, err = run(*argv)
     assert code == 2
     assert needle in one_line_error(err)
     assert out == ""
+
+
+def test_version_prints_the_installed_version(capsys):
+    from importlib.metadata import version
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"backprop-ref {version('backprop-ref')}\n"
+
+
+def test_quiet_prints_nothing_on_stderr_and_the_header_counts_in_words():
+    code, _, err = run("audit", "--only", "tanh", "--samples", "1", "--no-tf", "--quiet")
+    assert code == 0 and err == ""
+    code, _, err = run("audit", "--only", "tanh", "--samples", "1", "--no-tf")
+    assert err.splitlines()[0] == "backprop-ref audit: seed 0, 1 sample per formula, 1 formula"
+
+
+def test_plot_out_creates_the_directory(tmp_path):
+    pytest.importorskip("matplotlib")
+    where = tmp_path / "new" / "figures"
+    code, out, _ = run("plot", "--out", str(where))
+    assert code == 0 and where.is_dir() and any(where.glob("*.png")), out
 
 
 def test_require_tf_without_tensorflow_exits_2(monkeypatch):
