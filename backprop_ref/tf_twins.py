@@ -20,7 +20,7 @@ from backprop_ref.catalogue import Formula, derivatives
 from backprop_ref.domains import Case
 from backprop_ref.tolerances import Agreement, agree
 
-__all__ = ["available", "tensorflow", "forward", "tape_derivatives", "Comparison", "compare"]
+__all__ = ["available", "tensorflow", "forward", "tape_derivatives", "Comparison", "compare", "check_tape"]
 
 
 def available() -> bool:
@@ -109,3 +109,82 @@ def compare(formula: Formula, case: Case) -> list[Comparison]:
         out.append(Comparison(f"{formula.derivative_name} w.r.t. argument {i} vs tape", ours, theirs, mask,
                               agree(ours, theirs, forward_scale=scale, mask=mask)))
     return out
+
+
+def check_tape(fn: Any, x: Any, *, wrt: Any = None, cotangent: Any = None, method: str = "central",
+               directions: int | None = None, rtol: float | None = None, atol: float | None = None,
+               seed: int | None = None) -> Any:
+    """Check what `tf.GradientTape` returns for `fn`, a Python function of TensorFlow tensors (a
+    hand-written `tf.custom_gradient` among them), against the checker's finite differences of fn.
+
+    Parameters
+    ----------
+    fn : callable
+        fn(x) (or fn(*x) for a tuple, fn(x) with a dict of tensors for a dict) in TensorFlow ops;
+        called with float64 constants.
+    x, wrt, method, directions, rtol, atol, seed
+        As for `backprop_ref.check_grad`: x is NumPy arrays (a tuple or dict of them), converted to
+        tf.float64 constants for fn.
+    cotangent : array_like, optional
+        For an fn whose output is not a scalar, the u of the VJP the tape computes,
+        ``tape.gradient(y, x, output_gradients=u)``; None draws it from the seed.
+
+    Returns
+    -------
+    GradCheckResult
+        kind "gradient" for a scalar fn, else "vjp"; per argument in ``by_argument``. A gradient the
+        tape leaves unconnected (None) is claimed as zeros.
+
+    Raises
+    ------
+    ImportError
+        TensorFlow is not installed (with the install hint).
+    """
+    from backprop_ref.gradcheck.api import check_arguments
+    from backprop_ref.gradcheck.arguments import layout
+    from backprop_ref.gradcheck.evaluation import draw_seed, quiet
+
+    tf = tensorflow()
+    lay = layout(fn, x, wrt)
+
+    def to_tf(a: Any) -> Any:
+        arr = np.asarray(a)
+        return tf.constant(arr, dtype=tf.complex128 if np.iscomplexobj(arr) else tf.float64)
+
+    def numeric(*args: Any) -> Any:
+        converted = [to_tf(a) if isinstance(a, np.ndarray) else a for a in args]
+        if lay.kind == "dict":
+            converted = [{k: to_tf(v) if isinstance(v, np.ndarray) else v for k, v in args[0].items()}]
+        return np.asarray(fn(*converted))
+
+    with quiet():
+        tensors = {s.key: to_tf(s.array) for s in lay.checked}
+        with tf.GradientTape() as tape:
+            for t in tensors.values():
+                tape.watch(t)
+            y = lay.call(fn, tensors)
+        u = None
+        if np.ndim(y) != 0:
+            rec = draw_seed(seed) if cotangent is None else seed
+            shape = tuple(y.shape)
+            u = (np.random.default_rng(rec).standard_normal(shape) if cotangent is None
+                 else np.asarray(cotangent, dtype=np.float64))
+            if u.shape != shape:
+                raise ValueError(f"cotangent has shape {u.shape} but must have shape {shape}")
+            seed = rec
+        grads = tape.gradient(y, list(tensors.values()),
+                              output_gradients=None if u is None else tf.constant(u, dtype=tf.float64))
+        claim = tuple(np.zeros(s.array.shape) if g is None else np.asarray(tf.convert_to_tensor(g))
+                      for s, g in zip(lay.checked, grads) if s.array is not None)
+        structured = claim if lay.kind == "tuple" else (
+            {s.key: c for s, c in zip(lay.checked, claim)} if lay.kind == "dict" else claim[0])
+        if u is None:
+            return check_arguments(numeric, x, structured, jacobian=False, wrt=wrt, names=fn, method=method,
+                                   directions=directions, rtol=rtol, atol=atol, seed=seed)
+        cot = u
+
+        def phi(*args: Any) -> Any:
+            return np.sum(cot * numeric(*args))
+        return check_arguments(phi, x, structured, jacobian=False, wrt=wrt, kind="vjp", names=fn,
+                               extra_dims={"y": cot.shape}, method=method, directions=directions,
+                               rtol=rtol, atol=atol, seed=seed)

@@ -1,0 +1,60 @@
+"""check_tape: what tf.GradientTape returns for the user's TensorFlow code (custom gradients among it)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from backprop_ref import tf_twins
+from backprop_ref.tf_twins import check_tape
+
+X = np.linspace(-3.0, 3.0, 7)
+
+
+def softplus_pair(tf, wrong=False):
+    """log(1 + eˣ) with a hand-written gradient σ(x) = 1 − 1/(1 + eˣ); `wrong` claims 1 − σ(x)."""
+    @tf.custom_gradient
+    def softplus(x):
+        e = tf.exp(x)
+
+        def grad(upstream):
+            return upstream * (1 / (1 + e) if wrong else 1 - 1 / (1 + e))
+        return tf.math.log(1 + e), grad
+    return softplus
+
+
+def test_a_right_custom_gradient_passes(tf):
+    softplus = softplus_pair(tf)
+    r = check_tape(lambda v: tf.reduce_sum(softplus(v)), X)
+    assert r.passed and r.kind == "gradient"
+
+
+def test_a_wrong_custom_gradient_fails_for_a_scalar_and_through_a_vjp(tf):
+    softplus = softplus_pair(tf, wrong=True)
+    r = check_tape(lambda v: tf.reduce_sum(softplus(v)), X)
+    assert r.verdict == "fail" and r.n_failed == 6   # at x = 0, σ = 1 − σ = ½: the one right entry
+    v = check_tape(softplus, X, seed=3)
+    assert v.verdict == "fail" and v.kind == "vjp" and v.seed == 3
+
+
+def test_several_arguments_are_named_by_fn_parameters(tf):
+    rng = np.random.default_rng(0)
+    Xd, W = rng.normal(size=(4, 3)), rng.normal(size=(3, 2))
+
+    def layer(X, W):
+        return tf.tanh(X @ W)
+    r = check_tape(layer, (Xd, W), wrt=1, cotangent=np.ones((4, 2)))
+    assert r.passed and list(r.by_argument) == ["W"]
+
+
+def test_an_unconnected_gradient_is_claimed_as_zeros(tf):
+    r = check_tape(lambda a, b: tf.reduce_sum(a ** 2), (X, X))   # b does not reach the output
+    assert r.passed and np.array_equal(r.by_argument["b"].analytic, np.zeros_like(X))
+
+
+def test_without_tensorflow_it_says_how_to_install(monkeypatch):
+    def absent():
+        raise ImportError("TensorFlow is not installed; install the extra: pip install 'backprop-ref[tf]'")
+    monkeypatch.setattr(tf_twins, "tensorflow", absent)
+    with pytest.raises(ImportError, match=r"pip install 'backprop-ref\[tf\]'"):
+        check_tape(lambda v: v, X)
