@@ -17,7 +17,8 @@ option ``gradcheck_inconclusive = skip``; the command line wins) turns it into a
 is the checker's sentence, shown by ``pytest -rs``; ``fail`` is the default.
 
 Every check has its fixture method: ``check_grad``, ``check_jacobian``, ``check_vjp``, ``check_jvp``,
-``check_adjoint``, ``check_elementwise`` return the result; each ``assert_*`` fails the test unless it passes.
+``check_adjoint``, ``check_elementwise``, ``check_tape`` return the result; each ``assert_*`` fails the
+test unless it passes.
 
 In a hypothesis ``@given`` test use the session-scoped `gradcheck_given` fixture instead (hypothesis
 refuses a function-scoped fixture there): it rejects an inconclusive draw (``hypothesis.reject()``, so
@@ -47,10 +48,14 @@ INCONCLUSIVE_POLICIES = ("fail", "skip")
 
 
 def _checking(name: str) -> Callable[..., _gc.GradCheckResult]:
-    """The fixture's `name`: backprop_ref's function of that name, with the run's seed, the result kept."""
-    fn = getattr(_gc, name)
-
+    """The fixture's `name`: backprop_ref's function of that name, with the run's seed, the result kept
+    (check_tape is looked up in tf_twins when called, so TensorFlow is imported only by a tape check)."""
     def check(self: GradChecker, *args: Any, **kwargs: Any) -> _gc.GradCheckResult:
+        if name == "check_tape":
+            from backprop_ref import tf_twins
+            fn = tf_twins.check_tape
+        else:
+            fn = getattr(_gc, name)
         result: _gc.GradCheckResult = fn(*args, **self._seeded(kwargs))
         if self.keep:
             self.results.append(result)
@@ -114,6 +119,8 @@ class GradChecker:
     assert_adjoint = _asserting("check_adjoint")
     check_elementwise = _checking("check_elementwise")
     assert_elementwise = _asserting("check_elementwise")
+    check_tape = _checking("check_tape")
+    assert_tape = _asserting("check_tape")
     numerical_grad = staticmethod(_gc.numerical_grad)
     numerical_jacobian = staticmethod(_gc.numerical_jacobian)
     taylor_test = staticmethod(_gc.taylor_test)

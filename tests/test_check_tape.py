@@ -52,6 +52,13 @@ def test_an_unconnected_gradient_is_claimed_as_zeros(tf):
     assert r.passed and np.array_equal(r.by_argument["b"].analytic, np.zeros_like(X))
 
 
+def test_the_gradcheck_fixture_checks_tapes(tf, gradcheck):
+    softplus = softplus_pair(tf)
+    gradcheck.assert_tape(lambda v: tf.reduce_sum(softplus(v)), X)
+    with pytest.raises(AssertionError, match=r"^gradient check FAILED"):
+        gradcheck.assert_tape(lambda v: tf.reduce_sum(softplus_pair(tf, wrong=True)(v)), X)
+
+
 def test_without_tensorflow_it_says_how_to_install(monkeypatch):
     def absent():
         raise ImportError("TensorFlow is not installed; install the extra: pip install 'backprop-ref[tf]'")
