@@ -1,4 +1,5 @@
-"""Fully connected layers and a multilayer perceptron trained by the delta recursion (003 §7.5, §7.7).
+"""Fully connected layers, the sigmoid neuron and layer under the squared error, and a multilayer
+perceptron trained by the delta recursion (003 §7.5, §7.7).
 
 Arrays are batch-first: x has shape (N, n_in), or (n_in,) for one example; W has shape
 (n_in, n_out) and b (n_out,), so a layer computes z = xW + b.
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from backprop_ref._validate import as_array, choose, integer, real_scalar
+from backprop_ref._validate import as_array, choose, integer, real_scalar, require_finite
 from backprop_ref.activations import (
     leaky_relu,
     leaky_relu_grad,
@@ -25,7 +26,10 @@ from backprop_ref.activations import (
 )
 from backprop_ref.losses import mse, mse_grad, softmax_cross_entropy, softmax_cross_entropy_grad
 
-__all__ = ["dense_forward", "dense_backward", "MLP", "ACTIVATIONS", "LOSSES"]
+__all__ = [
+    "dense_forward", "dense_backward", "MLP", "ACTIVATIONS", "LOSSES",
+    "sigmoid_neuron_loss", "sigmoid_neuron_grads", "sigmoid_layer_loss", "sigmoid_layer_grads",
+]
 
 Array = NDArray[Any]
 
@@ -319,3 +323,155 @@ class MLP:
                 self.params = [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(self.params, grads)]
             history.append(total / rows)
         return np.array(history) if history else np.zeros(0)
+
+
+# ---- 003 §7.5.1, §7.5.2: the sigmoid neuron and the sigmoid layer under the squared error ----------
+
+def _sigmoid_mse_delta(z: Array, t: Array, rows: int) -> Array:
+    """δ = ∂L/∂z = (o − t)·o(1 − o)/N with o = σ(z), o(1 − o) read as σ′(z) (no 1 − o cancellation)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (sigmoid(z) - t) * sigmoid_grad(z) / rows
+
+
+def _neuron(w: ArrayLike, b: ArrayLike, x: ArrayLike, t: ArrayLike) -> tuple[Array, Array, Array, int]:
+    """Validate a neuron's (w, b, x, t); return x, its pre-activation z = x·w + b, t and the rows N."""
+    w = as_array(w, "w")
+    if w.ndim != 1:
+        raise ValueError(f"w must have shape (J,), one weight per input; got shape {w.shape}")
+    b = as_array(b, "b")
+    if b.ndim != 0:
+        raise ValueError(f"b must be a single number, the neuron's bias; got shape {b.shape}")
+    x = as_array(x, "x")
+    if x.ndim not in (1, 2) or x.shape[-1] != w.shape[0]:
+        raise ValueError(f"x has shape {x.shape} but w has shape {w.shape}; "
+                         f"x must be (N, {w.shape[0]}) or ({w.shape[0]},)")
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = x @ w + b
+    t = as_array(t, "t", complex_ok=False)
+    if t.shape != z.shape:
+        raise ValueError(f"t has shape {t.shape} but the neuron's output for x of shape {x.shape} has "
+                         f"shape {z.shape}; they must match")
+    require_finite(t, "t")
+    return x, z, t, _rows(x)
+
+
+def _rows(x: Array) -> int:
+    rows = x.shape[0] if x.ndim == 2 else 1
+    if rows == 0:
+        raise ValueError(f"x is a batch of no rows (shape {x.shape}); its mean loss is undefined")
+    return rows
+
+
+def sigmoid_neuron_loss(w: ArrayLike, b: ArrayLike, x: ArrayLike, t: ArrayLike) -> Any:
+    """A single sigmoid neuron under the squared error, L = ½(o − t)² with o = σ(wᵀx + b).
+
+    Implements 003 §7.5.1 (the chapter "Backward Propagation Algorithm", §7.5.1 Gradient of a
+    single neuron): o = σ(z), z = Σ_j w_j x_j + b, L = ½(o − t)² for one example. For a batch the
+    mean over rows, L = ½ Σ_n (o_n − t_n)² / N, as `mse` reduces.
+
+    Parameters
+    ----------
+    w : array_like, shape (J,)
+        Weights, w[j] from input j.
+    b : array_like, shape ()
+        The bias.
+    x : array_like, shape (N, J) or (J,)
+        Inputs.
+    t : array_like, shape (N,) or ()
+        Targets, one per row; real and finite.
+
+    Returns
+    -------
+    np.float64 (np.complex128 for complex w, b or x)
+    """
+    _, z, t, rows = _neuron(w, b, x, t)
+    with np.errstate(over="ignore"):
+        d = sigmoid(z) - t
+        return np.sum(d * d) / (2 * rows)
+
+
+def sigmoid_neuron_grads(w: ArrayLike, b: ArrayLike, x: ArrayLike, t: ArrayLike) -> tuple[Array, Array]:
+    """Gradients of `sigmoid_neuron_loss`: ∂L/∂w_j = (o − t)·o·(1 − o)·x_j and ∂L/∂b = (o − t)·o·(1 − o).
+
+    Implements 003 §7.5.1 (the chapter "Backward Propagation Algorithm", §7.5.1 Gradient of a
+    single neuron): ∂L/∂w_j1 = (o_1 − t)·∂o_1/∂w_j1 = (o_1 − t)·σ(z_1)(1 − σ(z_1))·∂z_1/∂w_j1
+    = (o_1 − t)·o_1(1 − o_1)·x_j; the bias, which the chapter's figure leaves out, has ∂z/∂b = 1.
+    o(1 − o) is evaluated as σ′(z) = e^{−|z|}/(1 + e^{−|z|})², the same number without the
+    cancellation 1 − o (at z = 40, o rounds to 1 and o(1 − o) to 0; σ′(40) = 4.2e-18). For a batch,
+    the sum over rows divided by N, the loss being their mean.
+
+    Parameters
+    ----------
+    w, b, x, t : as for `sigmoid_neuron_loss`
+
+    Returns
+    -------
+    dw : ndarray, shape (J,)
+    db : ndarray, shape ()
+    """
+    x, z, t, rows = _neuron(w, b, x, t)
+    delta = _sigmoid_mse_delta(z, t, rows)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return delta @ x if x.ndim == 2 else delta * x, np.asarray(np.sum(delta))
+
+
+def _sigmoid_layer(W: ArrayLike, b: ArrayLike, x: ArrayLike,
+                   t: ArrayLike) -> tuple[Array, Array, Array, Array, int]:
+    """Validate a layer's (W, b, x, t); return x, W, z = xW + b, t and the rows N."""
+    x, W = _layer(x, W)
+    z = dense_forward(x, W, b)
+    t = as_array(t, "t", complex_ok=False)
+    if t.shape != z.shape:
+        raise ValueError(f"t has shape {t.shape} but the layer's output for x of shape {x.shape} has "
+                         f"shape {z.shape}; they must match")
+    require_finite(t, "t")
+    return x, W, z, t, _rows(x)
+
+
+def sigmoid_layer_loss(W: ArrayLike, b: ArrayLike, x: ArrayLike, t: ArrayLike) -> Any:
+    """A fully connected sigmoid layer under the squared error, L = ½ Σ_k (o_k − t_k)², o = σ(xW + b).
+
+    Implements 003 §7.5.2 (the chapter "Backward Propagation Algorithm", §7.5.2 Gradient of fully
+    connected layer): J inputs, K outputs o_k = σ(z_k), z_k = Σ_j x_j w_jk + b_k, and
+    L = ½ Σ_{k=1}^{K} (o_k − t_k)² for one example: sum over outputs, mean over the rows of a batch
+    (`mse` of the outputs).
+
+    Parameters
+    ----------
+    W : array_like, shape (J, K)
+        W[j, k] = w_jk connects input j to output k.
+    b : array_like, shape (K,)
+    x : array_like, shape (N, J) or (J,)
+    t : array_like, shape (N, K) or (K,)
+        Targets; real and finite.
+
+    Returns
+    -------
+    np.float64 (np.complex128 for complex W, b or x)
+    """
+    _, _, z, t, _ = _sigmoid_layer(W, b, x, t)
+    return mse(sigmoid(z), t)
+
+
+def sigmoid_layer_grads(W: ArrayLike, b: ArrayLike, x: ArrayLike, t: ArrayLike) -> tuple[Array, Array]:
+    """Gradients of `sigmoid_layer_loss`: δ_k = (o_k − t_k)·o_k·(1 − o_k), ∂L/∂w_jk = δ_k·x_j, ∂L/∂b_k = δ_k.
+
+    Implements 003 §7.5.2 (the chapter "Backward Propagation Algorithm", §7.5.2 Gradient of fully
+    connected layer): ∂L/∂w_jk depends on output k alone, so the sum over outputs drops and
+    ∂L/∂w_jk = (o_k − t_k)·σ(z_k)(1 − σ(z_k))·x_j = δ_k·x_j. In matrix form dW = xᵀδ (the outer
+    product x δᵀ for one example) and db = δ, summed over the rows of a batch, where each δ carries
+    the mean's 1/N. o_k(1 − o_k) is evaluated as σ′(z_k), without the cancellation 1 − o_k.
+
+    Parameters
+    ----------
+    W, b, x, t : as for `sigmoid_layer_loss`
+
+    Returns
+    -------
+    dW : ndarray, shape (J, K)
+    db : ndarray, shape (K,)
+        For one example db is δ itself.
+    """
+    x, W, z, t, rows = _sigmoid_layer(W, b, x, t)
+    _, dW, db = dense_backward(x, W, _sigmoid_mse_delta(z, t, rows))
+    return dW, db

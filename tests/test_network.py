@@ -3,6 +3,7 @@ training, and validation. The tape and finite-difference checks are in test_mlp_
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -11,7 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from backprop_ref.network import MLP, dense_backward, dense_forward
+from backprop_ref.network import (
+    MLP,
+    dense_backward,
+    dense_forward,
+    sigmoid_layer_grads,
+    sigmoid_layer_loss,
+    sigmoid_neuron_grads,
+    sigmoid_neuron_loss,
+)
 
 RNG = np.random.default_rng(20240611)
 
@@ -19,9 +28,11 @@ RNG = np.random.default_rng(20240611)
 def assert_sums_close(ours, expected):
     """Two evaluation orders of the same sums: each entry errs by eps·Σ|terms|, and an entry that
     cancels (8.6e-7 from terms near 0.03) is only that accurate, so the floor follows the largest
-    entry rather than the entry itself."""
+    entry rather than the entry itself; and never below 1e-300, where products of tiny drawn values
+    are subnormal and round by 5e-324 absolute."""
     expected = np.asarray(expected)
-    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-14 * np.abs(expected).max(initial=0.0))
+    np.testing.assert_allclose(ours, expected, rtol=1e-12,
+                               atol=max(1e-14 * np.abs(expected).max(initial=0.0), 1e-300))
 
 
 def normal(*shape):
@@ -113,6 +124,152 @@ def test_dense_backward_overflows_to_inf_without_a_warning(strict):
     inf_minus_inf = np.array([[np.inf, -np.inf]])
     dx, _, _ = dense_backward(np.ones((1, 2)), np.ones((2, 2)), inf_minus_inf)
     assert np.isnan(dx).all()
+
+
+# ---- 003 §7.5.1: the single sigmoid neuron under ½(o − t)² ----------------------------------
+
+def by_hand_neuron(w, b, x, t):
+    """003 §7.5.1 term by term for one example: o = σ(Σ_j w_j x_j + b), L = ½(o − t)²,
+    ∂L/∂w_j = (o − t)·o·(1 − o)·x_j and, with ∂z/∂b = 1, ∂L/∂b = (o − t)·o·(1 − o)."""
+    o = 1 / (1 + math.exp(-(sum(wj * xj for wj, xj in zip(w, x)) + b)))
+    return 0.5 * (o - t) ** 2, [(o - t) * o * (1 - o) * xj for xj in x], (o - t) * o * (1 - o)
+
+
+# |z| ≤ 4·1·1 + 1 = 5 keeps the chapter's o·(1 − o) within 4e-14 of σ′(z): 1 − o loses eps/(1 − o)
+# relative, which is why the formulas evaluate σ′ instead. Saturation is checked below against σ′.
+SMALL = st.floats(-1, 1, allow_nan=False, allow_infinity=False)
+
+
+@given(st.integers(1, 5), st.integers(1, 4), st.data())
+def test_neuron_gradient_is_003_7_5_1_term_by_term(n, J, data):
+    w = data.draw(hnp.arrays(np.float64, J, elements=SMALL))
+    b = data.draw(SMALL)
+    x = data.draw(hnp.arrays(np.float64, (n, J), elements=SMALL))
+    t = data.draw(hnp.arrays(np.float64, n, elements=st.floats(0, 1)))
+    rows = [by_hand_neuron(w, b, x[r], t[r]) for r in range(n)]
+    # one example: the chapter's own formula
+    L, dw, db = sigmoid_neuron_loss(w, b, x[0], t[0]), *sigmoid_neuron_grads(w, b, x[0], t[0])
+    assert L == pytest.approx(rows[0][0], rel=1e-13, abs=1e-300)
+    np.testing.assert_allclose(dw, rows[0][1], rtol=1e-13, atol=1e-300)
+    assert db == pytest.approx(rows[0][2], rel=1e-13, abs=1e-300)
+    assert dw.shape == (J,) and np.shape(db) == ()
+    # a batch: the mean over rows (L = ½ Σ_n (o_n − t_n)²/N), so each gradient is the rows' mean
+    L, (dw, db) = sigmoid_neuron_loss(w, b, x, t), sigmoid_neuron_grads(w, b, x, t)
+    assert L == pytest.approx(sum(r[0] for r in rows) / n, rel=1e-13, abs=1e-300)
+    assert_sums_close(dw, [sum(r[1][j] for r in rows) / n for j in range(J)])
+    assert db == pytest.approx(sum(r[2] for r in rows) / n, rel=1e-12, abs=1e-15)
+
+
+def test_neuron_with_no_error_has_no_gradient():
+    # w = 0, b = 0: o = σ(0) = ½ exactly, so with t = ½ every factor (o − t) is 0.
+    dw, db = sigmoid_neuron_grads([0.0, 0.0], 0.0, [1.0, 2.0], 0.5)
+    assert np.array_equal(dw, [0.0, 0.0]) and db == 0.0
+    assert sigmoid_neuron_loss([0.0, 0.0], 0.0, [1.0, 2.0], 0.5) == 0.0
+    # t = 0 with z = 0: L = ½·¼ and ∂L/∂w_j = ½·½·½·x_j.
+    dw, db = sigmoid_neuron_grads([0.0, 0.0], 0.0, [1.0, 2.0], 0.0)
+    assert np.array_equal(dw, [0.125, 0.25]) and db == 0.125
+    assert sigmoid_neuron_loss([0.0, 0.0], 0.0, [1.0, 2.0], 0.0) == 0.125
+
+
+def test_saturated_neuron_keeps_its_tiny_gradient(strict):
+    # z = 40: o rounds to 1, so the chapter's o·(1 − o) would give 0; the gradient is
+    # (o − t)·σ′(40)·x with σ′(40) = e⁻⁴⁰/(1 + e⁻⁴⁰)² ≈ 4.25e-18, and it is returned as such.
+    s = math.exp(-40) / (1 + math.exp(-40)) ** 2
+    dw, db = sigmoid_neuron_grads([40.0], 0.0, [1.0], 0.0)
+    assert dw[0] == pytest.approx(s, rel=1e-15, abs=0) and db == pytest.approx(s, rel=1e-15, abs=0)
+    dw, db = sigmoid_neuron_grads([-40.0], 0.0, [1.0], 1.0)  # o ≈ 4e-18, t = 1: (o − 1)·σ′·x
+    assert dw[0] == pytest.approx(-s, rel=1e-15, abs=0)
+    # beyond the float64 range z is ±inf: σ′ is 0 there, and so is the gradient
+    dw, db = sigmoid_neuron_grads([1e200, 1e200], 0.0, [1e200, 1e200], 0.0)
+    assert np.array_equal(dw, [0.0, 0.0]) and db == 0.0
+    assert sigmoid_neuron_loss([1e200, 1e200], 0.0, [1e200, 1e200], 0.0) == 0.5
+
+
+def test_neuron_validates_its_arguments():
+    w, x = np.ones(3), np.ones((2, 3))
+    with pytest.raises(ValueError, match=r"w must have shape \(J,\)"):
+        sigmoid_neuron_grads(np.ones((3, 1)), 0.0, x, np.zeros(2))
+    with pytest.raises(ValueError, match="b must be a single number"):
+        sigmoid_neuron_loss(w, [0.0], x, np.zeros(2))
+    with pytest.raises(ValueError, match=r"x has shape \(2, 2\) but w has shape \(3,\)"):
+        sigmoid_neuron_loss(w, 0.0, np.ones((2, 2)), np.zeros(2))
+    with pytest.raises(ValueError, match=r"t has shape \(3,\) but the neuron's output .* has shape \(2,\)"):
+        sigmoid_neuron_grads(w, 0.0, x, np.zeros(3))
+    with pytest.raises(ValueError, match=r"t must be finite; t\[1\] = nan"):
+        sigmoid_neuron_grads(w, 0.0, x, [0.0, np.nan])
+    with pytest.raises(TypeError, match="t must be real"):
+        sigmoid_neuron_loss(w, 0.0, x, [0.0, 1j])
+    with pytest.raises(ValueError, match="x is a batch of no rows"):
+        sigmoid_neuron_loss(w, 0.0, np.ones((0, 3)), np.zeros(0))
+
+
+# ---- 003 §7.5.2: the sigmoid fully connected layer under ½ Σ_k (o_k − t_k)² --------------------
+
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.data())
+def test_layer_gradient_is_delta_k_times_x_j(n, J, K, data):
+    W = data.draw(hnp.arrays(np.float64, (J, K), elements=SMALL))
+    b = data.draw(hnp.arrays(np.float64, K, elements=SMALL))
+    x = data.draw(hnp.arrays(np.float64, (n, J), elements=SMALL))
+    t = data.draw(hnp.arrays(np.float64, (n, K), elements=st.floats(0, 1)))
+    # 003 §7.5.2 per row: o_k = σ(Σ_j x_j w_jk + b_k), δ_k = (o_k − t_k)·o_k·(1 − o_k), ∂L/∂w_jk = δ_k·x_j.
+    o = [[1 / (1 + math.exp(-(sum(x[r, j] * W[j, k] for j in range(J)) + b[k]))) for k in range(K)]
+         for r in range(n)]
+    delta = [[(o[r][k] - t[r, k]) * o[r][k] * (1 - o[r][k]) for k in range(K)] for r in range(n)]
+    loss = [0.5 * sum((o[r][k] - t[r, k]) ** 2 for k in range(K)) for r in range(n)]
+    dW, db = sigmoid_layer_grads(W, b, x[0], t[0])
+    np.testing.assert_allclose(dW, [[delta[0][k] * x[0, j] for k in range(K)] for j in range(J)],
+                               rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(db, delta[0], rtol=1e-13, atol=1e-300)  # one example: db is δ
+    assert sigmoid_layer_loss(W, b, x[0], t[0]) == pytest.approx(loss[0], rel=1e-13, abs=1e-300)
+    # a batch: the mean over rows
+    dW, db = sigmoid_layer_grads(W, b, x, t)
+    assert_sums_close(dW, [[sum(delta[r][k] * x[r, j] for r in range(n)) / n for k in range(K)]
+                           for j in range(J)])
+    assert_sums_close(db, [sum(delta[r][k] for r in range(n)) / n for k in range(K)])
+    assert sigmoid_layer_loss(W, b, x, t) == pytest.approx(sum(loss) / n, rel=1e-13, abs=1e-300)
+    assert dW.shape == (J, K) and db.shape == (K,)
+
+
+def test_layer_of_one_output_is_the_neuron():
+    w, b, x, t = normal(3), 0.3, normal(4, 3), RNG.uniform(size=4)
+    dW, db = sigmoid_layer_grads(w[:, None], [b], x, t[:, None])
+    dw, db1 = sigmoid_neuron_grads(w, b, x, t)
+    np.testing.assert_allclose(dW[:, 0], dw, rtol=1e-14)
+    assert db[0] == pytest.approx(float(db1), rel=1e-14)
+    assert sigmoid_layer_loss(w[:, None], [b], x, t[:, None]) == pytest.approx(
+        sigmoid_neuron_loss(w, b, x, t), rel=1e-14)
+
+
+def test_layer_is_the_one_layer_sigmoid_mlp():
+    # The same derivation, reached before only as a special case of the MLP (003 §7.7 with one layer).
+    W, b, x, t = normal(3, 2), normal(2), normal(5, 3), RNG.uniform(size=(5, 2))
+    loss, [(eW, eb)] = MLP([(W, b)], ["sigmoid"], "mse").loss_and_grads(x, t)
+    dW, db = sigmoid_layer_grads(W, b, x, t)
+    assert sigmoid_layer_loss(W, b, x, t) == pytest.approx(loss, rel=1e-14)
+    np.testing.assert_allclose(dW, eW, rtol=1e-13)
+    np.testing.assert_allclose(db, eb, rtol=1e-13)
+
+
+def test_layer_at_saturation_and_overflow_is_quiet(strict):
+    s = math.exp(-40) / (1 + math.exp(-40)) ** 2
+    dW, db = sigmoid_layer_grads([[40.0, -40.0]], [0.0, 0.0], [1.0], [0.0, 1.0])
+    np.testing.assert_allclose(dW, [[s, -s]], rtol=1e-15)
+    dW, db = sigmoid_layer_grads([[1e200]], [0.0], [[1e200], [-1e200]], [[0.0], [1.0]])
+    assert np.array_equal(dW, [[0.0]]) and np.array_equal(db, [0.0])
+
+
+def test_layer_validates_its_arguments():
+    W, b, x = np.ones((3, 2)), np.zeros(2), np.ones((4, 3))
+    with pytest.raises(ValueError, match=r"W must have shape \(n_in, n_out\)"):
+        sigmoid_layer_loss(np.ones(3), b, x, np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"b has shape \(3,\) but W has shape \(3, 2\)"):
+        sigmoid_layer_grads(W, np.zeros(3), x, np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"t has shape \(4, 3\) but the layer's output .* shape \(4, 2\)"):
+        sigmoid_layer_grads(W, b, x, np.zeros((4, 3)))
+    with pytest.raises(ValueError, match=r"t must be finite; t\[0, 1\] = inf"):
+        sigmoid_layer_loss(W, b, x, [[0.0, np.inf]] * 4)
+    with pytest.raises(ValueError, match="x is a batch of no rows"):
+        sigmoid_layer_grads(W, b, np.ones((0, 3)), np.zeros((0, 2)))
 
 
 # ---- MLP: the delta recursion against the seed's hand-written formulas -----------------------
