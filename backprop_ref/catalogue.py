@@ -240,6 +240,39 @@ AT_KINK = _elementwise(0.0, -0.0, 1e-300, -1e-300, 2.5, -2.5, label="kink at 0")
 # by 1.3e-10 relative on the tape's side. Its rounding scale is 1 per unit of target mass, not |L|.
 LOG_OF_SUM = (1.0, "TensorFlow takes the log of a sum ≥ 1 (log_softmax, log σ): eps absolute, not relative")
 
+# σ(z) − t cancels where o is near t: each side's σ rounds o by eps, and that rounding is then the whole of
+# (o − t)·σ′·x, far below eps of the gradient's or the loss's size. Its scale is the target's, 1, not |L|.
+SIGMOID_RESIDUAL = (1.0, "σ(z) − t cancels near o = t: σ's rounding (eps absolute, ours and TensorFlow's) "
+                         "is then all of the gradient")
+
+
+def _residual_of_rounding(W: Array, b: Array, x: Array, squeeze: bool = False) -> Case:
+    """A sigmoid layer's (or, squeezed to K = 1, a neuron's) case with t = σ(xW + b) as computed here: o − t
+    is 0 in ours and an ulp of σ in TensorFlow's, at z where their sigmoids round apart (z = 2, −1.2, 1.8)."""
+    t = act.sigmoid(network.dense_forward(x, W, b))
+    if squeeze:
+        return Case((W[:, 0], np.asarray(b[0]), x, np.asarray(t[0])), {}, (0, 1),
+                    "t = σ(z) to the last bit: o − t is rounding alone")
+    return Case((W, b, x, t), {}, (0, 1), "t = σ(z) to the last bit: o − t is rounding alone")
+
+
+def _at(label: str, x: Any, *constants: Any, **kwargs: Any) -> Case:
+    """An elementwise special: x and the function's constants (each broadcast against x), d/dx only."""
+    return Case(tuple(np.array(v, dtype=np.float64) for v in (x, *constants)), kwargs, (0,), label)
+
+
+def _tf_power(tf: Any, x: Any, a: Any) -> Any:
+    """xᵃ in TensorFlow ops, with x⁰ = 1 as its own branch.
+
+    TensorFlow's Pow gradient is a·x^(a−1), which is 0·∞ = NaN for x⁰ at x = 0, where the
+    function is the constant 1; x is replaced inside that branch too, so that no NaN reaches the
+    tape's sum through the branch tf.where does not take.
+    """
+    zero = tf.equal(a, 0) & tf.equal(x, 0)
+    ones = tf.ones_like(x)
+    return tf.where(zero, ones, tf.pow(tf.where(zero, ones, x), a))
+
+
 EXTREME_LOGITS = Case(
     (np.array([[1e4, 0.0, -1e4], [-1e300, 0.0, 1.0], [3.0, 3.0, 3.0]]),
      np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.2, 0.3, 0.5]])),
@@ -316,6 +349,47 @@ CATALOGUE: tuple[Formula, ...] = (
         ),
     ),
     Formula(
+        "sigmoid_neuron", "003 §7.5.1", "∂L/∂w_j = (o − t)·o(1 − o)·x_j, L = ½(o − t)², o = σ(wᵀx + b)",
+        "gradient", network.sigmoid_neuron_loss, network.sigmoid_neuron_grads,
+        lambda tf, w, b, x, t: tf.reduce_mean(
+            0.5 * tf.square(tf.math.sigmoid(tf.tensordot(x, w, axes=1) + b) - t)),
+        # |z| ≤ 5·3·1 + 1 = 16 keeps σ′(z) ≥ 1e-7, where finite differences still resolve it; the
+        # saturated special below is as far as they go.
+        Domain((Arg("w", ("J",), Reals(-1, 1)), Arg("b", (), Reals(-1, 1)),
+                Arg("x", ("N?", "J"), Reals(-3, 3)), Arg("t", ("N?",), Reals(0, 1))),
+               {"N": (1, 6), "J": (1, 5)}, wrt=(0, 1)),
+        (Case((np.array([0.5, -1.0, 2.0]), np.array(0.1), np.array([1.0, 0.5, -0.25]), np.array(0.0)),
+              {}, (0, 1), "t = 0"),
+         Case((np.zeros(2), np.array(0.0), np.array([1.0, 2.0]), np.array(0.5)), {}, (0, 1),
+              "o = t = ½: zero gradient"),
+         Case((np.array([4.0, 4.0]), np.array(0.0), np.array([2.0, 2.0]), np.array(0.0)), {}, (0, 1),
+              "saturated, wrong target: z = 16, o ≈ 1, t = 0"),
+         Case((np.array([1.0, -2.0]), np.array(0.5), np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0]]),
+               np.array([1.0, 0.0, 1.0])), {}, (0, 1), "batch of 0/1 labels"),
+         _residual_of_rounding(np.array([[1.0], [0.5]]), np.array([0.0]), np.array([1.0, 2.0]),
+                               squeeze=True)),
+        tape_scale=SIGMOID_RESIDUAL,
+    ),
+    Formula(
+        "sigmoid_layer", "003 §7.5.2", "δ_k = (o_k − t_k)·o_k(1 − o_k), ∂L/∂w_jk = δ_k·x_j, ∂L/∂b_k = δ_k",
+        "gradient", network.sigmoid_layer_loss, network.sigmoid_layer_grads,
+        lambda tf, W, b, x, t: _tf_mean_rows(tf, 0.5 * tf.reduce_sum(
+            tf.square(tf.math.sigmoid(tf.tensordot(x, W, axes=1) + b) - t), axis=-1)),
+        Domain((Arg("W", ("J", "K"), Reals(-1, 1)), Arg("b", ("K",), Reals(-1, 1)),
+                Arg("x", ("N?", "J"), Reals(-3, 3)), Arg("t", ("N?", "K"), Reals(0, 1))),
+               {"N": (1, 5), "J": (1, 5), "K": (1, 4)}, wrt=(0, 1)),
+        (Case((np.array([[0.5, -1.0], [1.0, 0.25], [-0.5, 2.0]]), np.array([0.1, -0.2]),
+               np.array([1.0, -2.0, 0.5]), np.array([1.0, 0.0])), {}, (0, 1), "one-hot t"),
+         Case((np.zeros((2, 3)), np.zeros(3), np.array([1.0, -1.0]), np.full(3, 0.5)), {}, (0, 1),
+              "o = t = ½: zero gradient"),
+         Case((np.array([[3.0, -3.0], [3.0, -3.0]]), np.array([0.0, 0.0]),
+               np.array([[2.0, 2.0], [-1.0, 0.5]]), np.array([[0.0, 1.0], [1.0, 0.0]])), {}, (0, 1),
+              "saturated, wrong targets: |z| = 12"),
+         _residual_of_rounding(np.array([[1.0, -0.2, 0.9], [0.5, -0.5, 1.0]]), np.array([0.0, 0.0, -1.1]),
+                               np.array([1.0, 2.0]))),
+        tape_scale=SIGMOID_RESIDUAL,
+    ),
+    Formula(
         "mlp", "003 §7.7", "δ_J = f′(z_J) ⊙ (δ_K W_Kᵀ), dW_J = o_{J−1}ᵀ δ_J", "gradient",
         _mlp_loss, _mlp_grads, _tf_mlp_loss, MLPDomain(), smooth=False, tape_scale=LOG_OF_SUM,
     ),
@@ -326,6 +400,57 @@ CATALOGUE: tuple[Formula, ...] = (
         Domain((Arg("x", ("two",), Reals(-6, 6)),), {"two": (2, 2)}),
         tuple(Case((np.array(p),), {}, (0,), "minimum") for p in
               ([3.0, 2.0], [-2.805118, 3.131312], [-3.779310, -3.283186], [3.584428, -1.848126])),
+    ),
+    Formula(
+        "free_fall", "003 §7.1", "y = ½·g·t²: dy/dt = g·t", "elementwise",
+        worked.free_fall, worked.free_fall_grad,
+        lambda tf, t, g=worked.STANDARD_GRAVITY: 0.5 * g * t ** 2,
+        # on the Earth (standard gravity), the Moon and Jupiter
+        Domain((Arg("t", ANY_SHAPE, WIDE),), SHAPE_SIZES, {"g": (worked.STANDARD_GRAVITY, 1.62, 24.79)}),
+        (_at("t = 0 (at rest), 1 s, 2 s, −1 s, 1e4 s", [0.0, 1.0, 2.0, -1.0, 1e4]),
+         _at("t = 0, 1 s on the Moon", [0.0, 1.0], g=1.62)),
+    ),
+    Formula(
+        "constant", "003 §7.2.1", "y = c: dy/dx = 0", "elementwise",
+        worked.constant, worked.constant_grad, lambda tf, x, c: tf.zeros_like(x) + c,
+        Domain((Arg("x", ANY_SHAPE, WIDE), Arg("c", (), WIDE)), SHAPE_SIZES),
+        (_at("y = 2", [-1e4, 0.0, 1.0, 1e4], 2.0),),
+    ),
+    Formula(
+        "linear", "003 §7.2.1", "y = a·x + c: dy/dx = a", "elementwise",
+        worked.linear, worked.linear_grad, lambda tf, x, a, c: a * x + c,
+        # A slope below 1e-3 beside an intercept of up to 100 moves f by less than f's rounding at every
+        # step the checker may take (the draw would be set aside): magnitudes of a from 1e-3, |c| ≤ 100.
+        Domain((Arg("x", ANY_SHAPE, WIDE), Arg("a", (), Reals(-100, 100, tiny=1e-3)),
+                Arg("c", (), Reals(-100, 100))), SHAPE_SIZES),
+        (_at("y = 2x + 1", [-1e4, -1.0, 0.0, 0.5, 1e4], 2.0, 1.0), _at("a = 0", [-1.0, 0.0, 3.0], 0.0, 3.0)),
+    ),
+    Formula(
+        "power", "003 §7.2.1", "y = xᵃ: dy/dx = a·xᵃ⁻¹", "elementwise",
+        worked.power, worked.power_grad, _tf_power,
+        # x > 0, where xᵃ is real for every real a; integer a at x ≤ 0 are the specials.
+        Domain((Arg("x", ANY_SHAPE, Reals(0.01, 100)), Arg("a", (), Reals(-5, 5))), SHAPE_SIZES),
+        (_at("y = x²", [-3.0, -1.0, 0.0, 0.5, 2.0, 1e3], 2.0),
+         _at("x = 1: dy/dx = a", [1.0] * 5, [-2.5, -1.0, 0.0, 0.5, 3.0]),
+         _at("integer a at x ≤ 0", [-2.0, -0.5, -3.0, 0.0, 0.0, 0.0], [3.0, -1.0, -2.0, 1.0, 2.0, 3.0]),
+         _at("a = 0: x⁰ = 1, dy/dx = 0, at x = 0 too", [0.25, 4.0, 0.0, -2.0], 0.0)),
+    ),
+    Formula(
+        "exponential", "003 §7.2.1", "y = aˣ: dy/dx = aˣ·ln a", "elementwise",
+        worked.exponential, worked.exponential_grad, lambda tf, x, a: tf.pow(a, x),
+        Domain((Arg("x", ANY_SHAPE, Reals(-100, 100)), Arg("a", (), Reals(0.01, 100))), SHAPE_SIZES),
+        (_at("y = eˣ", [-2.0, 0.0, 1.0, 10.0], np.e),
+         _at("a = 1: dy/dx = ln 1 = 0", [-5.0, 0.0, 3.0], 1.0),
+         _at("x = 0: dy/dx = ln a", [0.0] * 4, [0.01, 0.5, 2.0, 100.0])),
+    ),
+    Formula(
+        "logarithm", "003 §7.2.1", "y = log_a x: dy/dx = 1/(x·ln a)", "elementwise",
+        worked.logarithm, worked.logarithm_grad, lambda tf, x, a: tf.math.log(x) / tf.math.log(a),
+        # a = 1 is no base (ln 1 = 0; the functions reject it): draws keep 1e-3 away from it.
+        Domain((Arg("x", ANY_SHAPE, Reals(1e-3, 1e4)),
+                Arg("a", (), Reals(0.01, 100, kinks=(1.0,), margin=1e-3))), SHAPE_SIZES),
+        (_at("y = ln x", [1e-3, 1.0, np.e, 100.0], np.e),
+         _at("x = 1: y = 0, dy/dx = 1/ln a", [1.0] * 4, [0.5, 2.0, 10.0, 1.001])),
     ),
     Formula(
         "quadratic_objective", "003 §7.2.3", "L = x·w² + b²: ∂L/∂w = 2xw, ∂L/∂b = 2b", "gradient",

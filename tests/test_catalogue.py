@@ -5,6 +5,7 @@ Parametrised over CATALOGUE: a formula added there is checked here with no new t
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 
 import numpy as np
@@ -28,6 +29,9 @@ with_specials = pytest.mark.parametrize("formula", WITH_SPECIALS, ids=[f.name fo
 PUBLIC_DERIVATIVES = {
     "sigmoid_grad", "tanh_grad", "relu_grad", "leaky_relu_grad", "softmax_jacobian",
     "mse_grad", "softmax_cross_entropy_grad", "cross_entropy_grad", "himmelblau_grad",
+    # issue 14: the chapter's remaining records (003 §7.1, §7.2.1, §7.5.1, §7.5.2)
+    "free_fall_grad", "constant_grad", "linear_grad", "power_grad", "exponential_grad", "logarithm_grad",
+    "sigmoid_neuron_grads", "sigmoid_layer_grads",
 }
 
 
@@ -103,6 +107,17 @@ def test_tape_matches_derivative(formula, data, tf):
 def test_tape_matches_at_specials(formula, tf):
     for case in formula.specials:
         compare_with_tape(formula, case)
+
+
+@pytest.mark.parametrize("name", ["sigmoid_neuron", "sigmoid_layer"])
+def test_the_sigmoid_residual_override_is_what_lets_an_exact_target_agree(name, tf):
+    # t = σ(z) as we compute it: o − t is 0 here and an ulp of σ on the tape's side, so both gradients
+    # are rounding alone; without the override the bound is relative to |L| ≈ 0 and they disagree.
+    formula = BY_NAME[name]
+    (case,) = [c for c in formula.specials if c.label.startswith("t = σ(z) to the last bit")]
+    bare = dataclasses.replace(formula, tape_scale=(0.0, ""))
+    assert not all(c.agreement.passed for c in tf_twins.compare(bare, case))
+    compare_with_tape(formula, case)
 
 
 def compare_with_tape(formula: Formula, case: Case):
