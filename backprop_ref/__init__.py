@@ -80,3 +80,32 @@ __all__ = [
     "check_grad", "assert_grad", "check_jacobian", "assert_jacobian", "numerical_grad",
     "numerical_jacobian", "taylor_test", "GradCheckResult", "InconclusiveCheck", "Kink", "TaylorResult",
 ]
+
+# The chapter's formulas that had no record of their own (issue 14): 003 §7.1 free fall, §7.2.1 the
+# common derivatives, §7.5.1 the sigmoid neuron and §7.5.2 the sigmoid layer under the squared error.
+from backprop_ref.network import (
+    sigmoid_layer_grads,
+    sigmoid_layer_loss,
+    sigmoid_neuron_grads,
+    sigmoid_neuron_loss,
+)
+from backprop_ref.worked import (
+    constant,
+    constant_grad,
+    exponential,
+    exponential_grad,
+    free_fall,
+    free_fall_grad,
+    linear,
+    linear_grad,
+    logarithm,
+    logarithm_grad,
+    power,
+    power_grad,
+)
+
+__all__ += [
+    "free_fall", "free_fall_grad", "constant", "constant_grad", "linear", "linear_grad", "power",
+    "power_grad", "exponential", "exponential_grad", "logarithm", "logarithm_grad",
+    "sigmoid_neuron_loss", "sigmoid_neuron_grads", "sigmoid_layer_loss", "sigmoid_layer_grads",
+]
