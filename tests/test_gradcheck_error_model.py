@@ -141,6 +141,28 @@ def test_complex_step_bound_at_a_huge_step_is_the_rounding_term_alone():
     assert r.terms[1][0] == approx(S * C_X * EPS * max(abs(f(x)), 1.0), rel=1e-12)
 
 
+def test_complex_claimed_rounding_of_an_entry_that_would_fail_counts_its_conditioning():
+    # f = Σ sin v: ∂g_i/∂x_i = −sin x_i. Entry 1, claimed 1e-6 off, fails the complex step's bound, so its
+    # claimed rounding gains C_K·eps·max(|x_1|, 1)·|∂g_1/∂x_1| (the claim, computed from intermediates
+    # of x's scale, errs by their rounding times g's slope), the slope read from the complex step at
+    # x ± δ·e_1; the entries that pass keep the claimed rounding C_A·eps·(|g_i| + max|g| + max(|f|, 1)).
+    c_k = ERROR_MODEL["conditioning"][0]
+    x = np.array([0.3, 2.0, -1.0])
+    g = np.cos(x)
+    g[1] *= 1 + 1e-6
+    f0 = float(np.sum(np.sin(x)))
+    r = check_grad(lambda v: np.sum(np.sin(v)), x, g, method="complex")
+    assert r.verdict == "fail" and r.worst_index == (1,)
+    base = C_A * EPS * (np.abs(g) + np.abs(g).max() + max(abs(f0), 1.0))
+    for i in (0, 2):
+        assert r.terms[2][i] == approx(base[i], rel=1e-12)
+    # (the slope is read over δ = sqrt(eps)·2: it differs from sin 2 by δ·|cos 2|/2, 1e-8 of it)
+    assert r.terms[2][1] == approx(base[1] + c_k * EPS * 2.0 * abs(np.sin(2.0)), rel=1e-6)
+    # f(x), one complex step per entry, two for the failing entry's slope, and the central re-probe
+    # (f(x ± h), f(x ± 2h)) that asks whether f is complex-analytic there
+    assert r.n_evals == 1 + 3 + 2 + 4
+
+
 def _off_axis_blowup(v):
     # finite on the real line; off it, output 1 is inf and output 2 NaN
     off = np.any(np.imag(v) != 0)

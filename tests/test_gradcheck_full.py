@@ -464,3 +464,55 @@ def test_at_a_tie_a_claim_passes_exactly_when_it_is_a_subgradient(claim, verdict
 ])
 def test_max_pooling_over_equal_values(claim, verdict):
     assert check_grad(lambda v: float(np.max(v)), np.ones(4), np.array(claim)).verdict == verdict
+
+
+# ---- the complex step on an ill-conditioned f (issue 11, class 7) --------------------------------
+
+A = 1e-3   # f = Σ sin(v/a): g_i = cos(x_i/a)/a ≈ 1e3, ∂g_i/∂x_i = −sin(x_i/a)/a² ≈ 1e6
+
+
+def _wiggle(v):
+    return np.sum(np.sin(v / A))
+
+
+def _wiggles(v):
+    return np.sin(v / A)
+
+
+# The claim cos(x/a)/a is computed from u = x/a, which rounds by up to eps/2·|u| = eps/2·|x_i|/a; the
+# slope of cos amplifies that to eps/2·|x_i|·|∂g_i/∂x_i|, up to 1e6·eps/2 ≈ 1e-10 here, 500× the
+# eps·|g_i| ≈ 2e-13 an analytic value of that size is otherwise allowed. The complex step rounds
+# (x + ih)/a the same way: right up to that rounding, it cannot be judged closer. One entry off by 1e-6
+# relative (1e-3 absolute) stands 1e7 times above it and fails, in every mode.
+@pytest.mark.parametrize("mode", ["grad", "jacobian", "directional"])
+def test_the_complex_step_allows_a_claim_the_rounding_an_ill_conditioned_f_amplifies(mode):
+    def check(claim, x):
+        if mode == "jacobian":
+            return check_jacobian(_wiggles, x, np.diag(claim), method="complex")
+        return check_grad(_wiggle, x, claim, method="complex",
+                          **({"directions": 4, "seed": 0} if mode == "directional" else {}))
+
+    seeds = range(20)
+    for s in seeds:
+        x = np.random.default_rng(s).uniform(-1, 1, 5)
+        g = np.cos(x / A) / A
+        r = check(g, x)
+        assert r.verdict == "pass", (s, str(r))
+        wrong = g.copy()
+        wrong[s % 5] *= 1 + 1e-6
+        bad = check(wrong, x)
+        assert bad.verdict == "fail", (s, str(bad))
+        if mode != "directional":
+            assert bad.worst_index == ((s % 5, s % 5) if mode == "jacobian" else (s % 5,))
+    assert len(seeds) == 20
+
+
+def test_on_a_well_conditioned_f_the_complex_step_still_catches_one_entry_off_by_1e_10():
+    f = lambda v: np.sum(np.sin(v) * np.exp(v / 3))   # noqa: E731
+    g = (np.cos(X6) + np.sin(X6) / 3) * np.exp(X6 / 3)
+    assert check_grad(f, X6, g, method="complex").verdict == "pass"
+    for i in range(X6.size):
+        wrong = g.copy()
+        wrong[i] *= 1 + 1e-10
+        bad = check_grad(f, X6, wrong, method="complex")
+        assert bad.verdict == "fail" and bad.worst_index == (i,), (i, str(bad))

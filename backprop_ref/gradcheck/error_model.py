@@ -45,6 +45,20 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
     "complex_rounding": (16.0, "the complex step is forward-mode AD in complex arithmetic: a few eps "
                          "per operation over tens of operations, relative to the same scale (whose "
                          "max(|f|, 1) floor also covers Im f(x + ih) = h·f′ underflowing, below 2e-288)"),
+    "conditioning": (4.0, "an analytic value (the claim, or the complex step's estimate) is computed "
+                     "from intermediates of x's scale, max(|x_i|, 1), each rounded at eps/2 (x/a, x + 1); an "
+                     "ill-conditioned f amplifies that by the derivative's own slope: eps/2·max(|x_i|, 1)·"
+                     "|∂g_i/∂x_i| per rounding (1e6·eps/2 for cos(x/1e-3)/1e-3, 500× eps·|g|), seen up to "
+                     "1.3 units, claim and estimate together: 4 units of eps·max(|x_i|, 1)·|∂g_i/∂x_i| join "
+                     "the claimed rounding of an entry the complex step would otherwise fail"),
+    "conditioning_step": (EPS ** 0.5, "that slope is read from the complex step at x ± δ·e_i (along a "
+                          "direction, at x + δ·z∘max(|x|, 1)), δ = sqrt(eps)·max(|x_i|, 1): readings differ "
+                          "by 1/sqrt(eps) times their own rounding, and δ stays local on an f that varies "
+                          "at scales down to 1e-6·max(|x|, 1) (δ/a = 0.015 there)"),
+    "conditioning_draws": (4.0, "along a direction the slope is read at 4 normal draws z, the largest "
+                           "kept: dᵀH·(z∘s) is normal with the variance of the rounding's effect whatever H "
+                           "(random signs could cancel two equal terms), and all 4 fall below 0.3 of its "
+                           "scale with probability 0.003 ((2Φ(0.3) − 1)⁴); the rounding reaches 1.2 of it"),
     "safety": (4.0, "multiplies the estimated truncation and rounding: the truncation estimate is "
                "itself an O(h²) approximation and the rounding terms bound sums of random-sign errors"),
     "refine_ratio": (100.0, "an entry whose truncation exceeds 100× its rounding is probed again with a "
