@@ -21,10 +21,18 @@ from backprop_ref.gradcheck import (
     InconclusiveCheck,
     Kink,
     TaylorResult,
+    assert_adjoint,
+    assert_elementwise,
     assert_grad,
     assert_jacobian,
+    assert_jvp,
+    assert_vjp,
+    check_adjoint,
+    check_elementwise,
     check_grad,
     check_jacobian,
+    check_jvp,
+    check_vjp,
     numerical_grad,
     numerical_jacobian,
     taylor_test,
@@ -79,6 +87,8 @@ __all__ = [
     # the gradient checker
     "check_grad", "assert_grad", "check_jacobian", "assert_jacobian", "numerical_grad",
     "numerical_jacobian", "taylor_test", "GradCheckResult", "InconclusiveCheck", "Kink", "TaylorResult",
+    "check_vjp", "assert_vjp", "check_jvp", "assert_jvp", "check_adjoint", "assert_adjoint",
+    "check_elementwise", "assert_elementwise", "check_tape",
 ]
 
 # The chapter's formulas that had no record of their own (issue 14): 003 §7.1 free fall, §7.2.1 the
@@ -109,3 +119,7 @@ __all__ += [
     "power_grad", "exponential", "exponential_grad", "logarithm", "logarithm_grad",
     "sigmoid_neuron_loss", "sigmoid_neuron_grads", "sigmoid_layer_loss", "sigmoid_layer_grads",
 ]
+
+
+# TensorFlow's tape checked: tf_twins imports TensorFlow only when a check runs, never at import
+from backprop_ref.tf_twins import check_tape  # noqa: E402
