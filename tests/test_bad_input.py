@@ -434,7 +434,7 @@ CLI_ERRORS = [
                  id="bad shape"),
     pytest.param(["check", "numpy:sum", "--grad", "numpy:ones_like"], "--shape", id="no x"),
     pytest.param(["demo", "no_such_demo"], "no_such_demo", id="unknown demo"),
-    pytest.param(["plot", "--out", "/no/such/dir"], "does not exist", id="plot dir missing"),
+    pytest.param(["plot", "--out", "/etc/passwd"], "is a file, not a directory", id="plot out a file"),
 ]
 
 
