@@ -67,13 +67,27 @@ class Formula:
 
 @dataclass(frozen=True)
 class CheckTask:
-    """One task for the gradient checker: f at x, the claimed derivative, and its form."""
+    """One task for the gradient checker: f at x, the claimed derivative, and its form.
+
+    `claimed` is a gradient, or a Jacobian when `jacobian` (an elementwise formula's is diagonal);
+    `fprime`, for an elementwise formula, is its derivative entry by entry, which `check` judges
+    with `check_elementwise` (every entry moved at once) rather than the n × n Jacobian."""
 
     label: str
     f: Callable[[Array], Any]
     x: Array
     claimed: Array
     jacobian: bool
+    fprime: Array | None = None
+
+    def check(self, method: str = "central", seed: int | None = None) -> Any:
+        """The checker's result for this task (`check_elementwise`, `check_jacobian` or `check_grad`)."""
+        from backprop_ref.gradcheck import check_elementwise, check_grad, check_jacobian
+
+        if self.fprime is not None:
+            return check_elementwise(self.f, self.fprime, self.x, method=method)
+        check = check_jacobian if self.jacobian else check_grad
+        return check(self.f, self.x, self.claimed, method=method, seed=seed)
 
 
 def derivatives(formula: Formula, case: Case) -> tuple[Array, ...]:
@@ -135,7 +149,8 @@ def check_tasks(formula: Formula, case: Case) -> list[CheckTask]:
     if formula.kind == "elementwise":
         x = case.args[0]
         diag = np.diagflat(np.ravel(claimed[0])).reshape(x.shape + x.shape)
-        return [CheckTask(formula.derivative_name, _substitute(formula, case, 0), x, diag, True)]
+        return [CheckTask(formula.derivative_name, _substitute(formula, case, 0), x, diag, True,
+                          np.asarray(claimed[0]))]
     if formula.kind == "jacobian":
         full = _block_jacobian(np.asarray(claimed[0]))
         return [CheckTask(formula.derivative_name, _substitute(formula, case, 0), case.args[0], full, True)]

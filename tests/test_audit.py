@@ -237,7 +237,7 @@ def test_a_case_the_checker_cannot_decide_is_inconclusive_not_a_pass_or_a_failur
     assert kinks_at_0   # the special at the jump is what the checker cannot decide
     assert central.verdict == "inconclusive" and not central.passed and central.failure is None
     assert central.n_inconclusive == len(kinks_at_0) and central.samples == 2 + len(HEAVISIDE.specials)
-    assert "Jacobian check INCONCLUSIVE" in central.inconclusive
+    assert "elementwise derivative check INCONCLUSIVE" in central.inconclusive
     assert central.reason.startswith("case 'kink at 0', heaviside_grad: ")
     assert "f jumps at x[0]" in central.reason
     # f's jump makes the numerical value at x = 0 about 1/h, no estimate of a derivative: the error
@@ -296,7 +296,7 @@ def test_junit_xml_writes_an_inconclusive_record_as_skipped_with_its_reason(unde
     assert skipped.get("type") == "inconclusive"
     assert skipped.get("message").startswith(
         "inconclusive: 1 of 3 cases could not be judged by the central check; first: case 'kink at 0'")
-    assert "Jacobian check INCONCLUSIVE" in skipped.text
+    assert "elementwise derivative check INCONCLUSIVE" in skipped.text
     assert (suite.get("failures"), suite.get("skipped")) == ("0", "3")
 
 

@@ -56,7 +56,7 @@ def test_a_jump_is_not_judged():
     step_fn = lambda v: (v > 0).astype(float)   # noqa: E731
     r = check_elementwise(step_fn, np.zeros(3), np.array([0.0, 1.0, -1.0]))
     assert r.verdict == "inconclusive" and r.n_inconclusive == 1
-    assert r.inconclusive[0].startswith("x[0]: f jumps there")
+    assert r.inconclusive[0].startswith("x[0]: f jumps at x[0] by 1 (its one-sided differences keep")
 
 
 def test_the_step_shrinks_at_a_domain_edge():
@@ -100,3 +100,19 @@ def test_assert_elementwise_raises_with_the_report():
     assert_elementwise(np.tanh, tanh_grad, X)
     with pytest.raises(AssertionError, match=r"^elementwise derivative check FAILED: 13 of 13 entries"):
         assert_elementwise(np.tanh, lambda v: tanh_grad(v) + 1e-3, X)
+
+
+def test_the_step_grows_where_f_rounding_swamps_it_and_an_entry_below_it_is_not_judged():
+    x = np.array([0.3, -1.2])
+    r = check_elementwise(lambda v: 1e10 + np.sin(v), np.cos, x)   # rounding 1e10·eps over the step
+    assert r.passed and float(np.min(r.step)) > 1e-3
+    g = np.cos(x)
+    g[1] = -g[1]
+    assert check_elementwise(lambda v: 1e10 + np.sin(v), g, x).verdict == "fail"
+    # entry 1 is 1e-6·x on top of 1e12: its effect, 1e-6·h, is below 1e12's rounding at every
+    # admissible step, while entry 0, sin, sets the derivative's scale
+    def mixed(v):
+        return np.where(np.arange(2) == 0, np.sin(v), 1e12 + 1e-6 * v)
+    buried = check_elementwise(mixed, np.array([np.cos(x[0]), -1e-6]), x)
+    assert buried.verdict == "inconclusive" and buried.n_inconclusive == 1
+    assert buried.inconclusive[0].startswith("x[1]: its effect on f is below f's rounding")

@@ -6,11 +6,12 @@ entry in the same evaluation of f, so the cost is a few evaluations per step siz
 Each entry is its own scalar function and the rules are full mode's, entry by entry: f's rounding
 from |f_i| and |x_i·g_i| (its own, not the largest entry's), truncation from two step sizes, a finer
 step (refine_factor at a time, refine_levels at most) where truncation dominates or the one-sided
-gap does not scale with the step, the steady-slopes rule deciding a kink and the interval rule
-judging it, a step shrunk to keep the stencil in f's domain, and an entry where f jumps (or that
-moves f by less than its rounding) not judged. The complex step is one evaluation f(x + ih); an
-entry it fails is probed again by central differences, and where those pass the claim while the two
-estimates disagree beyond both bounds, f is not complex-analytic there (the entry is not judged).
+gap does not scale with the step, a coarser one (grow_factor at a time) where f's rounding swamps
+it, the steady-slopes rule deciding a kink and the interval rule judging it, a step shrunk to keep
+the stencil in f's domain, and an entry where f jumps (or that moves f by less than its rounding)
+not judged. The complex step is one evaluation f(x + ih); an entry it fails is probed again by
+central differences, and where those pass the claim while the two estimates disagree beyond both
+bounds, f is not complex-analytic there (the entry is not judged).
 
 That f is elementwise is tested first: moving half of the entries (a fixed alternating pattern) must
 leave the other entries' values bit for bit unchanged; otherwise the perturbations would interact and
@@ -47,6 +48,7 @@ from backprop_ref.gradcheck.evaluation import (
     user_tolerance,
     working_precision,
 )
+from backprop_ref.gradcheck.full import wanted
 from backprop_ref.gradcheck.kinks import KinkEvidence, steady, suspect
 from backprop_ref.gradcheck.result import GradCheckResult, Judged, Kink, build_result, model_reason
 from backprop_ref.gradcheck.stencils import Level, level_stats
@@ -152,8 +154,9 @@ def check_elementwise(f: Callable[[Any], Any], fprime: Any, x: Any, *, method: s
         if claim_dtype is not None:
             eps_g = max(eps_g, _claim_eps(claim_dtype))
         g = g_arr.ravel()
-        problems = [f"fprime is {g[i]} at flat index {i}" for i in np.flatnonzero(~np.isfinite(g))[:1]]
-        problems += [f"f(x) = {f0[i]} at flat index {i}: f is not finite at x itself"
+        problems = [f"the claimed fprime is {g[i]} at index {_index(int(i), shape)}"
+                    for i in np.flatnonzero(~np.isfinite(g))[:1]]
+        problems += [f"f(x) = {f0[i]} at index {_index(int(i), shape)}: f is not finite at x itself"
                      for i in np.flatnonzero(~np.isfinite(f0))[:1]]
         _require_elementwise(ev, xf, f0, step("central", out_eps) * np.maximum(np.abs(xf), 1.0))
         # the claim's rounding, as full mode's for a one-entry gradient: |g_i| twice, the floor of f
@@ -178,7 +181,8 @@ def _real(ev: _Batch, x: Array, f0: Array, g: Array, ana: Array, eps_g: float, o
         eps_f = seen
         h0 = step(method, eps_f) * np.maximum(np.abs(x), 1.0)
         lv = _probe(ev, x, f0, np.arange(n), h0, method)
-    floor = np.maximum(param("f_scale_floor"), np.abs(x * g))[:, None]   # each entry's own scale
+    floor = np.fmax(param("f_scale_floor"), np.abs(x * g))[:, None]   # each entry's own scale (a NaN
+    # claim says nothing of f's)
     fields = {name: getattr(lv, name).copy() for name in lv.__dataclass_fields__ if name != "values"}
     notes: list[str] = []
     factor = param("refine_factor")
@@ -207,6 +211,7 @@ def _real(ev: _Batch, x: Array, f0: Array, g: Array, ana: Array, eps_g: float, o
     open_ = lv.finite & (susp | (lv.trunc > param("refine_ratio") * e * lv.coef[:, None]))
     kink = np.zeros((n, 1), bool)
     jumped = (lv.jump > param("safety") * param("gap_noise") * e) & lv.finite
+    jump_size, jump_step = lv.jump.copy(), h0[:, None].copy()
     best = np.where(lv.finite, trunc + rnd, np.inf)
     prev = (susp, lv.left, lv.right)
     for level in range(1, int(param("refine_levels")) + 1):
@@ -230,19 +235,48 @@ def _real(ev: _Batch, x: Array, f0: Array, g: Array, ana: Array, eps_g: float, o
         side[rows] = fine.side_err + 2.0 * ef / h[:, None]
         kink[rows] = kinked
         jumped[rows] &= jumps
+        jump_size[rows], jump_step[rows] = fine.jump, h[:, None]
         open_[rows] = ~smooth & fine.finite
         prev = (_put(prev[0], rows, s_f), _put(prev[1], rows, fine.left), _put(prev[2], rows, fine.right))
     kink &= ~jumped
+    # where f's rounding swamps an entry, the step grows (grow_factor at a time) while truncation plus
+    # rounding falls, as in full mode: f = 1e10 + sin(x) is judged, not buried
+    grown = np.zeros((n, 1), bool)
+    for level in range(1, int(param("grow_levels")) + 1):
+        grow = ((rnd > trunc) & (param("safety") * (rnd + trunc) > wanted(g[:, None], num, eps_f))
+                & ~kink & ~open_ & ~jumped & np.isfinite(num) & (grown | (level == 1)))
+        rows = np.flatnonzero(grow[:, 0])
+        if rows.size == 0:
+            break
+        h = h0[rows] * param("grow_factor") ** level
+        wide = _probe(ev, x, f0, rows, h, method)
+        ew = f_rounding(wide.fmax, floor[rows], eps_f)
+        rw = np.maximum(ew, wide.sigma) * wide.coef[:, None]
+        ok = (wide.finite & ~suspect(wide.gap1, wide.gap2, ew, wide.h, wide.finite)
+              & (wide.jump <= param("safety") * param("gap_noise") * ew) & (wide.trunc + rw < best[rows]))
+        r = rows[ok[:, 0]]
+        num[r], trunc[r], rnd[r] = wide.est[ok[:, 0]], wide.trunc[ok[:, 0]], rw[ok[:, 0]]
+        step_used[r] = h[ok[:, 0], None]
+        best[r] = (wide.trunc + rw)[ok[:, 0]]
+        grown[:] = False
+        grown[r] = True
     num[bad] = np.nan
     ana2 = ana[:, None]
     bound = model_bound(trunc, rnd, ana2)
+    # full mode's rule for an entry buried in f's rounding: its bound, counting only the rounding f's
+    # own size explains (not the floor that covers O(1) intermediates), above its own value and above
+    # eps_f^judge_power of the largest derivative; only entries that would otherwise pass
     scale = np.max(np.where(np.isfinite(num), np.abs(num), 0.0), initial=0.0)
-    limit = eps_f ** param("judge_power") * np.maximum(np.maximum(np.abs(g)[:, None], np.abs(num)), scale)
-    below = ~kink & ~jumped & np.isfinite(num) & (bound > np.maximum(np.abs(g)[:, None], np.abs(num))) & (
-        bound > limit)
+    limit = np.maximum(np.maximum(np.abs(g)[:, None], np.abs(num)), eps_f ** param("judge_power") * scale)
+    fmax = np.maximum(np.abs(f0), np.abs(x * g))[:, None]
+    own = rnd * np.minimum(1.0, np.maximum(fmax, 1e-300) / floor)
+    tol = bound if user is None else user.bound(num)
+    below = ((own > trunc) & (np.minimum(bound, model_bound(trunc, own, 0.0)) > limit) & (scale > 0)
+             & np.isfinite(num) & (np.abs(g[:, None] - num) <= tol) & ~kink & ~open_ & ~jumped)
     undecided = jumped | below
-    why = [f"{_at(int(i), shape)}: f jumps there (its one-sided differences keep their size as the step "
-           "shrinks): no derivative" for i in np.flatnonzero(jumped[:, 0])]
+    why = [f"{_at(int(i), shape)}: f jumps at {_at(int(i), shape)} by {float(jump_size[i, 0]):.3g} (its "
+           f"one-sided differences keep their size down to a step of {float(jump_step[i, 0]):.3g}): no "
+           "derivative" for i in np.flatnonzero(jumped[:, 0])]
     why += [f"{_at(int(i), shape)}: its effect on f is below f's rounding at every step (bound "
             f"{float(bound[i, 0]):.3g} at step {float(step_used[i, 0]):.3g})"
             for i in np.flatnonzero(below[:, 0])]
@@ -300,8 +334,12 @@ def _put(a: NDArray[Any], rows: NDArray[np.intp], values: NDArray[Any]) -> NDArr
     return out
 
 
+def _index(flat: int, shape: tuple[int, ...]) -> str:
+    return str([int(i) for i in np.unravel_index(flat, shape)]) if shape else "[]"
+
+
 def _at(flat: int, shape: tuple[int, ...]) -> str:
-    return "x" + str([int(i) for i in np.unravel_index(flat, shape)]) if shape else "x"
+    return "x" + _index(flat, shape) if shape else "x"
 
 
 def assert_elementwise(f: Callable[[Any], Any], fprime: Any, x: Any, **options: Any) -> GradCheckResult:
