@@ -4,8 +4,9 @@
 for each formula it draws `samples` random cases from the formula's domain plus its special values
 and checks the analytic derivative with three oracles:
 
-- "central": central differences through `check_grad` / `check_jacobian` (kink-aware), on every
-  random case and every special value;
+- "central": central differences through `check_grad`, `check_jacobian` or, for an elementwise
+  formula, `check_elementwise` (kink-aware; `CheckTask.check` picks), on every random case and
+  every special value;
 - "complex": the complex step, on every random case (each lies on one smooth piece) and on the
   specials only when the formula is smooth there;
 - "tape": TensorFlow's `tf.GradientTape` on the formula's twin, compared with
