@@ -2,7 +2,13 @@
 that turn it into the table text, JSON, Markdown and JUnit XML. Nothing here runs a check
 (`backprop_ref.audit` does, and re-exports these names).
 
-A record has one of four verdicts: "FAIL" when any case failed (or the derivative raised); else
+One vocabulary in every output (`VERDICTS`): the report's verdict, the counts' keys, each record's
+verdict in the JSON and the JUnit XML are the lowercase words "pass", "fail", "inconclusive" and, for
+a record only, "skipped"; only the human table shouts FAIL in capitals. A run that could not start
+(exit status 2) still writes its --json and --junit-xml files, with the verdict "error" and the
+message (`error_json`, `error_junit_xml`), so a CI report step always finds them.
+
+A record has one of four verdicts: "fail" when any case failed (or the derivative raised); else
 "inconclusive" when the checker could not decide some case (`check_grad`'s third verdict: f jumps at x,
 or an entry moves f by less than its rounding at every admissible step), which is never counted as a
 pass; else "pass"; "skipped" when nothing ran. The report's verdict (`AuditReport.verdict`,
@@ -24,13 +30,15 @@ from xml.etree import ElementTree as ET
 import numpy as np
 
 __all__ = [
-    "ORACLES", "PASS", "FAIL", "SKIP", "INCONCLUSIVE", "COLUMNS", "Record", "AuditReport", "format_table",
+    "ORACLES", "PASS", "FAIL", "SKIP", "INCONCLUSIVE", "VERDICTS", "ERROR", "COLUMNS", "error_json",
+    "error_junit_xml", "Record", "AuditReport", "format_table",
     "to_json", "to_markdown", "to_junit_xml",
 ]
 
 ORACLES = ("central", "complex", "tape")
-PASS, FAIL, SKIP = "pass", "FAIL", "skipped"
+PASS, FAIL, SKIP = "pass", "fail", "skipped"
 INCONCLUSIVE = "inconclusive"
+VERDICTS = (PASS, FAIL, INCONCLUSIVE, SKIP)
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,8 @@ def _format_rel(r: Record) -> str:
 def _verdict(r: Record) -> str:
     if r.verdict == INCONCLUSIVE:
         return f"{r.verdict} ({r.n_inconclusive} of {r.samples} cases)"
+    if r.verdict == FAIL:
+        return "FAIL"   # the one word a reader must not miss in the table
     return f"{r.verdict} ({r.note})" if r.note and r.verdict == SKIP else r.verdict
 
 
@@ -214,6 +224,24 @@ def to_markdown(report: AuditReport) -> str:
         out.append(f"Replay: `{_replay(report)}`")
     out.append("")
     return "\n".join(out)
+
+
+ERROR = "error"   # the run's verdict when it could not start (a usage error, exit status 2)
+
+
+def error_json(message: str) -> str:
+    """The JSON written under --json when the audit could not run: the verdict "error" and why."""
+    return json.dumps({"verdict": ERROR, "passed": False, "error": message, "counts": {},
+                       "records": []}, indent=2, ensure_ascii=False)
+
+
+def error_junit_xml(message: str) -> str:
+    """The JUnit XML written under --junit-xml when the audit could not run: one <error> test case."""
+    suite = ET.Element("testsuite", {"name": "backprop-ref audit", "tests": "1", "failures": "0",
+                                     "errors": "1", "skipped": "0", "time": "0.000"})
+    case = ET.SubElement(suite, "testcase", {"classname": "backprop_ref.audit", "name": "run"})
+    ET.SubElement(case, ERROR, {"message": message}).text = message
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
 def to_junit_xml(report: AuditReport) -> str:

@@ -235,6 +235,17 @@ def _write(path: Path | None, text: str) -> None:
 
 
 def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from backprop_ref.audit_report import error_json, error_junit_xml
+
+    try:
+        return _run_audit(args, out, err)
+    except UsageError as exc:   # the report files still appear, holding the error, for CI's report step
+        _write(args.json, error_json(str(exc)))
+        _write(args.junit_xml, error_junit_xml(str(exc)))
+        raise
+
+
+def _run_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from backprop_ref import tf_twins
     from backprop_ref.audit import format_table, run_audit, to_json, to_junit_xml, to_markdown
     from backprop_ref.catalogue import CATALOGUE, get

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import xml.etree.ElementTree as ET
 
@@ -10,8 +11,9 @@ import numpy as np
 import pytest
 
 from backprop_ref import audit, audit_report, tf_twins
-from backprop_ref.audit import ORACLES, draw_cases, format_table, run_audit
-from backprop_ref.catalogue import BY_NAME, CATALOGUE
+from backprop_ref.audit import ORACLES, draw_cases, format_table, run_audit, to_json
+from backprop_ref.audit_report import VERDICTS
+from backprop_ref.catalogue import BY_NAME, CATALOGUE, get
 from backprop_ref.gradcheck import check_grad
 
 SIGMOID = BY_NAME["sigmoid"]
@@ -101,7 +103,7 @@ def test_a_planted_error_fails_the_tape_too(tf):
     report = run_audit([planted(BY_NAME["softmax_cross_entropy"], 1.0 + 1e-7)], samples=3, seed=0,
                        oracles=("tape",))
     (record,) = report.records
-    assert record.verdict == "FAIL" and "vs tape" in record.failure
+    assert record.verdict == "fail" and "vs tape" in record.failure
 
 
 def test_a_derivative_that_raises_is_a_failure_not_a_crash():
@@ -199,7 +201,7 @@ def test_json_report_parses_and_holds_every_record():
     doc = json.loads(audit.to_json(report))
     assert doc["verdict"] == "fail" and doc["passed"] is False and doc["seed"] == 5
     assert len(doc["records"]) == 6
-    bad = [r for r in doc["records"] if r["verdict"] == "FAIL"]
+    bad = [r for r in doc["records"] if r["verdict"] == "fail"]
     assert {r["formula"] for r in bad} == {"sigmoid"}
     assert all(r["failure"] for r in bad)
     assert {"formula", "section", "oracle", "samples", "worst_rel_err", "tolerance"} <= set(bad[0])
@@ -247,7 +249,7 @@ def test_a_case_the_checker_cannot_decide_is_inconclusive_not_a_pass_or_a_failur
     assert by_key["tanh", "central"].reason == "" and by_key["tanh", "central"].n_inconclusive == 0
     assert undecided_report.verdict == "inconclusive" and not undecided_report.passed
     assert undecided_report.failures == () and undecided_report.inconclusive == (central,)
-    assert undecided_report.counts() == {"pass": 3, "FAIL": 0, "inconclusive": 1, "skipped": 2}
+    assert undecided_report.counts() == {"pass": 3, "fail": 0, "inconclusive": 1, "skipped": 2}
 
 
 def test_a_failure_outweighs_an_inconclusive_record():
@@ -312,3 +314,26 @@ def test_a_random_draw_no_finite_difference_can_judge_is_replaced_and_said_so():
     _, again = run_audit([SIGMOID, BY_NAME["exponential_objective"]], samples=20, seed=0,
                          oracles=("central",), use_tf=False).records
     assert (again.worst_rel_err, again.note) == (rec.worst_rel_err, rec.note)
+
+
+def test_one_vocabulary_in_the_json_and_junit_outputs(undecided_report):
+    doc = json.loads(to_json(undecided_report))
+    assert doc["verdict"] in VERDICTS and set(doc["counts"]) == set(VERDICTS)
+    assert {r["verdict"] for r in doc["records"]} <= set(VERDICTS)
+    clean = run_audit([get("tanh")], samples=1, seed=0, oracles=("central",), use_tf=False)
+    assert json.loads(to_json(clean))["verdict"] == "pass"
+
+
+def test_a_run_that_cannot_start_still_writes_its_report_files(tmp_path):
+    from backprop_ref.cli import main
+
+    paths = {"--json": tmp_path / "a.json", "--junit-xml": tmp_path / "a.xml"}
+    code = main(["audit", "--only", "nosuch", *[str(v) for kv in paths.items() for v in kv]],
+                stdout=io.StringIO(), stderr=io.StringIO())
+    assert code == 2
+    doc = json.loads(paths["--json"].read_text())
+    assert doc["verdict"] == "error" and "unknown formula 'nosuch'" in doc["error"]
+    suite = ET.fromstring(paths["--junit-xml"].read_text())
+    error = suite.find("testcase/error")
+    assert suite.get("errors") == "1" and error is not None
+    assert "unknown formula 'nosuch'" in error.get("message", "")

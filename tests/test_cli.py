@@ -148,7 +148,7 @@ def test_planted_wrong_derivative_exits_1_and_names_the_formula(planted_sigmoid,
     assert out.strip().splitlines()[-1].startswith("FAIL:")
     doc = json.loads((tmp_path / "a.json").read_text())
     assert doc["verdict"] == "fail"
-    assert {r["formula"] for r in doc["records"] if r["verdict"] == "FAIL"} == {"sigmoid"}
+    assert {r["formula"] for r in doc["records"] if r["verdict"] == "fail"} == {"sigmoid"}
 
 
 def test_an_inconclusive_audit_exits_3_and_says_so(heaviside_record, tmp_path):
