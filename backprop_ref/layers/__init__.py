@@ -1,0 +1,21 @@
+"""Layers and losses beyond the chapter (issue 14), one module per family, each a NumPy forward and
+its hand-derived backward in float64, batch-first:
+
+- `hinge`: the multiclass hinge (SVM) loss of CS231n and its gradient;
+- `norm`: batch normalisation (Ioffe & Szegedy 2015) and layer normalisation (Ba et al. 2016).
+
+Every backward is the vector-Jacobian product of its forward: ``check_vjp(forward, args, backward)``.
+"""
+
+from backprop_ref.layers.hinge import multiclass_hinge, multiclass_hinge_grad
+from backprop_ref.layers.norm import (
+    batch_norm_backward,
+    batch_norm_forward,
+    layer_norm_backward,
+    layer_norm_forward,
+)
+
+__all__ = [
+    "multiclass_hinge", "multiclass_hinge_grad",
+    "batch_norm_forward", "batch_norm_backward", "layer_norm_forward", "layer_norm_backward",
+]
