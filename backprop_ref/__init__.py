@@ -93,13 +93,7 @@ __all__ = [
 
 # The chapter's formulas that had no record of their own (issue 14): 003 §7.1 free fall, §7.2.1 the
 # common derivatives, §7.5.1 the sigmoid neuron and §7.5.2 the sigmoid layer under the squared error.
-from backprop_ref.network import (
-    sigmoid_layer_grads,
-    sigmoid_layer_loss,
-    sigmoid_neuron_grads,
-    sigmoid_neuron_loss,
-)
-from backprop_ref.worked import (
+from backprop_ref.elementary import (
     constant,
     constant_grad,
     exponential,
@@ -112,6 +106,12 @@ from backprop_ref.worked import (
     logarithm_grad,
     power,
     power_grad,
+)
+from backprop_ref.network import (
+    sigmoid_layer_grads,
+    sigmoid_layer_loss,
+    sigmoid_neuron_grads,
+    sigmoid_neuron_loss,
 )
 
 __all__ += [

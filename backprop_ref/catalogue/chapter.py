@@ -1,174 +1,40 @@
-"""The catalogue: every derived formula declared once, the single source of truth.
+"""The source documents' formulas (003 §7.1–§7.8, 000, 001), one record each.
 
-A `Formula` record names the NumPy forward, the analytic derivative under test, the forward
-written in TensorFlow ops (the twin: TensorFlow derives its own gradient with the tape; no TF
-gradient is ever hand-coded), the input domain, the special values, and whether complex-step
-differentiation applies at the special values too. The test suite and the audit iterate over
-`CATALOGUE`; a formula added here is checked everywhere with no new test code.
-
-Twins are written as `lambda tf, *args, **kwargs: …` so that this module never imports
-TensorFlow: `backprop_ref.tf_twins` passes the module in.
-
-Kinds of derivative:
-- "elementwise": derivative(x) = f′(x), x's shape; its Jacobian is diagonal.
-- "jacobian": derivative(z) has shape z.shape + (K,), one K×K block per row (softmax).
-- "gradient": forward returns a scalar; derivative returns ∂f/∂args[i] for each i in case.wrt
-  (a tuple aligned with wrt, or one array when wrt names one argument).
+Activations (003 §7.3), softmax and the losses (§7.4), the dense layer, the sigmoid neuron and
+layer (§7.5), the delta recursion (§7.7), Himmelblau (§7.8), the elementary functions of §7.1 and
+§7.2.1, and the documents' worked objectives (§7.2.3, §7.6, 000, 001).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from backprop_ref import activations as act
-from backprop_ref import losses, network, worked
-from backprop_ref.domains import AnyDomain, Arg, Case, Domain, MLPDomain, Reals, Targets, mlp_pack, mlp_unpack
+from backprop_ref import elementary, losses, network, worked
+from backprop_ref.catalogue import (
+    ANY_SHAPE,
+    AT_KINK,
+    KINKED,
+    LOG_OF_SUM,
+    ROW_SIZES,
+    ROWS,
+    SATURATION,
+    SHAPE_SIZES,
+    WIDE,
+    Array,
+    Formula,
+    _at,
+    _tf_mean_rows,
+)
+from backprop_ref.domains import Arg, Case, Domain, MLPDomain, Reals, Targets, mlp_pack, mlp_unpack
 from backprop_ref.softmax import log_softmax, softmax, softmax_jacobian
 
-__all__ = ["Formula", "CheckTask", "CATALOGUE", "BY_NAME", "get", "check_tasks", "derivatives", "at_kink"]
-
-Array = NDArray[Any]
+__all__ = ["RECORDS"]
 
 
-@dataclass(frozen=True)
-class Formula:
-    """One derived formula: what it computes, where it is derived, and how to check it.
-
-    `kinks` are the points where an elementwise formula is not differentiable (the domain keeps
-    random draws away from them; the specials sit on them). `smooth` is False for formulas with
-    kinks: complex step still applies to the random draws (each lies on one linear piece) but not
-    at the specials, where only the kink-aware central difference can judge. `tape_scale` is a
-    tolerance override with its reason: a floor on the scale the tape comparison's absolute bound is
-    relative to, for twins whose ops round at a larger scale than their result.
-    """
-
-    name: str
-    section: str
-    equation: str
-    kind: str
-    forward: Callable[..., Any]
-    derivative: Callable[..., Any]
-    twin: Callable[..., Any] | None
-    domain: AnyDomain
-    specials: tuple[Case, ...] = ()
-    kinks: tuple[float, ...] = ()
-    smooth: bool = True
-    tape_scale: tuple[float, str] = (0.0, "")
-
-    @property
-    def derivative_name(self) -> str:
-        return getattr(self.derivative, "__name__", self.name + " derivative")
-
-
-@dataclass(frozen=True)
-class CheckTask:
-    """One task for the gradient checker: f at x, the claimed derivative, and its form.
-
-    `claimed` is a gradient, or a Jacobian when `jacobian` (an elementwise formula's is diagonal);
-    `fprime`, for an elementwise formula, is its derivative entry by entry, which `check` judges
-    with `check_elementwise` (every entry moved at once) rather than the n × n Jacobian."""
-
-    label: str
-    f: Callable[[Array], Any]
-    x: Array
-    claimed: Array
-    jacobian: bool
-    fprime: Array | None = None
-
-    def check(self, method: str = "central", seed: int | None = None) -> Any:
-        """The checker's result for this task (`check_elementwise`, `check_jacobian` or `check_grad`)."""
-        from backprop_ref.gradcheck import check_elementwise, check_grad, check_jacobian
-
-        if self.fprime is not None:
-            return check_elementwise(self.f, self.fprime, self.x, method=method)
-        check = check_jacobian if self.jacobian else check_grad
-        return check(self.f, self.x, self.claimed, method=method, seed=seed)
-
-
-def derivatives(formula: Formula, case: Case) -> tuple[Array, ...]:
-    """The analytic derivative(s) under test at `case`, always as a tuple aligned with case.wrt."""
-    out = formula.derivative(*case.args, **case.kwargs)
-    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
-
-
-# A ReLU pre-activation within 1e-6 of 0 counts as at the kink: the central steps (6e-6·max(|θ|, 1))
-# move z further than that, so the stencil straddles the kink unless the checker's re-probes shrink
-# it enough (4096× at most), and with several such units no re-probe helps. It also covers
-# subnormal z, which TensorFlow flushes to 0.
-KINK_MARGIN = 1e-6
-
-
-def at_kink(formula: Formula, case: Case) -> bool:
-    """True when an MLP case has a ReLU-type pre-activation within KINK_MARGIN of 0.
-
-    There the chain rule with a fixed ReLU′(0) need not be a derivative along any direction the
-    stencil can resolve: with two units at 0, relu(t) − relu(−t) = t has slope 1 where the chain
-    rule claims 2, and no one-sided slope brackets the claim. Neither finite differences nor the
-    tape can judge such a case (TensorFlow's value at 0 differs by convention, and it flushes
-    subnormal z to 0); a single kink is checked, one-sided slopes and all, at the specials.
-    """
-    if not isinstance(formula.domain, MLPDomain):
-        return False
-    layers, a, _ = mlp_unpack(case.args)
-    for (W, b), name in zip(layers, case.kwargs["activations"]):
-        z = network.dense_forward(a, W, b)
-        if name in ("relu", "leaky_relu") and np.any(np.abs(z) < KINK_MARGIN):
-            return True
-        a = network.ACTIVATIONS[name][0](z)
-    return False
-
-
-def _substitute(formula: Formula, case: Case, i: int) -> Callable[[Array], Any]:
-    def f(v: Array) -> Any:
-        args = list(case.args)
-        args[i] = v
-        return formula.forward(*args, **case.kwargs)
-
-    return f
-
-
-def _block_jacobian(blocks: Array) -> Array:
-    """(…, K, K) per-row Jacobians → the full Jacobian of shape z.shape + z.shape."""
-    k = blocks.shape[-1]
-    rows = blocks.reshape(-1, k, k)
-    n = rows.shape[0]
-    full = np.zeros((n, k, n, k), dtype=blocks.dtype)
-    full[np.arange(n), :, np.arange(n), :] = rows
-    lead = blocks.shape[:-2]
-    return full.reshape(lead + (k,) + lead + (k,))
-
-
-def check_tasks(formula: Formula, case: Case) -> list[CheckTask]:
-    """The checker tasks that verify `formula`'s derivative at `case`, one per wrt argument."""
-    claimed = derivatives(formula, case)
-    if formula.kind == "elementwise":
-        x = case.args[0]
-        diag = np.diagflat(np.ravel(claimed[0])).reshape(x.shape + x.shape)
-        return [CheckTask(formula.derivative_name, _substitute(formula, case, 0), x, diag, True,
-                          np.asarray(claimed[0]))]
-    if formula.kind == "jacobian":
-        full = _block_jacobian(np.asarray(claimed[0]))
-        return [CheckTask(formula.derivative_name, _substitute(formula, case, 0), case.args[0], full, True)]
-    names = _arg_names(formula, case)
-    return [
-        CheckTask(f"∂/∂{names[i]}", _substitute(formula, case, i), case.args[i], np.asarray(g), False)
-        for i, g in zip(case.wrt, claimed)
-    ]
-
-
-def _arg_names(formula: Formula, case: Case) -> list[str]:
-    if isinstance(formula.domain, Domain):
-        return [a.name for a in formula.domain.args]
-    layers, _, _ = mlp_unpack(case.args)
-    return list(mlp_pack([(f"W{i}", f"b{i}") for i in range(1, len(layers) + 1)], "X", "Y"))
-
-
-# ---- the NumPy forwards that the catalogue composes from the formulas ----------------------
+# ---- the NumPy forwards that the records compose from the formulas ------------------------
 
 def _log_softmax_jacobian(z: Array) -> Array:
     """∂ log p_i / ∂z_j = δ_ij − p_j (003 §7.4.2 with log p_i = z_i − log Σ e^z)."""
@@ -202,11 +68,6 @@ def _mlp_grads(*args: Array, activations: tuple[str, ...], loss: str) -> tuple[A
 
 # ---- the TensorFlow twins ------------------------------------------------------------------
 
-def _tf_mean_rows(tf: Any, per_row: Any) -> Any:
-    """Mean over rows for a batch, the value itself for one example (the losses' reduction)."""
-    return tf.reduce_mean(per_row) if per_row.shape.rank == 1 else per_row
-
-
 def _tf_leaky_relu(tf: Any, x: Any, slope: float) -> Any:
     """LeakyReLU in TensorFlow ops, exact in float64.
 
@@ -232,28 +93,7 @@ def _tf_mlp_loss(tf: Any, *args: Any, activations: tuple[str, ...], loss: str) -
     return _tf_mean_rows(tf, -tf.reduce_sum(y * tf.nn.log_softmax(a, axis=-1), axis=-1))
 
 
-# ---- domains shared by several records ---------------------------------------------------
-
-ANY_SHAPE = ("A?", "B?")          # elementwise formulas see 0-d, 1-d and 2-d arrays
-SHAPE_SIZES = {"A": (1, 5), "B": (1, 5)}
-ROWS = ("N?", "K")                # one example (K,) or a batch (N, K)
-ROW_SIZES = {"N": (1, 6), "K": (1, 6)}
-WIDE = Reals(-1e4, 1e4)           # the issue's extreme inputs: ±1e4, logit spread 1e4
-# 1e-3 keeps every finite-difference step (≤ 6e-6·max(|x|, 1)) on one side of a kink; the
-# kinks themselves are checked at the special values below.
-KINKED = Reals(-1e4, 1e4, kinks=(0.0,), margin=1e-3)
-
-
-def _elementwise(*x: float, label: str) -> Case:
-    return Case((np.array(x, dtype=np.float64),), {}, (0,), label)
-
-
-SATURATION = _elementwise(-1e4, -745.0, -40.0, -1.0, 0.0, 1.0, 40.0, 745.0, 1e4, label="saturation")
-AT_KINK = _elementwise(0.0, -0.0, 1e-300, -1e-300, 2.5, -2.5, label="kink at 0")
-# TensorFlow's log_softmax is z − max − log Σ e^{z − max} and its log σ is log of a number near 1:
-# the log of a sum ≥ 1 errs by eps absolute, so a confident loss (z = [14, 0] gives 8.3e-7) is off
-# by 1.3e-10 relative on the tape's side. Its rounding scale is 1 per unit of target mass, not |L|.
-LOG_OF_SUM = (1.0, "TensorFlow takes the log of a sum ≥ 1 (log_softmax, log σ): eps absolute, not relative")
+# ---- specials and tolerance overrides of the chapter's records ----------------------------
 
 # σ(z) − t cancels where o is near t: each side's σ rounds o by eps, and that rounding is then the whole of
 # (o − t)·σ′·x, far below eps of the gradient's or the loss's size. Its scale is the target's, 1, not |L|.
@@ -269,11 +109,6 @@ def _residual_of_rounding(W: Array, b: Array, x: Array, squeeze: bool = False) -
         return Case((W[:, 0], np.asarray(b[0]), x, np.asarray(t[0])), {}, (0, 1),
                     "t = σ(z) to the last bit: o − t is rounding alone")
     return Case((W, b, x, t), {}, (0, 1), "t = σ(z) to the last bit: o − t is rounding alone")
-
-
-def _at(label: str, x: Any, *constants: Any, **kwargs: Any) -> Case:
-    """An elementwise special: x and the function's constants (each broadcast against x), d/dx only."""
-    return Case(tuple(np.array(v, dtype=np.float64) for v in (x, *constants)), kwargs, (0,), label)
 
 
 def _tf_power(tf: Any, x: Any, a: Any) -> Any:
@@ -294,7 +129,7 @@ EXTREME_LOGITS = Case(
     {}, (0,), "extreme logits",
 )
 
-CATALOGUE: tuple[Formula, ...] = (
+RECORDS: tuple[Formula, ...] = (
     Formula(
         "sigmoid", "003 §7.3.1", "σ′(x) = σ(x)(1 − σ(x))", "elementwise",
         act.sigmoid, act.sigmoid_grad, lambda tf, x: tf.math.sigmoid(x),
@@ -418,22 +253,22 @@ CATALOGUE: tuple[Formula, ...] = (
     ),
     Formula(
         "free_fall", "003 §7.1", "y = ½·g·t²: dy/dt = g·t", "elementwise",
-        worked.free_fall, worked.free_fall_grad,
-        lambda tf, t, g=worked.STANDARD_GRAVITY: 0.5 * g * t ** 2,
+        elementary.free_fall, elementary.free_fall_grad,
+        lambda tf, t, g=elementary.STANDARD_GRAVITY: 0.5 * g * t ** 2,
         # on the Earth (standard gravity), the Moon and Jupiter
-        Domain((Arg("t", ANY_SHAPE, WIDE),), SHAPE_SIZES, {"g": (worked.STANDARD_GRAVITY, 1.62, 24.79)}),
+        Domain((Arg("t", ANY_SHAPE, WIDE),), SHAPE_SIZES, {"g": (elementary.STANDARD_GRAVITY, 1.62, 24.79)}),
         (_at("t = 0 (at rest), 1 s, 2 s, −1 s, 1e4 s", [0.0, 1.0, 2.0, -1.0, 1e4]),
          _at("t = 0, 1 s on the Moon", [0.0, 1.0], g=1.62)),
     ),
     Formula(
         "constant", "003 §7.2.1", "y = c: dy/dx = 0", "elementwise",
-        worked.constant, worked.constant_grad, lambda tf, x, c: tf.zeros_like(x) + c,
+        elementary.constant, elementary.constant_grad, lambda tf, x, c: tf.zeros_like(x) + c,
         Domain((Arg("x", ANY_SHAPE, WIDE), Arg("c", (), WIDE)), SHAPE_SIZES),
         (_at("y = 2", [-1e4, 0.0, 1.0, 1e4], 2.0),),
     ),
     Formula(
         "linear", "003 §7.2.1", "y = a·x + c: dy/dx = a", "elementwise",
-        worked.linear, worked.linear_grad, lambda tf, x, a, c: a * x + c,
+        elementary.linear, elementary.linear_grad, lambda tf, x, a, c: a * x + c,
         # A slope below 1e-3 beside an intercept of up to 100 moves f by less than f's rounding at every
         # step the checker may take (the draw would be set aside): magnitudes of a from 1e-3, |c| ≤ 100.
         Domain((Arg("x", ANY_SHAPE, WIDE), Arg("a", (), Reals(-100, 100, tiny=1e-3)),
@@ -442,7 +277,7 @@ CATALOGUE: tuple[Formula, ...] = (
     ),
     Formula(
         "power", "003 §7.2.1", "y = xᵃ: dy/dx = a·xᵃ⁻¹", "elementwise",
-        worked.power, worked.power_grad, _tf_power,
+        elementary.power, elementary.power_grad, _tf_power,
         # x > 0, where xᵃ is real for every real a; integer a at x ≤ 0 are the specials.
         Domain((Arg("x", ANY_SHAPE, Reals(0.01, 100)), Arg("a", (), Reals(-5, 5))), SHAPE_SIZES),
         (_at("y = x²", [-3.0, -1.0, 0.0, 0.5, 2.0, 1e3], 2.0),
@@ -452,7 +287,7 @@ CATALOGUE: tuple[Formula, ...] = (
     ),
     Formula(
         "exponential", "003 §7.2.1", "y = aˣ: dy/dx = aˣ·ln a", "elementwise",
-        worked.exponential, worked.exponential_grad, lambda tf, x, a: tf.pow(a, x),
+        elementary.exponential, elementary.exponential_grad, lambda tf, x, a: tf.pow(a, x),
         Domain((Arg("x", ANY_SHAPE, Reals(-100, 100)), Arg("a", (), Reals(0.01, 100))), SHAPE_SIZES),
         (_at("y = eˣ", [-2.0, 0.0, 1.0, 10.0], np.e),
          _at("a = 1: dy/dx = ln 1 = 0", [-5.0, 0.0, 3.0], 1.0),
@@ -460,7 +295,7 @@ CATALOGUE: tuple[Formula, ...] = (
     ),
     Formula(
         "logarithm", "003 §7.2.1", "y = log_a x: dy/dx = 1/(x·ln a)", "elementwise",
-        worked.logarithm, worked.logarithm_grad, lambda tf, x, a: tf.math.log(x) / tf.math.log(a),
+        elementary.logarithm, elementary.logarithm_grad, lambda tf, x, a: tf.math.log(x) / tf.math.log(a),
         # a = 1 is no base (ln 1 = 0; the functions reject it): draws keep 1e-3 away from it.
         Domain((Arg("x", ANY_SHAPE, Reals(1e-3, 1e4)),
                 Arg("a", (), Reals(0.01, 100, kinks=(1.0,), margin=1e-3))), SHAPE_SIZES),
@@ -534,13 +369,3 @@ CATALOGUE: tuple[Formula, ...] = (
         tape_scale=LOG_OF_SUM,
     ),
 )
-
-BY_NAME: dict[str, Formula] = {f.name: f for f in CATALOGUE}
-
-
-def get(name: str) -> Formula:
-    """The record called `name`; ValueError listing the valid names otherwise."""
-    try:
-        return BY_NAME[name]
-    except KeyError:
-        raise ValueError(f"unknown formula {name!r}; valid names are {', '.join(BY_NAME)}") from None

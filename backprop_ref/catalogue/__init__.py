@@ -1,0 +1,224 @@
+"""The catalogue: every derived formula declared once, the single source of truth.
+
+A `Formula` record names the NumPy forward, the analytic derivative under test, the forward
+written in TensorFlow ops (the twin: TensorFlow derives its own gradient with the tape; no TF
+gradient is ever hand-coded), the input domain, the special values, and whether complex-step
+differentiation applies at the special values too. The test suite and the audit iterate over
+`CATALOGUE`; a formula added to it is checked everywhere with no new test code.
+
+The records live in one module per part, each a tuple `RECORDS` built from the machinery here:
+- `chapter`: the source documents' formulas (003 §7.1–§7.8, 000, 001);
+- `beyond`: the activations and losses that came after the chapter (GELU, softplus, ELU, ...);
+- `layers`: the layers (batch norm, convolution, pooling, recurrent cells, attention).
+`CATALOGUE` is their concatenation, in that order.
+
+Twins are written as `lambda tf, *args, **kwargs: …` so that this package never imports
+TensorFlow: `backprop_ref.tf_twins` passes the module in.
+
+Kinds of derivative:
+- "elementwise": derivative(x) = f′(x), x's shape; its Jacobian is diagonal.
+- "jacobian": derivative(z) has shape z.shape + (K,), one K×K block per row (softmax).
+- "gradient": forward returns a scalar; derivative returns ∂f/∂args[i] for each i in case.wrt
+  (a tuple aligned with wrt, or one array when wrt names one argument).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backprop_ref import network
+from backprop_ref.domains import AnyDomain, Case, Domain, MLPDomain, Reals, mlp_pack, mlp_unpack
+
+__all__ = ["Formula", "CheckTask", "CATALOGUE", "BY_NAME", "get", "check_tasks", "derivatives", "at_kink"]
+
+Array = NDArray[Any]
+
+
+@dataclass(frozen=True)
+class Formula:
+    """One derived formula: what it computes, where it is derived, and how to check it.
+
+    `kinks` are the points where an elementwise formula is not differentiable (the domain keeps
+    random draws away from them; the specials sit on them). `smooth` is False for formulas with
+    kinks: complex step still applies to the random draws (each lies on one linear piece) but not
+    at the specials, where only the kink-aware central difference can judge. `tape_scale` is a
+    tolerance override with its reason: a floor on the scale the tape comparison's absolute bound is
+    relative to, for twins whose ops round at a larger scale than their result.
+    """
+
+    name: str
+    section: str
+    equation: str
+    kind: str
+    forward: Callable[..., Any]
+    derivative: Callable[..., Any]
+    twin: Callable[..., Any] | None
+    domain: AnyDomain
+    specials: tuple[Case, ...] = ()
+    kinks: tuple[float, ...] = ()
+    smooth: bool = True
+    tape_scale: tuple[float, str] = (0.0, "")
+
+    @property
+    def derivative_name(self) -> str:
+        return getattr(self.derivative, "__name__", self.name + " derivative")
+
+
+@dataclass(frozen=True)
+class CheckTask:
+    """One task for the gradient checker: f at x, the claimed derivative, and its form.
+
+    `claimed` is a gradient, or a Jacobian when `jacobian` (an elementwise formula's is diagonal);
+    `fprime`, for an elementwise formula, is its derivative entry by entry, which `check` judges
+    with `check_elementwise` (every entry moved at once) rather than the n × n Jacobian."""
+
+    label: str
+    f: Callable[[Array], Any]
+    x: Array
+    claimed: Array
+    jacobian: bool
+    fprime: Array | None = None
+
+    def check(self, method: str = "central", seed: int | None = None) -> Any:
+        """The checker's result for this task (`check_elementwise`, `check_jacobian` or `check_grad`)."""
+        from backprop_ref.gradcheck import check_elementwise, check_grad, check_jacobian
+
+        if self.fprime is not None:
+            return check_elementwise(self.f, self.fprime, self.x, method=method)
+        check = check_jacobian if self.jacobian else check_grad
+        return check(self.f, self.x, self.claimed, method=method, seed=seed)
+
+
+def derivatives(formula: Formula, case: Case) -> tuple[Array, ...]:
+    """The analytic derivative(s) under test at `case`, always as a tuple aligned with case.wrt."""
+    out = formula.derivative(*case.args, **case.kwargs)
+    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+# A ReLU pre-activation within 1e-6 of 0 counts as at the kink: the central steps (6e-6·max(|θ|, 1))
+# move z further than that, so the stencil straddles the kink unless the checker's re-probes shrink
+# it enough (4096× at most), and with several such units no re-probe helps. It also covers
+# subnormal z, which TensorFlow flushes to 0.
+KINK_MARGIN = 1e-6
+
+
+def at_kink(formula: Formula, case: Case) -> bool:
+    """True when an MLP case has a ReLU-type pre-activation within KINK_MARGIN of 0.
+
+    There the chain rule with a fixed ReLU′(0) need not be a derivative along any direction the
+    stencil can resolve: with two units at 0, relu(t) − relu(−t) = t has slope 1 where the chain
+    rule claims 2, and no one-sided slope brackets the claim. Neither finite differences nor the
+    tape can judge such a case (TensorFlow's value at 0 differs by convention, and it flushes
+    subnormal z to 0); a single kink is checked, one-sided slopes and all, at the specials.
+    """
+    if not isinstance(formula.domain, MLPDomain):
+        return False
+    layers, a, _ = mlp_unpack(case.args)
+    for (W, b), name in zip(layers, case.kwargs["activations"]):
+        z = network.dense_forward(a, W, b)
+        if name in ("relu", "leaky_relu") and np.any(np.abs(z) < KINK_MARGIN):
+            return True
+        a = network.ACTIVATIONS[name][0](z)
+    return False
+
+
+def _substitute(formula: Formula, case: Case, i: int) -> Callable[[Array], Any]:
+    def f(v: Array) -> Any:
+        args = list(case.args)
+        args[i] = v
+        return formula.forward(*args, **case.kwargs)
+
+    return f
+
+
+def _block_jacobian(blocks: Array) -> Array:
+    """(…, K, K) per-row Jacobians → the full Jacobian of shape z.shape + z.shape."""
+    k = blocks.shape[-1]
+    rows = blocks.reshape(-1, k, k)
+    n = rows.shape[0]
+    full = np.zeros((n, k, n, k), dtype=blocks.dtype)
+    full[np.arange(n), :, np.arange(n), :] = rows
+    lead = blocks.shape[:-2]
+    return full.reshape(lead + (k,) + lead + (k,))
+
+
+def check_tasks(formula: Formula, case: Case) -> list[CheckTask]:
+    """The checker tasks that verify `formula`'s derivative at `case`, one per wrt argument."""
+    claimed = derivatives(formula, case)
+    if formula.kind == "elementwise":
+        x = case.args[0]
+        diag = np.diagflat(np.ravel(claimed[0])).reshape(x.shape + x.shape)
+        return [CheckTask(formula.derivative_name, _substitute(formula, case, 0), x, diag, True,
+                          np.asarray(claimed[0]))]
+    if formula.kind == "jacobian":
+        full = _block_jacobian(np.asarray(claimed[0]))
+        return [CheckTask(formula.derivative_name, _substitute(formula, case, 0), case.args[0], full, True)]
+    names = _arg_names(formula, case)
+    return [
+        CheckTask(f"∂/∂{names[i]}", _substitute(formula, case, i), case.args[i], np.asarray(g), False)
+        for i, g in zip(case.wrt, claimed)
+    ]
+
+
+def _arg_names(formula: Formula, case: Case) -> list[str]:
+    if isinstance(formula.domain, Domain):
+        return [a.name for a in formula.domain.args]
+    layers, _, _ = mlp_unpack(case.args)
+    return list(mlp_pack([(f"W{i}", f"b{i}") for i in range(1, len(layers) + 1)], "X", "Y"))
+
+
+# ---- what the record modules share: shapes, value ranges, specials, TensorFlow helpers ------
+
+ANY_SHAPE = ("A?", "B?")          # elementwise formulas see 0-d, 1-d and 2-d arrays
+SHAPE_SIZES = {"A": (1, 5), "B": (1, 5)}
+ROWS = ("N?", "K")                # one example (K,) or a batch (N, K)
+ROW_SIZES = {"N": (1, 6), "K": (1, 6)}
+WIDE = Reals(-1e4, 1e4)           # the issue's extreme inputs: ±1e4, logit spread 1e4
+# 1e-3 keeps every finite-difference step (≤ 6e-6·max(|x|, 1)) on one side of a kink; the
+# kinks themselves are checked at the special values below.
+KINKED = Reals(-1e4, 1e4, kinks=(0.0,), margin=1e-3)
+
+
+def _elementwise(*x: float, label: str) -> Case:
+    return Case((np.array(x, dtype=np.float64),), {}, (0,), label)
+
+
+SATURATION = _elementwise(-1e4, -745.0, -40.0, -1.0, 0.0, 1.0, 40.0, 745.0, 1e4, label="saturation")
+AT_KINK = _elementwise(0.0, -0.0, 1e-300, -1e-300, 2.5, -2.5, label="kink at 0")
+# TensorFlow's log_softmax is z − max − log Σ e^{z − max} and its log σ is log of a number near 1:
+# the log of a sum ≥ 1 errs by eps absolute, so a confident loss (z = [14, 0] gives 8.3e-7) is off
+# by 1.3e-10 relative on the tape's side. Its rounding scale is 1 per unit of target mass, not |L|.
+LOG_OF_SUM = (1.0, "TensorFlow takes the log of a sum ≥ 1 (log_softmax, log σ): eps absolute, not relative")
+
+
+def _at(label: str, x: Any, *constants: Any, **kwargs: Any) -> Case:
+    """An elementwise special: x and the function's constants (each broadcast against x), d/dx only."""
+    return Case(tuple(np.array(v, dtype=np.float64) for v in (x, *constants)), kwargs, (0,), label)
+
+
+def _tf_mean_rows(tf: Any, per_row: Any) -> Any:
+    """Mean over rows for a batch, the value itself for one example (the losses' reduction)."""
+    return tf.reduce_mean(per_row) if per_row.shape.rank == 1 else per_row
+
+
+# ---- the records: one module per part, each importing the machinery above ------------------
+
+from backprop_ref.catalogue import beyond, chapter, layers  # noqa: E402  (they need Formula, defined above)
+
+CATALOGUE: tuple[Formula, ...] = chapter.RECORDS + beyond.RECORDS + layers.RECORDS
+
+
+BY_NAME: dict[str, Formula] = {f.name: f for f in CATALOGUE}
+
+
+def get(name: str) -> Formula:
+    """The record called `name`; ValueError listing the valid names otherwise."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown formula {name!r}; valid names are {', '.join(BY_NAME)}") from None
