@@ -85,6 +85,7 @@ class AuditReport:
     tf_version: str | None
     seconds: float
     formulas: tuple[str, ...] = field(default=())
+    catalogues: tuple[str, ...] = field(default=())   # the user's MODULE:NAME specs, for the replay
 
     @property
     def verdict(self) -> str:
@@ -140,7 +141,9 @@ def _verdict(r: Record) -> str:
 def _replay(report: AuditReport) -> str:
     """The command that replays the failing and inconclusive records' formulas."""
     names = dict.fromkeys(r.formula for r in report.failures + report.inconclusive)
-    return f"backprop-ref audit --seed {report.seed} --samples {report.samples} --only " + " ".join(names)
+    spec = "".join(f" --catalogue {c}" for c in report.catalogues)
+    return (f"backprop-ref audit{spec} --seed {report.seed} --samples {report.samples} --only "
+            + " ".join(names))
 
 
 def _rows(report: AuditReport) -> list[tuple[str, ...]]:

@@ -12,6 +12,7 @@ Errors are one line on stderr; progress goes to stderr, results to stdout.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import inspect
 import os
@@ -141,6 +142,10 @@ def _build_parser() -> _Parser:
     audit = sub.add_parser("audit", help="check every catalogue formula against every oracle",
                            description="Check every catalogue formula against central differences, the "
                            "complex step and (when installed) tf.GradientTape.", epilog=EPILOG)
+    audit.add_argument("--catalogue", action="append", metavar="MODULE:NAME",
+                       help="audit your own records instead of backprop_ref's: NAME a sequence of "
+                       "backprop_ref.catalogue.Formula records in an importable module (the current "
+                       "directory is on the path); repeatable")
     audit.add_argument("--only", nargs="+", metavar="NAME", help="audit only these formulas")
     audit.add_argument("--samples", type=_integer("N", 1), default=DEFAULT_SAMPLES, metavar="N",
                        help=f"random draws per formula, besides its specials (default {DEFAULT_SAMPLES})")
@@ -245,19 +250,47 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise
 
 
+def _user_catalogue(spec: str) -> list[Any]:
+    """The records named by --catalogue MODULE:NAME, each checked to be a Formula that can run."""
+    from backprop_ref.catalogue import Formula
+
+    where = f"{PROG} audit: --catalogue {spec}"
+    obj = _resolve(spec, where if ":" in spec else f"{PROG} audit: --catalogue", "MODULE:NAME")
+    if isinstance(obj, (str, bytes)) or not hasattr(obj, "__iter__"):
+        raise UsageError(f"{where}: it is a {type(obj).__name__}, not a sequence of Formula records")
+    records = list(obj)
+    for i, r in enumerate(records):
+        if not isinstance(r, Formula):
+            raise UsageError(f"{where}: item {i} is a {type(r).__name__}, not a "
+                             "backprop_ref.catalogue.Formula")
+        if not (callable(r.forward) and callable(r.derivative) and hasattr(r.domain, "sample")):
+            raise UsageError(f"{where}: record {r.name!r} needs a callable forward and derivative and a "
+                             "domain with sample()")
+    if not records:
+        raise UsageError(f"{where}: it holds no records")
+    return records
+
+
 def _run_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from backprop_ref import tf_twins
     from backprop_ref.audit import format_table, run_audit, to_json, to_junit_xml, to_markdown
-    from backprop_ref.catalogue import CATALOGUE, get
+    from backprop_ref.catalogue import CATALOGUE
 
+    pool = ([r for spec in args.catalogue for r in _user_catalogue(spec)] if args.catalogue
+            else list(CATALOGUE))
+    by_name = {r.name: r for r in pool}
+    if len(by_name) != len(pool):
+        twice = sorted({r.name for r in pool if sum(q.name == r.name for q in pool) > 1})
+        raise UsageError(f"{PROG} audit: two records share the name {twice[0]!r}")
     if args.list:
-        for f in CATALOGUE:
+        for f in pool:
             out.write(f"{f.name:<26} {f.section:<11} {f.equation}\n")
         return 0
-    try:
-        formulas = [get(name) for name in dict.fromkeys(args.only)] if args.only else list(CATALOGUE)
-    except ValueError as exc:
-        raise UsageError(f"{PROG} audit: --only: {exc}") from None
+    unknown = [n for n in args.only or () if n not in by_name]
+    if unknown:
+        raise UsageError(f"{PROG} audit: --only: unknown formula {unknown[0]!r}; valid names are "
+                         f"{', '.join(by_name)}")
+    formulas = [by_name[n] for n in dict.fromkeys(args.only)] if args.only else pool
     if args.require_tf and not tf_twins.available():
         raise UsageError(f"{PROG} audit: --require-tf: TensorFlow is not installed; "
                          "install it with: pip install 'backprop-ref[tf]'")
@@ -275,6 +308,7 @@ def _run_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                   f"{_count(len(formulas), 'formula')}\n")
     progress = None if args.quiet else ProgressLine(err)
     report = run_audit(formulas, samples=args.samples, seed=args.seed, use_tf=use_tf, progress=progress)
+    report = dataclasses.replace(report, catalogues=tuple(args.catalogue or ()))
     out.write(format_table(report) + "\n")
     _write(args.json, to_json(report))
     _write(args.markdown, to_markdown(report))
@@ -282,25 +316,32 @@ def _run_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_STATUS[report.verdict]
 
 
-def _import(spec: str, what: str) -> Callable[..., Any]:
+def _resolve(spec: str, where: str, form: str) -> Any:
+    """The object MODULE:NAME names (the current directory on the path); a UsageError prefixed by
+    `where` ("backprop-ref check: FUNCTION") for a malformed spec, an unimportable module or a
+    missing attribute."""
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
-        raise UsageError(f"{PROG} check: {what} must be MODULE:FUNCTION, got {spec!r}")
+        raise UsageError(f"{where} must be {form}, got {spec!r}")
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
-        module = importlib.import_module(module_name)
+        obj: Any = importlib.import_module(module_name)
     except Exception as exc:
-        raise UsageError(f"{PROG} check: cannot import module {module_name!r} "
+        raise UsageError(f"{where}: cannot import module {module_name!r} "
                          f"({type(exc).__name__}: {exc})") from None
-    obj: Any = module
     for part in attr.split("."):
         if not hasattr(obj, part):
-            raise UsageError(f"{PROG} check: module {module_name!r} has no attribute {attr!r}")
+            raise UsageError(f"{where}: module {module_name!r} has no attribute {attr!r}")
         obj = getattr(obj, part)
+    return obj
+
+
+def _import(spec: str, what: str) -> Callable[..., Any]:
+    obj = _resolve(spec, f"{PROG} check: {what}", "MODULE:FUNCTION")
     if not callable(obj):
         raise UsageError(f"{PROG} check: {spec} is not callable")
-    return obj
+    return obj  # type: ignore[no-any-return]
 
 
 def _load_x(args: argparse.Namespace, f: Callable[..., Any]) -> tuple[Any, Any, str]:
