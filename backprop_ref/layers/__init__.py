@@ -4,11 +4,13 @@ its hand-derived backward in float64, batch-first:
 - `hinge`: the multiclass hinge (SVM) loss of CS231n and its gradient;
 - `norm`: batch normalisation (Ioffe & Szegedy 2015) and layer normalisation (Ba et al. 2016);
 - `dropout`: inverted dropout with a given mask (Srivastava et al. 2014);
-- `embedding`: the lookup W[ids], whose backward accumulates repeated ids.
+- `embedding`: the lookup W[ids], whose backward accumulates repeated ids;
+- `conv`: 2-D convolution (cross-correlation, NCHW, zero padding).
 
 Every backward is the vector-Jacobian product of its forward: ``check_vjp(forward, args, backward)``.
 """
 
+from backprop_ref.layers.conv import conv2d_backward, conv2d_forward
 from backprop_ref.layers.dropout import dropout_backward, dropout_forward
 from backprop_ref.layers.embedding import embedding_backward, embedding_forward
 from backprop_ref.layers.hinge import multiclass_hinge, multiclass_hinge_grad
@@ -23,4 +25,5 @@ __all__ = [
     "multiclass_hinge", "multiclass_hinge_grad",
     "batch_norm_forward", "batch_norm_backward", "layer_norm_forward", "layer_norm_backward",
     "dropout_forward", "dropout_backward", "embedding_forward", "embedding_backward",
+    "conv2d_forward", "conv2d_backward",
 ]
