@@ -5,7 +5,8 @@ its hand-derived backward in float64, batch-first:
 - `norm`: batch normalisation (Ioffe & Szegedy 2015) and layer normalisation (Ba et al. 2016);
 - `dropout`: inverted dropout with a given mask (Srivastava et al. 2014);
 - `embedding`: the lookup W[ids], whose backward accumulates repeated ids;
-- `conv`: 2-D convolution (cross-correlation, NCHW, zero padding).
+- `conv`: 2-D convolution (cross-correlation, NCHW, zero padding);
+- `pool`: max pooling (a tie's gradient to the first maximum) and average pooling (padding counted).
 
 Every backward is the vector-Jacobian product of its forward: ``check_vjp(forward, args, backward)``.
 """
@@ -20,10 +21,17 @@ from backprop_ref.layers.norm import (
     layer_norm_backward,
     layer_norm_forward,
 )
+from backprop_ref.layers.pool import (
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+)
 
 __all__ = [
     "multiclass_hinge", "multiclass_hinge_grad",
     "batch_norm_forward", "batch_norm_backward", "layer_norm_forward", "layer_norm_backward",
     "dropout_forward", "dropout_backward", "embedding_forward", "embedding_backward",
     "conv2d_forward", "conv2d_backward",
+    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
 ]
