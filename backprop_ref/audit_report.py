@@ -117,8 +117,14 @@ class AuditReport:
         tf = f"TensorFlow {self.tf_version}" if self.tf_version else "TensorFlow not installed"
         return (f"{self.verdict.upper()}: {c[PASS]} passed, {c[FAIL]} failed, "
                 f"{c[INCONCLUSIVE]} inconclusive, {c[SKIP]} skipped "
-                f"({len(self.formulas)} formulas × {len(ORACLES)} oracles, {self.samples} random samples "
-                f"each + specials); seed {self.seed}; {tf}; {self.seconds:.1f} s")
+                f"({count_of(len(self.formulas), 'formula')} × {len(ORACLES)} oracles, "
+                f"{count_of(self.samples, 'random sample')} each + specials); seed {self.seed}; {tf}; "
+                f"{self.seconds:.1f} s")
+
+
+def count_of(n: int, noun: str) -> str:
+    """"1 formula", "3 formulas": a count with its noun."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 # ---- the writers --------------------------------------------------------------------------------

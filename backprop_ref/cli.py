@@ -274,6 +274,7 @@ def _user_catalogue(spec: str) -> list[Any]:
 def _run_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from backprop_ref import tf_twins
     from backprop_ref.audit import format_table, run_audit, to_json, to_junit_xml, to_markdown
+    from backprop_ref.audit_report import count_of
     from backprop_ref.catalogue import CATALOGUE
 
     pool = ([r for spec in args.catalogue for r in _user_catalogue(spec)] if args.catalogue
@@ -304,8 +305,8 @@ def _run_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(f"{PROG} audit: TensorFlow fails to import ({exc}); skipping the tape column\n")
             use_tf = False
     if not args.quiet:
-        err.write(f"{PROG} audit: seed {args.seed}, {_count(args.samples, 'sample')} per formula, "
-                  f"{_count(len(formulas), 'formula')}\n")
+        err.write(f"{PROG} audit: seed {args.seed}, {count_of(args.samples, 'sample')} per formula, "
+                  f"{count_of(len(formulas), 'formula')}\n")
     progress = None if args.quiet else ProgressLine(err)
     report = run_audit(formulas, samples=args.samples, seed=args.seed, use_tf=use_tf, progress=progress)
     report = dataclasses.replace(report, catalogues=tuple(args.catalogue or ()))
@@ -453,10 +454,6 @@ def _plot(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 COMMANDS = {"audit": _audit, "check": _check, "demo": _demo, "plot": _plot}
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _version() -> str:
