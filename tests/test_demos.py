@@ -11,6 +11,7 @@ import pytest
 
 from backprop_ref import demo_figures, demos, worked
 from backprop_ref.activations import sigmoid, sigmoid_grad
+from backprop_ref.catalogue import BY_NAME
 from backprop_ref.cli import main
 from backprop_ref.domains import Case
 
@@ -171,3 +172,41 @@ def test_demo_command_prints_the_result(name):
     out = io.StringIO()
     assert main(["demo", name, "--no-tf"], stdout=out, stderr=io.StringIO()) == 0
     assert out.getvalue().strip().splitlines()[-1].startswith("PASS")
+
+
+def test_the_activation_figures_show_what_they_claim():
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    for name, figure in demo_figures.PLOTTED:
+        fig, result = demo_figures.activation_figure(name, figure)
+        left, right = fig.axes
+        assert result.passed and result.kind == "elementwise"
+        legend = right.get_legend()
+        # the legend sits below the derivative's axes, where it covers none of the points
+        assert legend is not None and legend.get_bbox_to_anchor().y1 < right.get_window_extent().y0
+        texts = [t.get_text() for t in legend.get_texts()]
+        kinks = BY_NAME[name].kinks
+        assert any(t.startswith("value chosen at the kink") for t in texts) == bool(kinks)
+        if name == "leaky_relu":   # drawn with a slope that shows, and says so
+            assert "slope=0.2" in left.get_title() and "slope=0.2" in right.get_title()
+            y = left.get_lines()[0].get_ydata()
+            assert np.isclose(y[0], -6.0 * 0.2)
+        if name == "relu":   # the marker is relu_grad's value at 0, the catalogue's convention
+            marker = right.get_lines()[-1]
+            assert list(marker.get_xdata()) == [0.0] and list(marker.get_ydata()) == [1.0]
+        plt.close(fig)
+
+
+def test_the_moons_figures_label_the_classes_and_the_target_line(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    saved = []
+    monkeypatch.setattr(plt.Figure, "savefig", lambda self, *a, **k: saved.append(self))
+    demos.moons(seed=0, epochs=2, out_dir=tmp_path)
+    boundary, _, accuracy = saved
+    labels = [t.get_text() for t in boundary.axes[0].get_legend().get_texts()]
+    assert labels == ["class 0", "class 1", "decision boundary"]
+    (target,) = [t.get_text() for t in accuracy.axes[0].get_legend().get_texts()]
+    assert target.startswith(f"{demo_figures.MOONS_TARGET:.0%}: the demo's pass line")
