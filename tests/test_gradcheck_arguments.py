@@ -216,3 +216,14 @@ def test_the_readme_mlp_example():
     d = check_grad(loss, (W1, b1, W2, b2, X, Y), grads, wrt=(0, 1, 2, 3), directions=8)
     assert [k for k, v in d.by_argument.items() if not v.passed] == ["W2"]
     assert d.worst.startswith("W2 direction ")
+
+
+def test_entries_not_judged_and_notes_name_their_argument():
+    def f(s, p):   # s: a step (no derivative at 0); p: −Σ log p near the domain's edge
+        return float(np.sum(s > 0)) - np.sum(np.log(p))
+    s, p = np.array([0.0, 1.0]), np.array([1e-5, 0.5])
+    r = check_grad(f, (s, p), (np.zeros(2), -1 / p))
+    assert r.verdict == "inconclusive"
+    assert r.by_argument["s"].inconclusive[0].startswith("s[0]: f jumps at s[0] by 1")
+    assert r.inconclusive[0].startswith("s[0]: f jumps at s[0]")
+    assert r.by_argument["p"].notes[0].startswith("entry p[0]: the step shrank")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -22,7 +24,7 @@ from backprop_ref.gradcheck.evaluation import (
     user_tolerance,
 )
 from backprop_ref.gradcheck.full import judge_full, probe_complex, probe_real
-from backprop_ref.gradcheck.result import GradCheckResult, build_result, combine
+from backprop_ref.gradcheck.result import GradCheckResult, Judged, build_result, combine
 from backprop_ref.gradcheck.taylor import second_opinion
 
 __all__ = ["check_grad", "assert_grad", "check_jacobian", "assert_jacobian", "numerical_grad",
@@ -65,12 +67,26 @@ def _check(f: Callable[[Any], Any], x_in: ArrayLike, claimed: Any, *, jacobian: 
         assert rec_seed is not None
         judged = judge_directional(ev, x, f0, G, eps_g, method, user, problems, out_shape, x_shape, k,
                                    rec_seed, jacobian)
+    if label != "x":
+        judged = _relabel(judged, label)
     taylor = None
     if not jacobian and user is None and not judged.problems and judged.analytic.size:
         taylor = second_opinion(judged, f, x_arr, g_arr, rec_seed)
     n_evals = ev.n_evals + (0 if taylor is None else len(taylor.steps) + 1)
     return build_result(judged, method=method, seed=rec_seed, n_evals=n_evals, jacobian=jacobian, user=user,
                         x_shape=x_shape, taylor=taylor, label=label, kind=kind, dims=dims)
+
+
+_ENTRY = re.compile(r"\bx\[|(?<=entry )\[")
+
+
+def _relabel(judged: Judged, label: str) -> Judged:
+    """The modes name an entry of the one array they probe x[3, 1] (and a note's "entry [3, 1]"): in
+    a check of several arguments it is that argument's, W2[3, 1]."""
+    def named(lines: list[str]) -> list[str]:
+        return [_ENTRY.sub(lambda m: f"{label}[", line) for line in lines]
+    return replace(judged, inconclusive=named(judged.inconclusive), notes=named(judged.notes),
+                   problems=named(judged.problems))
 
 
 def _snapshot(lay: Layout) -> list[tuple[Slot, Any]]:

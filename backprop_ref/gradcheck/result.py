@@ -550,8 +550,8 @@ def combine(by: dict[str, GradCheckResult], *, diagnosis: str | None = None) -> 
     def cat(name: str) -> Array:
         return np.concatenate([np.asarray(getattr(r, name), dtype=np.float64).ravel() for r in subs])
 
-    def tagged(name: str) -> list[str]:
-        return [f"{k}: {p}" for k, r in by.items() for p in getattr(r, name)]
+    def tagged(name: str) -> list[str]:   # (each line names its entry with the argument's label)
+        return [p for r in subs for p in getattr(r, name)]
 
     labels = list(by)
     offset = sum(by[k].analytic.size for k in labels[:labels.index(top_label)])
