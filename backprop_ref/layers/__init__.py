@@ -6,7 +6,8 @@ its hand-derived backward in float64, batch-first:
 - `dropout`: inverted dropout with a given mask (Srivastava et al. 2014);
 - `embedding`: the lookup W[ids], whose backward accumulates repeated ids;
 - `conv`: 2-D convolution (cross-correlation, NCHW, zero padding);
-- `pool`: max pooling (a tie's gradient to the first maximum) and average pooling (padding counted).
+- `pool`: max pooling (a tie's gradient to the first maximum) and average pooling (padding counted);
+- `recurrent`: the tanh RNN with backpropagation through time, and one LSTM cell step.
 
 Every backward is the vector-Jacobian product of its forward: ``check_vjp(forward, args, backward)``.
 """
@@ -27,6 +28,7 @@ from backprop_ref.layers.pool import (
     max_pool2d_backward,
     max_pool2d_forward,
 )
+from backprop_ref.layers.recurrent import lstm_cell_backward, lstm_cell_forward, rnn_backward, rnn_forward
 
 __all__ = [
     "multiclass_hinge", "multiclass_hinge_grad",
@@ -34,4 +36,5 @@ __all__ = [
     "dropout_forward", "dropout_backward", "embedding_forward", "embedding_backward",
     "conv2d_forward", "conv2d_backward",
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
+    "rnn_forward", "rnn_backward", "lstm_cell_forward", "lstm_cell_backward",
 ]
