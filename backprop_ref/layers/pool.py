@@ -109,7 +109,7 @@ def max_pool2d_backward(x: ArrayLike, dy: ArrayLike, size: Any, stride: Any = No
     x, k, s, _, out = _geometry(x, size, stride, 0)
     dy = _gradient(dy, x, out)
     first = _first_max(x, k, s)
-    n, c, i, j = np.indices(first.shape, sparse=True)
+    n, c, i, j = np.ix_(*(np.arange(d) for d in first.shape))
     rows = i * s[0] + first // k[1]
     cols = j * s[1] + first % k[1]
     dx = np.zeros(x.shape, dtype=np.result_type(dy, np.float64))
