@@ -7,11 +7,13 @@ its hand-derived backward in float64, batch-first:
 - `embedding`: the lookup W[ids], whose backward accumulates repeated ids;
 - `conv`: 2-D convolution (cross-correlation, NCHW, zero padding);
 - `pool`: max pooling (a tie's gradient to the first maximum) and average pooling (padding counted);
-- `recurrent`: the tanh RNN with backpropagation through time, and one LSTM cell step.
+- `recurrent`: the tanh RNN with backpropagation through time, and one LSTM cell step;
+- `attention`: scaled dot-product attention with a boolean mask (Vaswani et al. 2017).
 
 Every backward is the vector-Jacobian product of its forward: ``check_vjp(forward, args, backward)``.
 """
 
+from backprop_ref.layers.attention import attention_backward, attention_forward
 from backprop_ref.layers.conv import conv2d_backward, conv2d_forward
 from backprop_ref.layers.dropout import dropout_backward, dropout_forward
 from backprop_ref.layers.embedding import embedding_backward, embedding_forward
@@ -37,4 +39,5 @@ __all__ = [
     "conv2d_forward", "conv2d_backward",
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "rnn_forward", "rnn_backward", "lstm_cell_forward", "lstm_cell_backward",
+    "attention_forward", "attention_backward",
 ]
