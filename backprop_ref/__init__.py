@@ -123,3 +123,40 @@ __all__ += [
 
 # TensorFlow's tape checked: tf_twins imports TensorFlow only when a check runs, never at import
 from backprop_ref.tf_twins import check_tape  # noqa: E402
+
+# isort: split
+# The layers beyond the chapter (issue 14), backprop_ref.layers: the multiclass hinge loss, batch and layer
+# norm, dropout, embeddings, conv2d, max and average pooling, the tanh RNN, the LSTM cell and attention.
+from backprop_ref.layers import (  # noqa: E402
+    attention_backward,
+    attention_forward,
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    batch_norm_backward,
+    batch_norm_forward,
+    conv2d_backward,
+    conv2d_forward,
+    dropout_backward,
+    dropout_forward,
+    embedding_backward,
+    embedding_forward,
+    layer_norm_backward,
+    layer_norm_forward,
+    lstm_cell_backward,
+    lstm_cell_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+    multiclass_hinge,
+    multiclass_hinge_grad,
+    rnn_backward,
+    rnn_forward,
+)
+
+__all__ += [
+    "multiclass_hinge", "multiclass_hinge_grad", "batch_norm_forward", "batch_norm_backward",
+    "layer_norm_forward", "layer_norm_backward", "dropout_forward", "dropout_backward",
+    "embedding_forward", "embedding_backward", "conv2d_forward", "conv2d_backward",
+    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
+    "rnn_forward", "rnn_backward", "lstm_cell_forward", "lstm_cell_backward",
+    "attention_forward", "attention_backward",
+]
