@@ -157,13 +157,13 @@ def test_a_block_is_probed_at_the_full_mode_step_h_and_2h_of_each_of_its_entries
 
 def test_bisection_names_the_entries_full_mode_fails_with_float32_claims():
     # float32 claims of a linear f: each entry's bound is its claimed rounding
-    # A_i = C_A·eps32·(|g_i| + max|g|) + C_A·eps·max(|f|, 1) (its own entries in float32, the floor in
-    # float64; f's rounding is 10⁴× smaller). Entries 0 and 2 are far off, entry 1 is 1.1·A_1 off,
-    # entries 3 and 4 are 0.9·A off: within their bound.
+    # A_i = C_A·eps32·(|g_i| + max|g|) + C_A·eps·max(|f|, |g_i|) (its own entries in float32, the floor
+    # in float64: f(x) = 0 here; f's rounding is ~600× smaller). Entries 0 and 2 are far off, entry 1 is
+    # 1.1·A_1 off, entries 3 and 4 are 0.9·A off: within their bound.
     c = np.array([0.25, -0.125, 0.0625, 0.1875, -0.25, 0.125, -0.0625, 0.03125])
     g = c.copy()
     g[[0, 2]] += [0.01, 0.03]
-    A = C_A * EPS32 * (np.abs(g) + np.abs(g).max()) + C_A * np.finfo(np.float64).eps
+    A = C_A * EPS32 * (np.abs(g) + np.abs(g).max()) + C_A * np.finfo(np.float64).eps * np.abs(g)
     g[[1, 3, 4]] += np.array([1.1, 0.9, 0.9]) * A[[1, 3, 4]]
     g32 = g.astype(np.float32)
     f = lambda v: float(c @ v)  # noqa: E731

@@ -28,7 +28,7 @@ SAFETY = ERROR_MODEL["safety"][0]
 C_A = ERROR_MODEL["analytic_rounding"][0]
 C_F = ERROR_MODEL["f_rounding"][0]
 C_X = ERROR_MODEL["complex_rounding"][0]
-F_FLOOR = ERROR_MODEL["f_scale_floor"][0]
+TINY = float(np.finfo(np.float64).tiny)
 STEP = {"central": ERROR_MODEL["directional_step"][0], "richardson": ERROR_MODEL["richardson_step"][0],
         "complex": ERROR_MODEL["complex_step"][0]}
 METHODS = ("central", "richardson", "complex")
@@ -87,14 +87,16 @@ def test_directional_rows_are_the_directional_derivatives_and_smooth_f_shows_no_
 
 # ---- the claimed values' own rounding -----------------------------------------------------------
 
-def claimed_rounding(g, f0, eps_g):
-    # C_A·eps_g·(Σ|g_i d_i| + max|g|·Σ|d_i|) + C_A·eps·max(|f|, 1)·Σ|d_i| (the claim's own entries in
-    # its dtype, the floor in float64), with Σ|g_i d_i| ≤ ‖g‖ and Σ|d_i| = √n for every unit direction
-    # used: ±1/√n entries, or d = g/‖g‖
+def claimed_rounding(g, f0, eps_g, cols=None):
+    # C_A·eps_g·(Σ|g_i d_i| + max|g|·Σ|d_i|) + C_A·eps·Σ|d_i|·max(|f|, c_i) (the claim's own entries in
+    # its dtype, the floor in float64: f's size or c_i, the largest derivative of any output by entry i,
+    # |g_i| for a gradient), with Σ|g_i d_i| ≤ ‖g‖, Σ|d_i| = √n and Σ|d_i|·c_i ≤ ‖c‖ for every unit
+    # direction used: ±1/√n entries, or d = g/‖g‖
     n = g.size
     eps = float(np.finfo(np.float64).eps)
+    c = np.abs(g) if cols is None else cols
     return (C_A * eps_g * (np.linalg.norm(g) + np.abs(g).max() * math.sqrt(n))
-            + C_A * eps * max(abs(f0), F_FLOOR) * math.sqrt(n))
+            + C_A * eps * (abs(f0) * math.sqrt(n) + np.linalg.norm(c)))
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -102,7 +104,7 @@ def claimed_rounding(g, f0, eps_g):
 def test_directional_claimed_rounding_is_ca_eps_g_times_norm_plus_floor_times_root_n(method, dtype):
     x = np.array([0.5, -0.25, 1.0, 0.75])
     w = np.array([3.0, -4.0, 1.5, 2.0])            # ‖w‖ ≠ 1 and max|w| ≠ ‖w‖
-    b = 5.0                                        # |f(x)| > 1: the floor max(|f|, 1) is |f|
+    b = 5.0                                        # |f(x)| = 5.375 next to |g_i| ≤ 4
     g = w.astype(dtype)
     r = check_grad(linear(w, b), x, g, method=method, directions=3, seed=2)
     assert r.passed and r.n_checked == 4
@@ -112,8 +114,9 @@ def test_directional_claimed_rounding_is_ca_eps_g_times_norm_plus_floor_times_ro
 
 @pytest.mark.parametrize("method", METHODS)
 def test_each_jacobian_output_has_its_own_claimed_rounding_floor(method):
-    # max|g| and max(|f|, 1) are those of the output's own row: a row of small entries next to one
-    # of large positive and negative entries keeps its small floor
+    # ‖g‖, max|g| and |f| are those of the output's own row, the columns' largest derivatives c_i those
+    # of the whole Jacobian (the 1 that δ_ij − p_j rounds at shows in another row): a row of small
+    # entries next to one of large positive and negative entries keeps its own terms
     J = np.array([[1.0, 2.0, -1.0, 0.5], [100.0, -300.0, 7.0, 1.0]])
     off = np.array([5.0, -0.5])
     x = np.array([0.5, -0.25, 1.0, 0.75])
@@ -121,7 +124,8 @@ def test_each_jacobian_output_has_its_own_claimed_rounding_floor(method):
     assert r.passed and r.terms[2].shape == (3, 2)
     f0 = J @ x + off
     for out in range(2):
-        np.testing.assert_allclose(r.terms[2][:, out], claimed_rounding(J[out], f0[out], EPS), rtol=RTOL)
+        np.testing.assert_allclose(r.terms[2][:, out],
+                                   claimed_rounding(J[out], f0[out], EPS, np.abs(J).max(axis=0)), rtol=RTOL)
 
 
 # ---- f's rounding through the step --------------------------------------------------------------
@@ -139,11 +143,12 @@ def test_directional_rounding_term_is_fs_rounding_plus_the_representation_error_
     # rounding of x ± t·d seen through f: eps·‖g‖·(‖x‖ + 1)
     rep = EPS * np.linalg.norm(w) * (np.linalg.norm(x) + 1.0)
     if method == "complex":
-        # an analytic derivative's rounding: C_X·eps·(|n| + |a| + max(|f|, 1)), plus the underflow floor
-        expect = C_X * EPS * (np.abs(r.numerical) + np.abs(ana) + max(abs(b), F_FLOOR))
+        # an analytic derivative's rounding: C_X·eps·(|n| + |a| + max(|f|, max|g|)), plus the underflow
+        # floor tiny/t
+        expect = C_X * EPS * (np.abs(r.numerical) + np.abs(ana) + max(abs(b), 5.0)) + TINY / t
     else:
         widest, coef = (1.0, 1.0) if method == "central" else (4.0, 1.5)   # D(t) or (4D(t) − D(2t))/3
-        fmax = np.maximum(abs(b) + widest * t * np.abs(ana), F_FLOOR)
+        fmax = abs(b) + widest * t * np.abs(ana)   # (no absolute floor: f = 0 at x rounds at its size)
         expect = (C_F * EPS * fmax + rep) * coef / t
     np.testing.assert_allclose(r.terms[1], SAFETY * expect, rtol=RTOL)
 

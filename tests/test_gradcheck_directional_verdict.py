@@ -232,10 +232,14 @@ def test_a_kink_at_x_is_a_gap_that_keeps_its_size_with_slopes_that_stay_put(slop
         assert (kk.left, kk.right) == slopes_along(d0[j], rf, lf)
         assert kk.step == r.step[j] / FACTOR
         # the bound: S × (drift of the slopes between the steps + their rounding 2e_f/t at the finer
-        # step) + the claim's rounding; e_f/t at the finer step is 16× the coarse one in r.terms
+        # step) + the claim's rounding; e_f = C_F·eps·max|f| over the finer stencil (f's own values at
+        # x ± t·d, which depend on v_0 = ±t·d_0 alone) + the representation error eps·‖g‖·(‖x‖ + 1)
         c_left, c_right = slopes_along(d0[j], rc, lc)
         drift = max(abs(kk.left - c_left), abs(kk.right - c_right))
-        bound = SAFETY * drift + 2 * FACTOR * r.terms[1][j] + r.terms[2][j]
+        e0 = np.eye(4)[0]
+        fmax = max(abs(sloped(*slopes)(X4 + side * kk.step * d0[j] * e0)) for side in (-1.0, 1.0))
+        e_f = C_F * EPS * fmax + EPS * np.linalg.norm(g) * (np.linalg.norm(X4) + 1.0)
+        bound = SAFETY * drift + SAFETY * 2 * e_f / kk.step + r.terms[2][j]
         # (rel 1e-12: the same sum in another order; the claim's rounding alone is ~1e-10 of it)
         assert r.tolerance[j] == pytest.approx(bound, rel=1e-12, abs=0)
         assert kk.passed and kk.analytic == r.analytic[j]
@@ -244,18 +248,23 @@ def test_a_kink_at_x_is_a_gap_that_keeps_its_size_with_slopes_that_stay_put(slop
 @pytest.mark.parametrize("q", [0.5, 1.0, 1.1, 2.0])
 def test_a_gap_is_a_jump_only_above_safety_times_its_rounding(q):
     # Each one-sided slope errs by 2e_f/t, their gap by 4e_f/t; a jump must exceed S times that.
-    # With g = 0 and x = 0, e_f is C_F·eps (|f| < 1): f = K·relu(v0) gives the finer gap q × the
-    # threshold exactly, and the same gap at the coarse step.
+    # With g = 0 and x = 0, e_f is C_F·eps·max|f| on the stencil: f = b + K·relu(v0) with b = 2^-20
+    # rounds at eps·b (the jump, K·c_fine = 256q·eps·b, is far smaller than b), and K gives the finer
+    # gap q × that threshold, and the same gap at the coarse step.
+    b = 2.0**-20
     c_fine = DS / FACTOR
     t_fine = 2 * c_fine                               # a ±1/2 entry: t = per-entry perturbation × 2
-    K = q * SAFETY * 4 * C_F * EPS / c_fine          # f(x + c_fine·e_0) / t_fine = q × threshold
-    f = lambda v: K * max(float(v[0]), 0.0)  # noqa: E731
+    K = q * SAFETY * 4 * C_F * EPS * b / c_fine      # f(x + c_fine·e_0) − b ≈ q × threshold × t_fine
+    f = lambda v: b + K * max(float(v[0]), 0.0)  # noqa: E731
     r = check_grad(f, X4, np.zeros(4), directions=4, seed=0)
     assert r.passed
     assert bool(r.kinks) is (q > 1)
-    threshold = SAFETY * 4 * C_F * EPS / t_fine
+    # the gap and the threshold from f's own values: one side moves f to f(c_fine·e_0), the other not
+    up = f(np.array([c_fine, 0.0, 0.0, 0.0]))
+    threshold = SAFETY * 4 * C_F * EPS * up / t_fine
+    assert (up - b) / t_fine == pytest.approx(q * threshold, rel=1e-2)   # (rel: the rounding of b + K·c)
     for kk in r.kinks:
-        assert abs(kk.right - kk.left) == pytest.approx(q * threshold, rel=1e-15, abs=0)
+        assert abs(kk.right - kk.left) == (up - b) / t_fine
 
 
 def test_the_kink_rule_includes_its_edges():

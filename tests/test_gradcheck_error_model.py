@@ -2,8 +2,10 @@
 
 Pins what the module docstring and ERROR_MODEL state: a reason beside every number of the table; the
 truncation T = |D(h) − D(2h)|/3 (Richardson: /15), the rounding e_f·Σ|coefficients| with
-e_f = C_F·eps·max(|f| on the stencil, 1, max|x|·max|g|) or the fourth-difference noise, the claimed
-rounding C_A·eps_g·(|g_i| + max|g| + max(|f|, 1)), the complex step's bound and step, the kink rule's
+e_f = C_F·eps·max(|f| on the stencil, max_i max(|x_i|, 1)·|g_i|) or the fourth-difference noise, the
+claimed rounding C_A·eps_g·(|g_i| + max|g| + max(|f|, max_s |g_si|)) (no absolute floor but the smallest
+normal number: both scale with f), the conditioning term of an entry that would fail, the complex
+step's bound and step, the kink rule's
 bound and its inclusive edges, the fallback of an entry no step resolves, and the messages and fields
 of non-finite results. Expected values are derived from the formulas (polynomials at 0, exactly scaled
 linear maps), never pasted from a run.
@@ -19,6 +21,8 @@ import pytest
 from backprop_ref.gradcheck import ERROR_MODEL, check_grad, check_jacobian
 
 EPS = float(np.finfo(np.float64).eps)
+TINY = float(np.finfo(np.float64).tiny)
+MULTIPLES = {"central": (1.0, 2.0), "richardson": (1.0, 2.0, 4.0)}   # the stencil's step multiples
 EPS32 = float(np.finfo(np.float32).eps)
 S = ERROR_MODEL["safety"][0]
 C_F = ERROR_MODEL["f_rounding"][0]
@@ -54,17 +58,19 @@ def test_error_model_table_gives_a_reason_for_every_number():
 ])
 def test_full_mode_terms_of_an_odd_monomial_at_zero(method, p, est, trunc, coef):
     r = check_grad(lambda v: float(np.sum(v**p)), np.array([0.0]), np.array([0.0]), method=method)
-    # resolved at the first step, or at a step grown by powers of grow_factor where the floor's
-    # rounding (e_f = C_F·eps at |f| ≪ 1) swamps so small a derivative: the formulas hold at either
+    # f's values are exact and its rounding relative (|f| ≤ (widest·h)^p on the stencil, nothing of
+    # larger size to round: the claim is 0, so is max(|x_i|, 1)·|g_i|): T/R does not depend on h (central
+    # h²/(8·C_F·eps·h²), Richardson 4h⁴/(1536·C_F·eps·h⁴)), far above refine_ratio at every step, so the
+    # entry is probed at every usual level, 16× finer each, and the finest is kept (T + R falls with h)
     h = float(r.step[0])
-    k = round(np.log(h / STEP[method]) / np.log(GROW))
-    assert r.passed and r.kinks == [] and k in range(7) and h == STEP[method] * GROW**k
+    widest = max(MULTIPLES[method])
+    assert r.passed and r.kinks == [] and h == STEP[method] / FINEST
     assert r.numerical[0] == approx(est(h), rel=1e-9)       # rel: rounding of h^p only
     t, rnd, ana = r.terms
     assert t[0] == approx(S * trunc(h), rel=1e-9)
-    # |f| ≪ 1 on the stencil and max|x| = 0: e_f = C_F·eps·1
-    assert rnd[0] == approx(S * C_F * EPS * coef(h), rel=1e-12)
-    assert ana[0] == C_A * EPS * 1.0                               # |g| = max|g| = 0, max(|f|, 1) = 1
+    assert rnd[0] == approx(S * C_F * EPS * (widest * h) ** p * coef(h), rel=1e-9)
+    # the claim 0 and f(x) = 0: its rounding is that of the smallest normal number, in both of its terms
+    assert ana[0] == 2 * C_A * EPS * TINY
     assert r.tolerance[0] == approx(t[0] + rnd[0] + ana[0], rel=1e-12)
 
 
@@ -81,11 +87,15 @@ def test_fourth_difference_noise_decides_the_rounding_when_larger():
 
 
 def test_f_scale_is_the_largest_value_on_each_entrys_own_stencil():
-    # f = 2^20·v₀ at x = 0 (exact stencil values): entry 0 sees |f| up to 2^20·2h, entry 1 sees f = 0.
-    r = check_grad(lambda v: float(2.0**20 * v[0]), np.zeros(2), np.array([2.0**20, 0.0]))
+    # f = 2^30 + 2^20·v₀ at x = 0: |f| (2^30) stands above the first-order scale max(|x_i|, 1)·|g_i| =
+    # 2^20, so each entry's rounding is C_F·eps·max|f| over its own stencil: up to f(x + 2h·e₀) for entry
+    # 0, exactly 2^30 for entry 1 (f does not move along it)
+    f = lambda v: float(2.0**30 + 2.0**20 * v[0])   # noqa: E731
+    r = check_grad(f, np.zeros(2), np.array([2.0**20, 0.0]))
     h = STEP["central"]
-    assert r.passed
-    np.testing.assert_allclose(r.terms[1], [S * C_F * EPS * (2.0**20 * 2 * h) / h, S * C_F * EPS / h],
+    fmax0 = max(abs(f(np.array([k * h, 0.0]))) for k in (-2, -1, 0, 1, 2))
+    assert r.passed and fmax0 > 2.0**30
+    np.testing.assert_allclose(r.terms[1], [S * C_F * EPS * fmax0 / h, S * C_F * EPS * 2.0**30 / h],
                                rtol=1e-12)
 
 
@@ -95,25 +105,30 @@ X_LIN = np.array([0.5, -0.75])
 
 def test_f_rounding_floor_is_max_x_times_max_g_per_output():
     # f = A·(v − x₀) is 0 at x₀ with exact stencil values, yet it rounds like its first-order terms:
-    # e_f = C_F·eps·max(1, max_j |A_rj·x_j|) for output r (f_scale_floor), ≫ |f| on the stencil.
+    # e_f = C_F·eps·max_j max(|x_j|, 1)·|A_rj| for output r, ≫ |f| on the stencil (|x_j| < 1 here: the
+    # steps' scale max(|x_j|, 1) is 1, so the floor is max_j |A_rj|)
     r = check_jacobian(lambda v: A_LIN @ (v - X_LIN), X_LIN, A_LIN)
     h = STEP["central"]                                            # |x_i| < 1
     gmax = np.abs(A_LIN).max(axis=1)
-    floor = np.maximum(1.0, np.abs(A_LIN * X_LIN).max(axis=1))
+    floor = (np.abs(A_LIN) * np.maximum(np.abs(X_LIN), 1.0)).max(axis=1)
     assert r.passed and r.kinks == [] and (r.terms[0] == 0).all()
     expected = np.broadcast_to(S * C_F * EPS * floor[:, None] / h, A_LIN.shape)
     np.testing.assert_allclose(r.terms[1], expected, rtol=1e-12)
-    # the claimed rounding: C_A·eps·(|g_i| + max|g| of its output + max(|f|, 1))
-    np.testing.assert_allclose(r.terms[2], C_A * EPS * (np.abs(A_LIN) + gmax[:, None] + 1.0), rtol=1e-12)
+    # the claimed rounding: C_A·eps·(|g_i| + max|g| of its output + max(|f_r|, max_s |A_sj|)), f = 0 at x₀:
+    # the floor is the largest derivative of any output by the same entry
+    col = np.abs(A_LIN).max(axis=0)
+    np.testing.assert_allclose(r.terms[2], C_A * EPS * (np.abs(A_LIN) + gmax[:, None] + col[None, :]),
+                               rtol=1e-12)
 
 
 def test_a_non_finite_claim_fails_but_leaves_the_other_bounds_built_from_the_finite_claims():
     x = np.array([0.5, 4.0])
     r = check_grad(lambda v: float(0.25 * (v[0] - 0.5)), x, np.array([0.25, np.inf]))
     assert not r.passed and r.problems == ["the claimed grad is inf at index [1]"]
-    # max|g| over the finite claims is 0.25, so max|x|·max|g| = 1: the floor stays 1
-    assert r.terms[1][0] == approx(S * C_F * EPS / STEP["central"], rel=1e-12)
-    assert r.terms[2][0] == approx(C_A * EPS * (0.25 + 0.25 + 1.0), rel=1e-12)
+    # over the finite claims, max(|x_i|, 1)·|g_i| = 0.25 and max|g| = 0.25: those are the floors of f's
+    # rounding (|f| ≤ 0.25·2h on the stencil) and, with f(x) = 0, of the claim's (its column's 0.25)
+    assert r.terms[1][0] == approx(S * C_F * EPS * 0.25 / STEP["central"], rel=1e-12)
+    assert r.terms[2][0] == approx(C_A * EPS * (0.25 + 0.25 + 0.25), rel=1e-12)
 
 
 # ---- complex step -------------------------------------------------------------------------------
@@ -125,15 +140,16 @@ def test_complex_step_bound_and_step_per_entry():
     assert r.passed and r.step.shape == x.shape and (r.step == h).all()
     n = np.abs(r.numerical)
     f0 = float(np.sum(x**3))
-    # C_X·eps·(|n_i| + max|n| + max(|f|, 1)) plus the underflow floor tiny/h, no truncation
-    np.testing.assert_allclose(r.terms[1], S * (C_X * EPS * (n + n.max() + max(abs(f0), 1.0))),
-                               rtol=1e-12)
+    # C_X·eps·(|n_i| + max|n| + max(|f|, |n_i|)) (the floor: f's size, or the largest derivative by the
+    # same entry, its own for a scalar f) plus the underflow floor tiny/h (2e-288 here), no truncation
+    np.testing.assert_allclose(r.terms[1], S * (C_X * EPS * (n + n.max() + np.maximum(abs(f0), n))
+                                                + TINY / h), rtol=1e-12)
     assert (r.terms[0] == 0).all()
 
 
 def test_complex_step_bound_at_a_huge_step_is_the_rounding_term_alone():
-    # x = 1e307: h = 1e287 and the bound is C_X·eps·max(|f|, 1) alone (|n| = 1e-307 vanishes next
-    # to 1): no term grows with the step.
+    # x = 1e307: h = 1e287 and the bound is C_X·eps·|f| alone (f = 1; |n| = 1e-307 vanishes next to it):
+    # no term grows with the step.
     x = np.array([1e307])
     f = lambda v: 1e-307 * v[0]  # noqa: E731
     r = check_grad(f, x, np.array([1e-307]), method="complex")
@@ -145,7 +161,7 @@ def test_complex_claimed_rounding_of_an_entry_that_would_fail_counts_its_conditi
     # f = Σ sin v: ∂g_i/∂x_i = −sin x_i. Entry 1, claimed 1e-6 off, fails the complex step's bound, so its
     # claimed rounding gains C_K·eps·max(|x_1|, 1)·|∂g_1/∂x_1| (the claim, computed from intermediates
     # of x's scale, errs by their rounding times g's slope), the slope read from the complex step at
-    # x ± δ·e_1; the entries that pass keep the claimed rounding C_A·eps·(|g_i| + max|g| + max(|f|, 1)).
+    # x ± δ·e_1; the entries that pass keep the claimed rounding C_A·eps·(|g_i| + max|g| + max(|f|, |g_i|)).
     c_k = ERROR_MODEL["conditioning"][0]
     x = np.array([0.3, 2.0, -1.0])
     g = np.cos(x)
@@ -153,7 +169,7 @@ def test_complex_claimed_rounding_of_an_entry_that_would_fail_counts_its_conditi
     f0 = float(np.sum(np.sin(x)))
     r = check_grad(lambda v: np.sum(np.sin(v)), x, g, method="complex")
     assert r.verdict == "fail" and r.worst_index == (1,)
-    base = C_A * EPS * (np.abs(g) + np.abs(g).max() + max(abs(f0), 1.0))
+    base = C_A * EPS * (np.abs(g) + np.abs(g).max() + np.maximum(abs(f0), np.abs(g)))
     for i in (0, 2):
         assert r.terms[2][i] == approx(base[i], rel=1e-12)
     # (the slope is read over δ = sqrt(eps)·2: it differs from sin 2 by δ·|cos 2|/2, 1e-8 of it)
@@ -278,7 +294,8 @@ def test_kink_bound_is_safety_times_the_slopes_error_plus_the_claimed_rounding(q
     assert r.passed and k.passed and levels >= 3 and h == STEP["central"] / 16.0**levels
     assert k.left == approx(-1.0 - ql * h, rel=1e-12)
     assert k.right == approx(2.0 + qr * h, rel=1e-12)
-    # the claim's rounding: its own entries in float32, the floor max(|f|, 1) in float64
+    # f's rounding C_F·eps·max(|f|, max(|x|, 1)·|g|) = C_F·eps (|f| ≤ 2·2h, g = 1); the claim's rounding:
+    # its own entries in float32, the floor max(|f(x)|, |g|) = 1 in float64
     bound = S * (max(ql, qr) * h + 2 * C_F * EPS / h) + C_A * EPS32 * (1.0 + 1.0) + C_A * EPS * 1.0
     assert r.tolerance[0] == approx(bound, rel=1e-9)        # rel: rounding of the slopes
 

@@ -3,8 +3,9 @@
 Pinned here: which entries are probed again and at which step (truncation above REFINE_RATIO× the
 rounding, or a one-sided gap that does not scale with the step), that refinement stops at
 h/16^REFINE_LEVELS, which step's estimate is kept, the rounding term at each step (C_F·eps·max(|f|,
-max(1, max|x|·max|g|)), or the fourth-difference noise seen along the clean entries of the same
-output), when a constant one-sided gap is a kink at x, and when an unresolved entry may fall back to the
+max_i max(|x_i|, 1)·|g_i|), or the fourth-difference noise seen along the clean entries of the same
+output: no absolute floor, so that f = 1 + … rounds at eps and c·f at c·eps), when a constant one-sided
+gap is a kink at x, and when an unresolved entry may fall back to the
 kink rule. The f are low-degree polynomials, piecewise-linear functions, steps and wiggles probed
 mostly at x = 0, where the steps ±h, ±2h are exact: expected steps, evaluation counts and bound terms
 are computed in the test from the documented formulas, or from f's own stencil values.
@@ -69,10 +70,11 @@ def test_f_rounding_is_floored_at_max_x_times_max_g_even_where_f_is_near_zero():
 
 
 def test_a_jacobian_output_resolved_at_the_first_step_keeps_it_while_another_is_refined():
-    # output 0 needs h/16 (T/R ≈ 1e4), output 1 is resolved at h (T/R ≈ 40) though h/16 would shrink
-    # its T + R: an output that its step resolves is not probed again
+    # output 0 needs h/16 (T/R ≈ 1e4: its rounding C_F·eps·max(|x|, 1)·|g| = C_F·eps), output 1 (|f| = 1:
+    # rounding C_F·eps) is resolved at h (T/R ≈ 40) though h/16 would shrink its T + R: an output that
+    # its step resolves is not probed again
     def f(v):
-        return np.array([1e6 * v[0] ** 3 / 6 + v[0], 4000.0 * v[0] ** 3 / 6])
+        return np.array([1e6 * v[0] ** 3 / 6 + v[0], 1.0 + 4000.0 * v[0] ** 3 / 6])
 
     r = check_jacobian(f, [0.0], [[1.0], [0.0]])
     assert r.passed
@@ -164,12 +166,24 @@ def test_a_jump_of_three_is_a_kink_even_when_the_claim_is_the_central_mean():
 
 
 def test_a_jump_below_the_finer_steps_gap_noise_is_not_a_kink():
+    # f = 1 + J·relu: |f| = 1 rounds at eps, e_f = C_F·eps (J·relu alone would round at eps·J: a kink
+    # at every J, as the next test pins)
     J = 1e-7
     gap_noise = lambda h: SAFETY * 4 * C_F * EPS / h   # noqa: E731  (F − B = (f₊ − 2f₀ + f₋)/h)
     assert 3.4 * gap_noise(H0) < J < gap_noise(h_at(1))  # a suspect at h, lost in rounding at h/16
-    r = check_grad(lambda v: J * relu(v), [0.0], [J / 2])
+    r = check_grad(lambda v: 1.0 + J * relu(v), [0.0], [J / 2])
     assert r.passed and r.kinks == []
     assert r.step[0] == h_at(1) and r.n_evals == 1 + 2 * EVALS_PER_LEVEL
+
+
+@pytest.mark.parametrize("J", [1e-12, 1e-7, 1.0, 1e12])
+def test_a_kink_of_any_size_is_a_kink_when_f_rounds_at_its_own_scale(J):
+    # J·relu rounds at eps·J: its gap J stands above the rounding at every scale, so the kink is found
+    # and judged by the interval rule whatever J (the slopes 0 and J, the claim J/2 between them, 2J not)
+    r = check_grad(lambda v: J * relu(v), [0.0], [J / 2])
+    (kink,) = r.kinks
+    assert r.passed and (kink.left, kink.right) == (0.0, J) and kink.passed
+    assert check_grad(lambda v: J * relu(v), [0.0], [2 * J]).verdict == "fail"
 
 
 def test_a_kink_closer_than_the_usual_finest_step_is_chased_until_it_leaves_the_stencil():
@@ -311,19 +325,77 @@ def test_a_float32_claim_is_allowed_its_own_rounding_not_fs_size():
     assert r.verdict == "fail" and r.worst_index == (1,)
 
 
-@pytest.mark.parametrize("c", [1e-12, 1e-9, 1e-6, 1.0, 1e6, 1e12])
-def test_verdicts_do_not_change_when_f_is_scaled(c):
-    # A right gradient passes and a sign-flipped one fails at every scale: where f's rounding floor
-    # (eps·1, for the O(1) intermediates of formulas) swamps a tiny f, the step grows. One entry
-    # 1e-4 off is caught down to c = 1e-6; below, the floor's absolute eps limits the resolution
-    # (README, Known limits).
-    f = lambda v: c * np.sum(np.sin(v))   # noqa: E731
-    g = c * np.cos(X6)
-    assert check_grad(f, X6, g).verdict == "pass"
-    assert check_grad(f, X6, -g).verdict == "fail"
-    one = g.copy()
-    one[4] *= 1 + 1e-4
-    assert check_grad(f, X6, one).verdict == ("fail" if c >= 1e-6 else "pass")
+X5 = np.random.default_rng(1).uniform(-1, 1, 5)
+
+
+@pytest.mark.parametrize("method, directions", [("central", None), ("richardson", None), ("complex", None),
+                                                ("central", 4), ("complex", 4)])
+def test_verdicts_do_not_change_when_f_is_multiplied_by_any_c(method, directions):
+    # Multiplying f by c multiplies every value it computes, its rounding and its gradient by c (exactly,
+    # for a power of ten up to the rounding of the product): a verdict read from f's values has nothing
+    # to tell c = 1e-12 from c = 1 or 1e12 by. So the right gradient passes, and one entry 1e-4 off
+    # (1e-4·c·|cos x_2| absolute, 1e8 times f's relative rounding, as at c = 1) and the sign-flipped
+    # gradient fail, at every c in 10^-12 … 10^12.
+    scales = [10.0**e for e in range(-12, 13, 3)]
+    for c in scales:
+        f = lambda v, c=c: c * np.sum(np.sin(v))   # noqa: E731
+        g = c * np.cos(X5)
+        one = g.copy()
+        one[2] *= 1 + 1e-4
+        kw = {"method": method, "directions": directions, "seed": 0}
+        assert check_grad(f, X5, g, **kw).verdict == "pass", (c, str(check_grad(f, X5, g, **kw)))
+        assert check_grad(f, X5, one, **kw).verdict == "fail", (c, str(check_grad(f, X5, one, **kw)))
+        assert check_grad(f, X5, -g, **kw).verdict == "fail", c
+    assert len(scales) == 9
+
+
+def _log_softmax(v):
+    m = np.max(v)
+    return (v - m) - np.log1p(np.sum(np.exp(v - m)) - 1.0)
+
+
+@pytest.mark.parametrize("c", [1e-12, 1.0, 1e12])
+def test_a_claim_rounded_at_a_scale_another_output_shows_passes_at_every_scale(c):
+    # ∂ log p_0/∂z = δ_0j − p_j with p_0 = 1 − 4e-18 (z = [40, 0, 1]): 1 − p_0 rounds to 0 where the true
+    # value is 4e-18 (Σ_{j≠0} p_j), an error of eps/2·1 that the row's own values (≤ 4e-18) do not show,
+    # but −p_0 ≈ −1 in the rows of the other outputs does: a claim's floor is the largest derivative of
+    # any output by the same entry (and f's size), which scales with c as the claim does
+    z = np.array([40.0, 0.0, 1.0])
+    p = np.exp(z - z.max()) / np.sum(np.exp(z - z.max()))
+    J = np.eye(3) - p[None, :]
+    assert J[0, 0] == 0.0
+    for method in ("central", "complex"):
+        r = check_jacobian(lambda v: c * _log_softmax(v), z, c * J, method=method)
+        assert r.n_failed == 0, str(r)
+        wrong = c * J
+        wrong[1, 1] *= 1 + 1e-4
+        assert check_jacobian(lambda v: c * _log_softmax(v), z, wrong, method=method).verdict == "fail"
+
+
+@pytest.mark.parametrize("c", [1e-12, 1.0, 1e12])
+def test_at_a_minimum_a_zero_gradient_is_judged_against_how_much_the_gradient_moves(c):
+    # f = c·Σ(v − 1)² at v = 1: the gradient is 0, every entry "as small as the rounding"; judged against
+    # 0 nothing could be decided. Its scale is how much it moves over x's own scale, |f″|·max(|x|, 1) = 2c:
+    # the claim 0 passes and a claim 1e-4 of that off fails, at every c
+    x = np.ones(3)
+    f = lambda v: c * np.sum((v - 1.0) ** 2)   # noqa: E731
+    assert check_grad(f, x, np.zeros(3)).verdict == "pass"
+    wrong = np.zeros(3)
+    wrong[1] = 2e-4 * c
+    assert check_grad(f, x, wrong).verdict == "fail"
+
+
+def test_subnormal_values_round_at_their_spacing_not_relative_to_their_size():
+    # σ(−745) = 5e-324, the smallest subnormal: f = Σσ on the stencil keeps only multiples of it, and so
+    # does the claim σ′ = σ(1 − σ): below the smallest normal number values round absolutely
+    def sigmoid(v):
+        return np.exp(v) / (1.0 + np.exp(v))   # (for v ≤ 0: no overflow)
+
+    x = np.array([-745.0, -745.0, -1e4])
+    s = sigmoid(x)
+    assert s[0] == 5e-324
+    r = check_grad(lambda v: float(np.sum(sigmoid(v))), x, s * (1.0 - s))
+    assert r.n_failed == 0, str(r)
 
 
 def test_the_step_grows_where_fs_rounding_swamps_it():

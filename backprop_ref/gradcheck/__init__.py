@@ -14,15 +14,19 @@ How a verdict is reached (every number below lives in `ERROR_MODEL`, with its re
 - Full mode (``directions=None``) probes every entry i with steps ±h, ±2h (and ±4h for Richardson),
   h = step·max(|x_i|, 1) (step = eps_f^(1/3) for central). The central estimate D(h) errs by truncation
   T ≈ |D(h) − D(2h)|/3 (the two step sizes measure it) plus rounding R = e_f/h, where e_f is f's own
-  rounding: f_rounding·eps·max(|f|, 1, max|x_i·g_i|) for a well-conditioned f, or the noise seen in the
-  fourth difference of f when that is larger. An entry passes when |analytic − numerical| ≤
+  rounding: f_rounding·eps·max(|f|, max_i max(|x_i|, 1)·|g_i|) for a well-conditioned f, or the noise
+  seen in the fourth difference of f when that is larger. An entry passes when |analytic − numerical| ≤
   safety·(T + R) + A, A being the claimed gradient's own rounding: analytic_rounding·(eps_g·(|g_i| +
-  max|g|) + eps·max(|f|, 1)), its own entries in its dtype.
+  max|g|) + eps·max(|f|, max_s|g_si|)), its own entries in its dtype; an entry that would fail adds
+  conditioning·eps·max(|x_i|, 1)·|∂g_i/∂x_i| (intermediates of x's scale rounded, amplified by an
+  ill-conditioned f). No term has an absolute floor but the smallest normal number: multiplying f by
+  any c multiplies every bound by c, and leaves the verdicts as they were.
 - Where the stencil leaves f's domain (non-finite, or f raises) the step shrinks 16× at a time until it
   stays inside (noted in the report); where f's rounding swamps the step (R > T and the bound above
   eps_f^(1/2) of the gradient's scale) it grows 4× at a time while T + R falls. An entry whose bound at
-  the best step still exceeds its own value and eps_f^(1/3) of the gradient's scale moves f by less than
-  its rounding: it is not judged. Nor is a jump: a one-sided difference that keeps its size as the step
+  the best step still exceeds its own value and eps_f^(1/3) of the gradient's scale (at a stationary
+  point: of how much it moves over x's scale, |f″|·max(|x_i|, 1)) moves f by less than its rounding: it
+  is not judged. Nor is a jump: a one-sided difference that keeps its size as the step
   shrinks (f has no derivative there).
 - Kinks: the one-sided slopes F = (f(x+h) − f(x))/h and B = (f(x) − f(x−h))/h differ by h·f″ on a
   smooth function (the gap doubles with the step) and by a constant jump at a kink. An entry whose gap
@@ -38,7 +42,8 @@ How a verdict is reached (every number below lives in `ERROR_MODEL`, with its re
   would count the jump as truncation). A failing direction is localised by bisection over blocks of
   entries.
 - Complex step: Im f(x + ih·e_i)/h has no subtractive cancellation; its error is that of an analytic
-  derivative, complex_rounding·eps·(|n_i| + max|n| + max(|f|, 1)).
+  derivative, complex_rounding·eps·(|n_i| + max|n| + max(|f|, max_s|n_si|)) + tiny/h; an entry (or
+  direction) it would fail adds the conditioning term, its slope read from the complex step at x ± δ.
 - The verdict: one rule (`verdict.judge`) decides every entry or direction in both modes: the smooth
   bound, or at a kink the interval between the one-sided slopes; the user's atol + rtol·|numerical|
   replaces the model's bound when given. A marginal verdict asks the Taylor test for a second opinion.

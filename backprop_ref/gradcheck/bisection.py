@@ -43,7 +43,8 @@ def bisect(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Array,
     stack = [(0, x.size)]
     absg = np.abs(G[out_k])
     gtop = float(np.max(np.where(np.isfinite(absg), absg, 0.0), initial=0.0))
-    ffloor = max(abs(f0[out_k]), param("f_scale_floor"))
+    # the claim's floor (error_model.claim_floor): f's size, or the largest derivative of any output
+    ffloor = max(abs(float(f0[out_k])), float(np.max(np.where(np.isfinite(G), np.abs(G), 0.0), initial=0.0)))
     scale = rms_scale(x)
     max_leaves = int(param("bisect_max_leaves"))
 
@@ -68,8 +69,7 @@ def bisect(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Array,
             return False
         a = float(G[out_k, lo:hi] @ v[lo:hi])
         rep = 0.5 * EPS * float(absg[lo:hi] @ np.abs(x[lo:hi]))
-        e_f = max(float(f_rounding(float(lv.fmax[0, 0]), param("f_scale_floor"))),
-                  float(lv.sigma[0, 0])) + rep
+        e_f = max(float(f_rounding(float(lv.fmax[0, 0]), 0.0)), float(lv.sigma[0, 0])) + rep
         n_ = float(lv.est[0, 0])
         if user is not None:
             tol = float(user.bound(n_))

@@ -150,7 +150,7 @@ def _split_kink(ev: Evaluator, x: Array, f0: Array, cl: Claim, d: Array, out: in
     ("several"); kink_split_blocks probes at most ("cap").
     """
     n = x.size
-    e_f = float(f_rounding(max(abs(float(f0[out])), param("f_scale_floor")), 0.0) + cl.rep_err[out]
+    e_f = float(f_rounding(abs(float(f0[out])), 0.0) + cl.rep_err[out]
                 + param("noise_cover") * f_noise[out])
     stack = [(n // 2, n), (0, n // 2)] if n > 1 else []
     probes = 0
@@ -176,7 +176,7 @@ def _split_kink(ev: Evaluator, x: Array, f0: Array, cl: Claim, d: Array, out: in
         else:
             tol = float(model_bound(0.0, 2.0 * e_f / t, claim_rounding(
                 cl.eps_g, float(np.abs(gb) @ np.abs(d[lo:hi])) + float(cl.gmax[out]) * (hi - lo) * dmax,
-                float(cl.gfloor[out] - cl.gmax[out]) * (hi - lo) * dmax)))
+                float(cl.floor[out]) * (hi - lo) * dmax)))
         if not (np.isfinite(fp) and np.isfinite(fm)):
             return "cap"
         if min(left, right) - tol <= claim <= max(left, right) + tol:

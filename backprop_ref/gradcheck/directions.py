@@ -31,6 +31,7 @@ from backprop_ref.gradcheck.error_model import (
     model_bound,
     param,
     step,
+    underflow,
 )
 from backprop_ref.gradcheck.evaluation import MUTATED, Evaluator
 from backprop_ref.gradcheck.stencils import level_stats
@@ -85,15 +86,22 @@ class Claim:
     gnorm: Array       # (m,) ‖g‖ per output
     g_sum: Array       # (m,) Σg
     gmax: Array        # (m,) max|g|
-    gfloor: Array      # (m,) max|g| + max(|f|, 1)
+    floor: Array       # (m,) max(|f|, max_s|g_si| over every entry): the claim's floor (claim_floor)
+    dfloor: Array      # (m,) its sum along any unit direction: Σ|d_i|·max(|f|, c_i) ≤ |f|·√n + ‖c‖,
+                       # c_i = max_s|g_si| the largest derivative of any output by entry i
     rep_err: Array     # (m,) rounding of x ± t·d seen through f: ≤ eps·‖g‖(‖x‖ + 1)
     own: bool          # the claimed gradient's own direction follows the random ones
 
     @classmethod
     def of(cls, G: Array, eps_g: float, gnorm: Array, xnorm: float, f0: Array, own: bool) -> Claim:
         gmax = g_max(G)
-        gfloor = gmax + np.maximum(np.abs(f0), param("f_scale_floor"))
-        return cls(G, eps_g, gnorm, G.sum(axis=1), gmax, gfloor, EPS * gnorm * (xnorm + 1.0), own)
+        n = G.shape[1]
+        top = np.max(np.where(np.isfinite(gmax), gmax, 0.0), initial=0.0)
+        # ‖c‖: for a gradient c = |g| and ‖c‖ = ‖g‖, with no temporary; a Jacobian's columns once
+        cnorm = float(gnorm[0]) if G.shape[0] == 1 else float(norms(g_max(np.abs(G).T)[None, :])[0])
+        floor = np.maximum(np.abs(f0), top)
+        dfloor = np.abs(f0) * math.sqrt(n) + (cnorm if np.isfinite(cnorm) else top * math.sqrt(n))
+        return cls(G, eps_g, gnorm, G.sum(axis=1), gmax, floor, dfloor, EPS * gnorm * (xnorm + 1.0), own)
 
 
 @dataclass
@@ -168,14 +176,13 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
     left, right = np.full((p, m), np.nan), np.full((p, m), np.nan)
     steps = np.empty(p)
     problems: dict[int, str] = {}
-    floor = param("f_scale_floor")
     rng = np.random.default_rng(seed)
     c_unit = 1.0 / math.sqrt(n)
     c = param("directional_step") * scale   # central: the per-entry perturbation of a random direction
     # Σ|g_i d_i| ≤ ‖g‖ (Cauchy–Schwarz with ‖d‖ = 1; = ‖g‖ along g itself) and Σ|d_i| ≤ √n, for every
     # direction: the claimed values' rounding along any of them, with no |g| temporary
-    arnd = np.repeat(claim_rounding(cl.eps_g, cl.gnorm + cl.gmax * math.sqrt(n),
-                                    (cl.gfloor - cl.gmax) * math.sqrt(n))[None, :], p, axis=0)
+    arnd = np.repeat(claim_rounding(cl.eps_g, cl.gnorm + cl.gmax * math.sqrt(n), cl.dfloor)[None, :], p,
+                     axis=0)
     own_dmax = float(cl.gmax[0] / cl.gnorm[0]) if cl.own else 0.0
     first = f_noise is None
     if method == "central":
@@ -205,7 +212,7 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
         t = steps[:, None]
         num = (fp - fm) / (2.0 * t)
         right, left = (fp - f0) / t, (f0 - fm) / t
-        fmax = np.maximum(np.maximum(np.abs(f0), floor), np.maximum(np.abs(fp), np.abs(fm)))
+        fmax = np.maximum(np.abs(f0), np.maximum(np.abs(fp), np.abs(fm)))
         f_noise = np.zeros(m) if f_noise is None else f_noise
         rnd = (f_rounding(fmax, 0.0) + cl.rep_err + param("noise_cover") * f_noise) / t
         # the curvature bound t·|φ″|/6, φ″ from the second difference; a direction at an inflection
@@ -238,7 +245,8 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
             if first and j == 0:
                 unchanged(xc, x + (1j * tj) * d)
             num[j] = y.imag / tj
-            rnd[j] = complex_rounding(np.abs(num[j]) + np.abs(ana[j]) + np.maximum(np.abs(f0), floor))
+            rnd[j] = (complex_rounding(np.abs(num[j]) + np.abs(ana[j]) + cl.floor)
+                      + underflow(tj))
             if not np.isfinite(y).all():
                 problems[j] = f"f(x + {tj:.3g}i·d_{j}) = {y[~np.isfinite(y)][0]}"
             continue
@@ -252,7 +260,7 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
         hs = np.array([[tj], [2 * tj], [4 * tj]])
         lv = level_stats(f0, fps, fms, hs, hs, np.array([tj]), method)
         num[j], trunc[j] = lv.est[0], lv.trunc[0]
-        e_f[j], coefs[j] = f_rounding(lv.fmax[0], floor), lv.coef[0]
+        e_f[j], coefs[j] = f_rounding(lv.fmax[0], 0.0), lv.coef[0]
         sigmas[j] = np.where(lv.finite[0], lv.sigma[0], 0.0)
         if not lv.finite[0].all():
             problems[j] = f"f(x ± {tj:.3g}·d_{j}) (or at 2t, 4t) is not finite"

@@ -14,12 +14,13 @@ from numpy.typing import NDArray
 
 __all__ = [
     "EPS", "ERROR_MODEL", "METHODS", "MULTIPLES", "param", "step", "f_rounding", "claimed_rounding",
-    "claim_rounding", "complex_rounding", "model_bound", "rms", "rms_scale", "g_max", "g_floor",
-    "first_order_scale", "dtype_name",
+    "claim_rounding", "complex_rounding", "underflow", "model_bound", "rms", "rms_scale", "g_max",
+    "claim_floor", "g_floor", "first_order_scale", "dtype_name",
 ]
 
 Array = NDArray[np.float64]
 EPS = float(np.finfo(np.float64).eps)
+TINY = float(np.finfo(np.float64).tiny)
 METHODS = ("central", "richardson", "complex")
 # the stencil's step multiples: central compares D(h) with D(2h); Richardson extrapolates h, 2h, 4h
 MULTIPLES = {"central": (1.0, 2.0), "richardson": (1.0, 2.0, 4.0)}
@@ -33,18 +34,22 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
                      "(1e-40) clear of underflow"),
     "directional_step": (EPS ** 0.5, "per-entry perturbation of a direction: its truncation is only "
                          "bounded (by the curvature), so the step balances t·φ″ against eps·|f|/t"),
-    "f_rounding": (16.0, "f's own rounding in units of eps·max(|f|, 1): a well-conditioned sum of m terms "
-                   "errs by ≲ log2(m)·eps (pairwise summation), 16 covers m up to 65,536"),
-    "f_scale_floor": (1.0, "f's rounding is at least eps·max(1, max|x_i·g_i|) even when |f| is far smaller: "
-                      "formulas round O(1) intermediates (log(1 + eˣ) at x = −11 is 1.7e-5 but rounds 1 + eˣ "
-                      "at eps) and first-order terms as large as x·g (logits near 1e4: 1e4 − lse ≈ 1); "
-                      "such errors are linear along the stencil, invisible to any difference"),
+    "f_rounding": (16.0, "f's own rounding in units of eps·max(|f|, max_i max(|x_i|, 1)·|g_i|): a "
+                   "well-conditioned sum of m terms errs by ≲ log2(m)·eps (pairwise summation), 16 covers m "
+                   "up to 65,536"),
+    "f_scale_floor": (1.0, "elementwise mode's absolute floor of f's rounding scale (and of its claims'), "
+                      "eps·max(1, |x_i·g_i|): formulas round O(1) intermediates (log(1 + eˣ) at x = −11). "
+                      "Full, directional and bisection read that scale off f and the claim instead "
+                      "(first_order_scale, claim_floor), so that their verdicts do not change when f is "
+                      "multiplied by any c"),
     "analytic_rounding": (8.0, "the claimed gradient's rounding in units of its dtype's eps times "
-                          "|g_i| + max|g| + max(|f|, 1) (a cast plus a few operations; the floor covers "
+                          "|g_i| + max|g| + max(|f|, max_s|g_si|) (a cast plus a few operations; the floor, "
+                          "f's size or the largest derivative of any output by the same entry, covers "
                           "cancelled sums, 1 − σ at saturation and δ_ij − p_j with p near 1)"),
     "complex_rounding": (16.0, "the complex step is forward-mode AD in complex arithmetic: a few eps "
-                         "per operation over tens of operations, relative to the same scale (whose "
-                         "max(|f|, 1) floor also covers Im f(x + ih) = h·f′ underflowing, below 2e-288)"),
+                         "per operation over tens of operations, relative to the same scale (plus tiny/h: "
+                         "Im f(x + ih) = h·f′ below the smallest normal number, h·f′ < 2e-308, has lost "
+                         "its relative precision)"),
     "conditioning": (4.0, "an analytic value (the claim, or the complex step's estimate) is computed "
                      "from intermediates of x's scale, max(|x_i|, 1), each rounded at eps/2 (x/a, x + 1); an "
                      "ill-conditioned f amplifies that by the derivative's own slope: eps/2·max(|x_i|, 1)·"
@@ -161,16 +166,27 @@ def step(method: str, eps_f: float = EPS) -> float:
 
 
 def f_rounding(fmax: Any, floor: Any, eps_f: float = EPS) -> Any:
-    """f's own rounding e_f = f_rounding·eps·max(|f|, floor): `fmax` the largest |f| seen on the stencil,
-    `floor` the scale f's intermediates round at (f_scale_floor, or max|x_i·g_i| when larger). An f
-    working in float32 or float16 (`eps_f`) is counted in f_rounding_low units of its own eps."""
+    """f's own rounding e_f = f_rounding·eps·max(|f|, floor, tiny): `fmax` the largest |f| seen on the
+    stencil, `floor` the scale f's intermediates round at (max|x_i·g_i|: `first_order_scale`), tiny the
+    smallest normal number of f's precision (below it values keep an absolute spacing eps·tiny, not a
+    relative one: σ(−745) = 5e-324). An f working in float32 or float16 (`eps_f`) is counted in
+    f_rounding_low units of its own eps."""
     units = param("f_rounding") if eps_f == EPS else param("f_rounding_low")
-    return units * eps_f * np.maximum(fmax, floor)
+    return units * eps_f * np.maximum(np.maximum(fmax, floor), _tiny(eps_f))
+
+
+def _tiny(eps: float) -> float:
+    """The smallest normal number of the float dtype whose machine epsilon is `eps`."""
+    for dt in (np.float64, np.float32, np.float16):
+        if eps == float(np.finfo(dt).eps):
+            return float(np.finfo(dt).tiny)
+    return TINY
 
 
 def claimed_rounding(eps_g: float, magnitude: Any) -> Any:
-    """The claimed values' own rounding: analytic_rounding × their dtype's eps × `magnitude`."""
-    return param("analytic_rounding") * eps_g * magnitude
+    """The claimed values' own rounding: analytic_rounding × their dtype's eps × `magnitude`, the
+    magnitude no smaller than that dtype's smallest normal number (subnormal values round absolutely)."""
+    return param("analytic_rounding") * eps_g * np.maximum(magnitude, _tiny(eps_g))
 
 
 def claim_rounding(eps_g: float, own: Any, floor: Any) -> Any:
@@ -184,6 +200,12 @@ def claim_rounding(eps_g: float, own: Any, floor: Any) -> Any:
 def complex_rounding(magnitude: Any) -> Any:
     """The complex step's rounding: complex_rounding × eps × `magnitude` (an analytic derivative's)."""
     return param("complex_rounding") * EPS * magnitude
+
+
+def underflow(h: Any) -> Any:
+    """The complex step's absolute floor at step h: tiny/h, where Im f(x + ih) = h·f′ leaves the normal
+    numbers (2e-288 at h = 1e-20) and keeps no relative precision."""
+    return TINY / h
 
 
 def model_bound(trunc: Any, rnd: Any, claimed: Any) -> Any:
@@ -212,18 +234,32 @@ def g_max(G: Array) -> Array:
     return top
 
 
+def claim_floor(G: Array, f0: Array) -> Array:
+    """max(|f_r|, max_s |G[s, i]|) per (output r, entry i): the scale of the intermediates a claimed (or
+    complex-step) value is computed from, as far as f and the claim show it: f's own size, and the
+    largest derivative of any output by the same entry (δ_ij − p_j is 0 in the row of a p_0 ≈ 1, where
+    −p_0 ≈ −1 in another row shows the 1 it was computed from). Scale-free: f multiplied by c
+    multiplies it by c, where an absolute floor of 1 would swamp the claim of an f of size 1e-9."""
+    a = np.abs(G)
+    col = np.max(np.where(np.isfinite(a), a, 0.0), axis=0, initial=0.0)
+    return np.maximum(np.abs(f0)[:, None], col[None, :])
+
+
 def g_floor(G: Array, f0: Array) -> Array:
-    """max|g| + max(|f|, f_scale_floor) per output: the floor of a claimed value's rounding scale."""
-    return g_max(G) + np.maximum(np.abs(f0), param("f_scale_floor"))
+    """max|g| + claim_floor per (output, entry): the floor of a claimed value's rounding scale."""
+    return g_max(G)[:, None] + claim_floor(G, f0)
 
 
 def first_order_scale(G: Array, x: Array) -> Array:
-    """max_i |x_i·g_i| per output, over the finite products: f's first-order terms are this large, so
-    its intermediates are too (logits near 1e4 give an O(1) loss computed from 1e4 − 1e4) even when |f|
-    is small. Per entry, not max|x|·max|g|: a logit at −1e300 whose derivative is 0 rounds nothing."""
+    """max_i max(|x_i|, 1)·|g_i| per output, over the finite products: f moves by this much over a
+    neighbourhood of x of its own scale (the steps' max(|x_i|, 1)), so its intermediates are at least
+    this large (logits near 1e4 give an O(1) loss computed from 1e4 − 1e4; f(g(x)) = (1 − 2x)³ −
+    2(1 − 2x) + 1 is 0 at x = 0 but is computed from terms of size 1) even when |f| is small. It
+    scales with f: multiplying f by c multiplies it by c, where a floor of 1 would not. Per entry, not
+    max|x|·max|g|: a logit at −1e300 whose derivative is 0 rounds nothing."""
     if G.shape[1] == 0:
         return np.zeros(G.shape[0])
-    return g_max(G * x[None, :])
+    return g_max(G * np.maximum(np.abs(x), 1.0)[None, :])
 
 
 def dtype_name(eps: float) -> str:

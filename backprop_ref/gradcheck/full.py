@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from backprop_ref.gradcheck.error_model import (
     EPS,
+    claim_floor,
     claim_rounding,
     complex_rounding,
     dtype_name,
@@ -26,9 +27,10 @@ from backprop_ref.gradcheck.error_model import (
     model_bound,
     param,
     step,
+    underflow,
 )
 from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance, working_precision
-from backprop_ref.gradcheck.kinks import KinkEvidence, steady, suspect
+from backprop_ref.gradcheck.kinks import KinkEvidence, above_noise, steady, suspect
 from backprop_ref.gradcheck.result import Judged, Kink, model_reason
 from backprop_ref.gradcheck.stencils import Level, probe_level
 from backprop_ref.gradcheck.verdict import Verdict, judge
@@ -55,8 +57,7 @@ class Probed:
     problems: dict[int, str]
     jump: Array       # f's jump at x per (entry, output), 0 where it has none: no derivative there
     eps_f: float      # the precision f works in
-    floored: Array    # the share of rnd that f's own size explains: max(|f|, max|x_i·g_i|) over the scale
-                      # with the f_scale_floor (1 where |f| is above it)
+    curv: Array       # |f″| per (entry, output) from the first level's one-sided gap: |F − B|/h
     notes: dict[int, str] = field(default_factory=dict)   # entries whose step shrank to stay in f's domain
 
 
@@ -65,8 +66,7 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
     `G` (the claim, (m, n)) floors the scale of f's intermediates (max|x_i·g_i|) and sets the accuracy
     an entry asks for."""
     n, m = x.size, f0.size
-    fscale = first_order_scale(G, x) if G is not None else np.zeros(m)
-    floor = np.maximum(param("f_scale_floor"), fscale)
+    floor = first_order_scale(G, x) if G is not None else np.zeros(m)
     refine_ratio, factor = param("refine_ratio"), param("refine_factor")
     eps_f = ev.out_eps
     h0 = step(method, eps_f) * np.maximum(np.abs(x), 1.0)
@@ -103,7 +103,7 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
     out = Probed(lv.est.copy(), lv.trunc.copy(), rnd0, np.zeros((n, m), bool), np.zeros((n, m), bool),
                  lv.left.copy(), lv.right.copy(), lv.side_err.copy(), np.repeat(h0[:, None], m, 1),
                  {int(j): bad[j] for j in np.flatnonzero(~lv.finite.all(1))}, np.zeros((n, m)), eps_f,
-                 np.ones((n, m)), out_notes)
+                 _curvature(lv, e0, h0), out_notes)
     # Whether a step resolves an entry is judged with the model's rounding: an entry's own fourth
     # difference also carries any kink inside the stencil and would hide it.
     open_ = ~(~susp & (lv.trunc <= refine_ratio * e0 * lv.coef[:, None])) & lv.finite
@@ -175,9 +175,14 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
     out.fallback &= open_ & ~out.kink & ~jumped   # only entries no step could resolve may fall back
     if G is not None:
         _grow(ev, x, f0, method, G.T, out, h0, best, noise, smooth_rounding)
-    fmax = np.maximum(np.abs(f0), fscale)
-    out.floored = np.broadcast_to(np.minimum(1.0, np.maximum(fmax, 1e-300) / floor), (n, m))
     return out
+
+
+def _curvature(lv: Level, e: Array, h0: Array) -> Array:
+    """|f″| per (entry, output) from the first level's one-sided gap, |F − B|/h, where that gap stands
+    above the rounding of the four values it combines (the gap rule); 0 where it does not (a rounded
+    gap of 4e_f/h would read as a curvature of 4e_f/h², 1e-6 of |f| at h = 6e-6)."""
+    return np.where(above_noise(lv.gap1, e / h0[:, None]) & lv.finite, np.abs(lv.gap1) / h0[:, None], 0.0)
 
 
 def _inside_domain(ev: Evaluator, x: Array, f0: Array, method: str, lv: Level, h0: Array,
@@ -269,30 +274,41 @@ def _complex_steps(ev: Evaluator, x: Array, m: int, cols: NDArray[np.intp],
     return num, h, problems
 
 
-def _conditioning(ev: Evaluator, x: Array, G: Array, num: Array, bound: Array,
-                  user: UserTolerance | None) -> Array:
-    """The conditioning term of the claimed rounding, per (output, entry), for the entries the complex
-    step would fail (0 for the others, and under the user's tolerance): conditioning·eps·max(|x_i|, 1)
-    ·|∂g_i/∂x_i|, the slope read from the complex step at x ± δ·e_i (δ = conditioning_step·max(|x_i|,
-    1), two evaluations per such entry) as the larger of the one-sided differences with the estimate at
-    x. An ill-conditioned f (Σ sin(x/1e-3)) rounds its intermediates of x's scale into the claim and the
-    estimate alike, amplified by that slope; a well-conditioned one gains a few eps·|g| at most."""
-    m, n = G.shape
-    cond = np.zeros((m, n))
-    failing = ~(np.abs(G - num) <= bound) & np.isfinite(num)
+def _failing(G: Array, num: Array, bound: Array, user: UserTolerance | None) -> Mask:
+    """The (output, entry) pairs outside the model's bound, with a finite estimate (none under the
+    user's tolerance, which replaces the model)."""
+    if user is not None:
+        return np.zeros(G.shape, bool)
+    return ~(np.abs(G - num) <= bound) & np.isfinite(num)
+
+
+def _complex_slopes(ev: Evaluator, x: Array, num: Array, failing: Mask) -> Array:
+    """|∂g_i/∂x_i| per (output, entry) for the entries in `failing`, read from the complex step at
+    x ± δ·e_i (δ = conditioning_step·max(|x_i|, 1), two evaluations per such entry) as the larger of
+    the one-sided differences with the estimate at x; 0 elsewhere."""
+    m, n = num.shape
+    slope = np.zeros((n, m))
     cols = np.flatnonzero(failing.any(axis=0))
-    if user is not None or cols.size == 0:
-        return cond
-    scale = np.maximum(np.abs(x[cols]), 1.0)
-    delta = param("conditioning_step") * scale
-    slope = np.zeros((cols.size, m))
+    if cols.size == 0:
+        return slope.T
+    delta = param("conditioning_step") * np.maximum(np.abs(x[cols]), 1.0)
     for sign in (1.0, -1.0):
         taken = (x[cols] + sign * delta) - x[cols]   # the offsets actually taken, exact in floating point
         at, _, _ = _complex_steps(ev, x, m, cols, taken)
         diff = np.abs(at - num[:, cols].T) / np.abs(taken)[:, None]
-        slope = np.maximum(slope, np.where(np.isfinite(diff), diff, 0.0))
-    cond[:, cols] = param("conditioning") * EPS * (scale[:, None] * slope).T
-    return np.where(failing, cond, 0.0)
+        slope[cols] = np.maximum(slope[cols], np.where(np.isfinite(diff), diff, 0.0))
+    return slope.T
+
+
+def _conditioning(x: Array, slope: Array, failing: Mask) -> Array:
+    """The conditioning term of the claimed rounding, per (output, entry), for the entries in
+    `failing` (0 for the others): conditioning·eps·max(|x_i|, 1)·|∂g_i/∂x_i|. The claim (and the
+    complex step's estimate) is computed from intermediates of x's scale rounded at eps/2, which an
+    ill-conditioned f amplifies by that slope (Σ sin(x/1e-3): 1e6·eps); a well-conditioned f gains a
+    few eps·|g| at most. `slope` comes from the complex step at x ± δ·e_i, or from the first level's
+    one-sided gap |F − B|/h = |f″| for the real steps (no evaluation)."""
+    cond = param("conditioning") * EPS * np.maximum(np.abs(x), 1.0)[None, :] * slope
+    return np.where(failing & np.isfinite(cond), cond, 0.0)
 
 
 def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, method: str,
@@ -304,13 +320,12 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
     if not np.isfinite(f0).all():
         v = judge(G, np.full((m, n), np.nan), np.zeros((m, n)), KinkEvidence.none((m, n)), user)
         return Judged("full", G, v, shape, [], problems, "f(x) is not finite", None, None)
-    gmax = g_max(G)[:, None]
-    ana_rnd = claim_rounding(eps_g, np.abs(G) + gmax, g_floor(G, f0)[:, None] - gmax)
+    ana_rnd = claim_rounding(eps_g, np.abs(G) + g_max(G)[:, None], claim_floor(G, f0))
     if method == "complex":
         num_t, h, bad = probe_complex(ev, x, f0)
         num = num_t.T
         trunc = np.zeros_like(num)
-        rnd = complex_rounding(np.abs(num) + g_floor(num, f0)[:, None])
+        rnd = complex_rounding(np.abs(num) + g_floor(num, f0)) + underflow(h)[None, :]
         evidence = KinkEvidence.none((m, n))
         steps: object = h.reshape(x_shape)
     else:
@@ -324,11 +339,16 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
     for i in bad:
         num[:, i] = np.nan   # a stencil that left f's domain judges nothing
     bound = model_bound(trunc, rnd, ana_rnd)
+    failing = _failing(G, num, bound, user)
     if method == "complex":
-        ana_rnd = ana_rnd + _conditioning(ev, x, G, num, bound, user)
-        bound = model_bound(trunc, rnd, ana_rnd)
+        ana_rnd = ana_rnd + _conditioning(x, _complex_slopes(ev, x, num, failing), failing)
+    else:
+        # at a kink or a jump the one-sided gap is no curvature (the kink rule judges those entries)
+        failing &= ~(pr.kink | pr.fallback | (pr.jump > 0)).T
+        ana_rnd = ana_rnd + _conditioning(x, pr.curv.T, failing)
+    bound = model_bound(trunc, rnd, ana_rnd)
     undecided, why = (np.zeros((m, n), bool), []) if method == "complex" else _undecided(
-        G, num, trunc, rnd, bound, pr, user, out_shape, x_shape)
+        x, G, num, trunc, rnd, bound, pr, user, out_shape, x_shape)
     if method == "complex":
         undecided, why = _not_analytic(ev, x, f0, G, num, bound, ana_rnd, user, out_shape, x_shape)
     v = judge(G, num, bound, evidence, user, undecided)
@@ -396,7 +416,7 @@ def _ties(ev: Evaluator, x: Array, f0: Array, G: Array, v: Verdict, evidence: Ki
                     fm = float(ev.real(buf)[r])
                     out[j] = (fp - fm) / (2.0 * t)
                     fmax = max(fmax, abs(fp), abs(fm))
-            e = f_rounding(fmax, max(param("f_scale_floor"), float(first_order_scale(G, x)[r])), pr.eps_f)
+            e = f_rounding(fmax, float(first_order_scale(G, x)[r]), pr.eps_f)
             tol = model_bound(0.0, 2.0 * e / hs, ana_rnd[r, K]) + param("tie_slack") * np.abs(grad)
             if not np.all(np.abs(grad - half) <= tol):
                 continue   # a kink inside this point's stencil: its reading is no piece's gradient
@@ -459,7 +479,7 @@ def _not_analytic(ev: Evaluator, x: Array, f0: Array, G: Array, num: Array, boun
         return undecided, []
     h = step("central") * np.maximum(np.abs(x[cols]), 1.0)
     lv, _ = probe_level(ev, x, f0, cols, h, "central")
-    e = f_rounding(lv.fmax, np.maximum(param("f_scale_floor"), first_order_scale(G, x)))
+    e = f_rounding(lv.fmax, first_order_scale(G, x))
     real_tol = model_bound(lv.trunc, np.maximum(e, lv.sigma) * lv.coef[:, None], ana_rnd[:, cols].T)
     if user is not None:
         real_tol = user.bound(lv.est)
@@ -474,7 +494,7 @@ def _not_analytic(ev: Evaluator, x: Array, f0: Array, G: Array, num: Array, boun
     return undecided, why
 
 
-def _undecided(G: Array, num: Array, trunc: Array, rnd: Array, bound: Array, pr: Probed,
+def _undecided(x: Array, G: Array, num: Array, trunc: Array, rnd: Array, bound: Array, pr: Probed,
                user: UserTolerance | None, out_shape: tuple[int, ...],
                x_shape: tuple[int, ...]) -> tuple[NDArray[np.bool_], list[str]]:
     """The (output, entry) pairs no admissible step could judge, and why: f jumps there (no derivative),
@@ -483,14 +503,19 @@ def _undecided(G: Array, num: Array, trunc: Array, rnd: Array, bound: Array, pr:
     entries that would otherwise pass: a failure beyond the bound stands."""
     jump = pr.jump.T > 0
     # the scale of the whole gradient (Jacobian): an entry of a Jacobian row of tiny derivatives is judged
-    # against the Jacobian's scale, as its error would be seen in J·v
-    scale = np.full((num.shape[0], 1), np.max(np.where(np.isfinite(num), np.abs(num), 0.0), initial=0.0))
-    limit = np.maximum(np.maximum(np.abs(G), np.abs(num)), pr.eps_f ** param("judge_power") * scale)
+    # against the Jacobian's scale, as its error would be seen in J·v. At a stationary point (a minimum,
+    # o = t) that is 0 and would bury every entry (any claim as small as the rounding would do): the
+    # scale is at least eps_f^judge_power of how much the gradient moves over x's own scale, |f″|·
+    # max(|x_i|, 1) at the smooth entries, which a gradient away from a stationary point exceeds
+    power = pr.eps_f ** param("judge_power")
+    smooth = np.isfinite(num) & ~pr.kink.T & ~pr.fallback.T & ~jump
+    moved = np.where(smooth, pr.curv.T * np.maximum(np.abs(x), 1.0)[None, :], 0.0)
+    top = np.max(np.where(np.isfinite(num), np.abs(num), 0.0), initial=0.0)
+    top = max(top, np.max(np.where(np.isfinite(moved), moved, 0.0), initial=0.0))
+    scale = np.full((num.shape[0], 1), top)
+    limit = np.maximum(np.maximum(np.abs(G), np.abs(num)), power * scale)
     smooth_tol = bound if user is None else user.bound(num)
-    # buried by f's own rounding, not by the floor that covers O(1) intermediates (that floor keeps a
-    # tiny f's bound conservative; it cannot say that the entry is invisible to f)
-    own = rnd * pr.floored.T
-    buried = ((own > trunc) & (np.minimum(bound, model_bound(trunc, own, 0.0)) > limit) & (scale > 0)
+    buried = ((rnd > trunc) & (model_bound(trunc, rnd, 0.0) > limit) & (scale > 0)
               & np.isfinite(num) & (np.abs(G - num) <= smooth_tol) & ~pr.kink.T & ~pr.fallback.T & ~jump)
     undecided = jump | buried
     why = []
