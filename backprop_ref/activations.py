@@ -1,4 +1,5 @@
-"""Activation functions and their derivatives, elementwise (003 §7.3).
+"""Activation functions and their derivatives, elementwise: the chapter's (003 §7.3), and softplus,
+ELU and SELU beyond it (the x·gate(x) activations GELU and SiLU are in backprop_ref.gated_activations).
 
 Every function takes array_like and returns an array of the same shape (0-d in, 0-d out), in
 float64, or complex128 for complex input so that complex-step differentiation applies. Branches
@@ -17,6 +18,7 @@ from backprop_ref._validate import as_array, real_scalar
 __all__ = [
     "sigmoid", "sigmoid_grad", "tanh", "tanh_grad",
     "relu", "relu_grad", "leaky_relu", "leaky_relu_grad",
+    "softplus", "softplus_grad", "elu", "elu_grad", "SELU_LAMBDA", "SELU_ALPHA", "selu", "selu_grad",
 ]
 
 Array = NDArray[Any]
@@ -205,3 +207,167 @@ def leaky_relu_grad(x: ArrayLike, slope: float = 0.01) -> Array:
     r = x.real
     out = np.select([r >= 0, r < 0], [1.0, slope], default=np.nan)
     return out.astype(x.dtype, copy=False)
+
+
+# ---- beyond the chapter: softplus, ELU, SELU ---------------------------------------------------
+
+def _log1p(w: Array) -> Array:
+    """log(1 + w) for w = e^{−|x|} (real part in (0, 1]), accurate for complex w too.
+
+    NumPy's complex log1p is log(1 + w), whose real part loses w's digits when |w| is small (2e-15
+    relative at w = e⁻³, all of them at e^{−40}); here log|1 + w| = ½·log1p(2 Re w + |w|²), a sum
+    of positive terms, and arg(1 + w) = atan2(Im w, 1 + Re w).
+    """
+    if not np.iscomplexobj(w):
+        return np.log1p(w)
+    modulus = 0.5 * np.log1p(2 * w.real + (w.real * w.real + w.imag * w.imag))
+    return modulus + 1j * np.arctan2(w.imag, 1 + w.real)
+
+
+def softplus(x: ArrayLike) -> Array:
+    """Softplus, log(1 + eˣ), computed without overflow or cancellation.
+
+    Derived in Dugas et al. 2001 ("Incorporating second-order functional knowledge for better option
+    pricing", NIPS 13), the smooth rectifier whose derivative is the sigmoid; used in deep networks
+    since Glorot, Bordes & Bengio 2011. Evaluated as max(x, 0) + log1p(e^{−|x|}): the exponent is
+    never positive, so softplus(1e4) is 1e4 and softplus(−1e4) is 0 (e^{−1e4} underflows), where the
+    naive log(1 + exp(x)) overflows to inf above x ≈ 709 and loses every digit below x ≈ −37.
+
+    Parameters
+    ----------
+    x : array_like, any shape
+        Pre-activations; complex x (the complex step) takes the branch of its real part.
+
+    Returns
+    -------
+    ndarray, x's shape
+        softplus(x) > 0 (0 where e^x underflows). softplus(inf) = inf, softplus(−inf) = 0; NaN
+        propagates.
+    """
+    x = as_array(x, "x")
+    return np.where(x.real >= 0, x, 0) + _log1p(_exp_neg_abs(x))
+
+
+def softplus_grad(x: ArrayLike) -> Array:
+    """Derivative of softplus: d log(1 + eˣ)/dx = eˣ/(1 + eˣ) = σ(x), the sigmoid.
+
+    Derived in Dugas et al. 2001 (softplus is the primitive of the sigmoid, 003 §7.3.1's σ). Evaluated
+    as `sigmoid`, without overflow: σ(1e4) = 1, σ(−1e4) = 0.
+
+    Parameters
+    ----------
+    x : array_like, any shape
+        Pre-activations.
+
+    Returns
+    -------
+    ndarray, x's shape
+        σ(x) in [0, 1]; NaN propagates.
+    """
+    return sigmoid(x)
+
+
+def _negative_part(x: Array) -> tuple[Array, Array]:
+    """Where Re x ≤ 0, and x there (0 elsewhere): an exponent that cannot overflow in the other branch."""
+    neg = x.real <= 0
+    return neg, np.where(neg, x, 0)
+
+
+def elu(x: ArrayLike, alpha: float = 1.0) -> Array:
+    """Exponential linear unit: x for x > 0, α(eˣ − 1) for x ≤ 0.
+
+    Derived in Clevert, Unterthiner & Hochreiter 2016 ("Fast and accurate deep network learning by
+    exponential linear units (ELUs)", ICLR), §3. α(eˣ − 1) is evaluated with expm1, so a tiny
+    negative x keeps its digits (elu(−1e-300) = −α·1e-300, where eˣ − 1 gives 0).
+
+    Parameters
+    ----------
+    x : array_like, any shape
+        Pre-activations; the branch is chosen by the real part.
+    alpha : float, default 1.0
+        The saturation value −α of the negative part. Must be a finite real number.
+
+    Returns
+    -------
+    ndarray, x's shape
+        ELU(x); ELU(−inf) = −α, ELU(inf) = inf; NaN propagates.
+    """
+    x = as_array(x, "x")
+    alpha = real_scalar(alpha, "alpha")
+    neg, xn = _negative_part(x)
+    return np.where(neg, alpha * np.expm1(xn), x)
+
+
+def elu_grad(x: ArrayLike, alpha: float = 1.0) -> Array:
+    """Derivative of ELU: 1 for x > 0, α·eˣ for x ≤ 0, hence α at x = 0.
+
+    Derived in Clevert et al. 2016, §3, whose piece for x ≤ 0 (ELU(x) + α = α·eˣ) includes 0:
+    at the kink this is the left derivative α (for α = 1 both sides agree and ELU is C¹). TensorFlow's
+    tf.nn.elu (α = 1 only) gives 1 there, its α ≠ 1 form in Keras α; central differences give (1 + α)/2.
+
+    Parameters
+    ----------
+    x : array_like, any shape
+        Pre-activations; the branch is chosen by the real part.
+    alpha : float, default 1.0
+        As for `elu`.
+
+    Returns
+    -------
+    ndarray, x's shape
+        ELU′(x): 1 at inf, 0 at −inf (α·e^{−inf}); NaN gives NaN.
+    """
+    x = as_array(x, "x")
+    alpha = real_scalar(alpha, "alpha")
+    neg, xn = _negative_part(x)
+    return np.select([x.real > 0, neg], [np.ones_like(x), alpha * np.exp(xn)], default=np.nan)
+
+
+SELU_LAMBDA = 1.0507009873554804934193349852946
+"""λ of SELU (Klambauer et al. 2017): with `SELU_ALPHA`, the fixed point of mean 0 and variance 1."""
+SELU_ALPHA = 1.6732632423543772848170429916717
+"""α of SELU (Klambauer et al. 2017), in closed form −√(2/π) / (erfc(1/√2)·√e − 1)."""
+
+
+def selu(x: ArrayLike) -> Array:
+    """Scaled exponential linear unit: λx for x > 0, λα(eˣ − 1) for x ≤ 0, i.e. λ·ELU(x, α).
+
+    Derived in Klambauer, Unterthiner, Mayr & Hochreiter 2017 ("Self-normalizing neural networks",
+    NIPS 30), with the constants it derives, λ = 1.0507009873554805 and
+    α = 1.6732632423543772 (`SELU_LAMBDA`, `SELU_ALPHA`): those for which a standard normal input
+    gives an output of mean 0 and variance 1.
+
+    Parameters
+    ----------
+    x : array_like, any shape
+        Pre-activations; the branch is chosen by the real part.
+
+    Returns
+    -------
+    ndarray, x's shape
+        SELU(x); inf, without a warning, where λx exceeds the float64 range; SELU(−inf) = −λα;
+        NaN propagates.
+    """
+    with np.errstate(over="ignore"):  # λx beyond float64 (x > 1.7e308/λ) is inf, the right answer
+        return SELU_LAMBDA * elu(x, SELU_ALPHA)
+
+
+def selu_grad(x: ArrayLike) -> Array:
+    """Derivative of SELU: λ for x > 0, λα·eˣ for x ≤ 0, hence λα ≈ 1.7581 at x = 0.
+
+    Derived in Klambauer et al. 2017 (λ times ELU′ of Clevert et al. 2016, with SELU's α). At the
+    kink it takes the x ≤ 0 piece, the left derivative λα, as `elu_grad` does. TensorFlow's
+    tf.nn.selu gives λ there (and for −2⁻⁵⁴ ≤ x < 0, where its eˣ − 1 rounds to 0); central
+    differences give λ(1 + α)/2.
+
+    Parameters
+    ----------
+    x : array_like, any shape
+        Pre-activations; the branch is chosen by the real part.
+
+    Returns
+    -------
+    ndarray, x's shape
+        SELU′(x): λ at inf, 0 at −inf; NaN gives NaN.
+    """
+    return SELU_LAMBDA * elu_grad(x, SELU_ALPHA)

@@ -1,4 +1,5 @@
-"""Losses and their gradients (003 §7.4, 000).
+"""Losses and their gradients: the chapter's (003 §7.4, 000), and binary cross-entropy with logits
+and the Huber loss beyond it.
 
 A prediction of shape (K,) is one example; shape (N, K) is a batch of N rows, and the loss is the
 mean over rows of the per-row loss (a sum over the K classes), so every batch gradient carries a
@@ -14,13 +15,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from backprop_ref._validate import as_array, require_finite, require_nonnegative, same_shape
+from backprop_ref._validate import as_array, real_scalar, require_finite, require_nonnegative, same_shape
+from backprop_ref.activations import sigmoid, softplus
 from backprop_ref.softmax import log_softmax, softmax
 
 __all__ = [
     "mse", "mse_grad",
     "softmax_cross_entropy", "softmax_cross_entropy_grad",
     "cross_entropy", "cross_entropy_grad",
+    "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad",
+    "huber", "huber_grad",
 ]
 
 Array = NDArray[Any]
@@ -205,3 +209,136 @@ def cross_entropy_grad(q: ArrayLike, p: ArrayLike) -> Array:
     q, p, rows = _probabilities(q, p)
     with np.errstate(over="ignore"):
         return -p / (rows * q)
+
+
+# ---- beyond the chapter: binary cross-entropy with logits, Huber -----------------------------
+
+def _binary_targets(z: ArrayLike, y: ArrayLike) -> tuple[Array, Array, int]:
+    z, y, rows = _pair(z, "z", y, "y")
+    require_finite(y, "y")
+    outside = (y < 0) | (y > 1)
+    if outside.any():
+        idx = tuple(int(i) for i in np.argwhere(outside)[0])
+        raise ValueError(f"y must lie in [0, 1] (the probability of class 1); y{list(idx)} = {y[idx]}")
+    return z, y, rows
+
+
+def binary_cross_entropy_with_logits(z: ArrayLike, y: ArrayLike) -> Any:
+    """Binary cross-entropy of logits, L = −Σ_k [y_k log σ(z_k) + (1 − y_k) log(1 − σ(z_k))], mean over rows.
+
+    Derived in Bishop 2006 §4.3.2 (Pattern Recognition and Machine Learning, logistic regression): the
+    cross-entropy of a logistic output σ(z) against a target probability y, one independent binary
+    label per entry (multi-label). Sum over the last axis, mean over the rows of a batch, as every
+    loss here. Evaluated as (1 − y)·softplus(z) + y·softplus(−z), since −log σ(z) = softplus(−z)
+    and −log(1 − σ(z)) = softplus(z): both terms are non-negative for y in [0, 1], so nothing
+    cancels and nothing overflows for any finite z (L(30, 1) = log1p(e^{−30}) = 9.4e-14 to the last
+    digit, L(1e4, 0) = 1e4, L(−1e4, 0) = 0).
+
+    Parameters
+    ----------
+    z : array_like, shape (K,) or (N, K)
+        Logits.
+    y : array_like, z's shape
+        Targets in [0, 1] (0/1 labels or probabilities); ValueError naming the entry otherwise.
+
+    Returns
+    -------
+    np.float64 (np.complex128 for complex z)
+        The loss, ≥ 0; inf, without a warning, when the sum exceeds the float64 range. NaN in z
+        propagates.
+    """
+    z, y, rows = _binary_targets(z, y)
+    with np.errstate(over="ignore"):
+        return np.sum((1 - y) * softplus(z) + y * softplus(-z)) / rows
+
+
+def binary_cross_entropy_with_logits_grad(z: ArrayLike, y: ArrayLike) -> Array:
+    """Gradient of `binary_cross_entropy_with_logits` with respect to the logits: (σ(z) − y)/N.
+
+    Derived in Bishop 2006 §4.3.2 (∂L/∂z = σ(z) − y, the logistic output minus the target),
+    divided by N for a batch (mean over rows). Evaluated as (1 − y)·σ(z) − y·σ(−z), the same
+    quantity with 1 − σ(z) = σ(−z): a confident right answer keeps its tiny gradient (−σ(−40) =
+    −4.2e-18 at z = 40, y = 1, where σ(z) − y gives 0).
+
+    Parameters
+    ----------
+    z : array_like, shape (K,) or (N, K)
+        Logits.
+    y : array_like, z's shape
+        Targets in [0, 1].
+
+    Returns
+    -------
+    ndarray, z's shape
+        ∂L/∂z, each entry in [−1/N, 1/N]. NaN in z propagates.
+    """
+    z, y, rows = _binary_targets(z, y)
+    return ((1 - y) * sigmoid(z) - y * sigmoid(-z)) / rows
+
+
+def _residuals(o: ArrayLike, t: ArrayLike, delta: float) -> tuple[Array, Array, float, int]:
+    """r = o − t (±inf, quietly, beyond the float64 range), whether |r| ≤ δ, δ, and the row count."""
+    o, t, rows = _pair(o, "o", t, "t")
+    require_finite(t, "t")
+    delta = real_scalar(delta, "delta")
+    if not delta > 0:
+        raise ValueError(f"delta must be positive, got {delta}")
+    with np.errstate(over="ignore"):
+        r = o - t
+    return r, np.abs(r.real) <= delta, delta, rows
+
+
+def huber(o: ArrayLike, t: ArrayLike, delta: float = 1.0) -> Any:
+    """Huber loss, ½r² for |r| ≤ δ and δ(|r| − ½δ) beyond, r = o − t; summed, mean over rows.
+
+    Derived in Huber 1964 ("Robust estimation of a location parameter", Ann. Math. Statist. 35(1),
+    73–101), its ρ: quadratic near 0, linear in the tails, the pieces meeting with equal value ½δ²
+    and equal slope ±δ at |r| = δ (which takes the quadratic piece). Sum over the last axis, mean
+    over the rows of a batch, as every loss here (Keras's Huber takes the mean over the last axis
+    instead: ours is K times it per row). For δ ≥ max|r| it is `mse`.
+
+    Parameters
+    ----------
+    o : array_like, shape (K,) or (N, K)
+        Predictions.
+    t : array_like, o's shape
+        Targets; real and finite.
+    delta : float, default 1.0
+        Where the quadratic piece ends; a finite positive number.
+
+    Returns
+    -------
+    np.float64 (np.complex128 for complex o)
+        The loss, ≥ 0; inf, without a warning, when it exceeds the float64 range. NaN in o
+        propagates.
+    """
+    r, inner, delta, rows = _residuals(o, t, delta)
+    with np.errstate(over="ignore", invalid="ignore"):
+        quadratic = 0.5 * (r * r)
+        linear = delta * (np.where(r.real >= 0, r, -r) - 0.5 * delta)
+        return np.sum(np.where(inner, quadratic, linear)) / rows
+
+
+def huber_grad(o: ArrayLike, t: ArrayLike, delta: float = 1.0) -> Array:
+    """Gradient of `huber` with respect to o: r clipped to [−δ, δ], divided by N for a batch.
+
+    Derived in Huber 1964 (ψ(r) = ρ′(r) = max(−δ, min(r, δ)), the clipped residual). Continuous
+    everywhere: at |r| = δ both pieces give ±δ, so the loss is C¹ and the convention there (the
+    quadratic piece, r) is the only value; only the second derivative jumps, from 1 to 0.
+
+    Parameters
+    ----------
+    o : array_like, shape (K,) or (N, K)
+        Predictions.
+    t : array_like, o's shape
+        Targets; real and finite.
+    delta : float, default 1.0
+        As for `huber`.
+
+    Returns
+    -------
+    ndarray, o's shape
+        ∂L/∂o, each entry in [−δ/N, δ/N]. NaN in o propagates.
+    """
+    r, inner, delta, rows = _residuals(o, t, delta)
+    return np.select([inner, r.real > 0, r.real < 0], [r, delta, -delta], default=np.nan) / rows

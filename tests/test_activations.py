@@ -1,4 +1,6 @@
-"""Activations (003 §7.3): identities, exact values, saturation, kinks, dtypes and bad input.
+"""Activations (003 §7.3, and softplus, ELU, SELU beyond it): identities, exact values, saturation,
+kinks, dtypes and bad input; for GELU and SiLU too the shapes, dtypes, bad input, the complex step and
+wrong derivatives (their identities and values are in test_gated_activations.py).
 
 Derivatives are checked against finite differences and the tape in test_catalogue.py; here they
 are checked against closed forms and against the seed's own (unstable) expressions where those
@@ -17,19 +19,30 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from backprop_ref.activations import (
+    SELU_ALPHA,
+    SELU_LAMBDA,
+    elu,
+    elu_grad,
     leaky_relu,
     leaky_relu_grad,
     relu,
     relu_grad,
+    selu,
+    selu_grad,
     sigmoid,
     sigmoid_grad,
+    softplus,
+    softplus_grad,
     tanh,
     tanh_grad,
 )
+from backprop_ref.gated_activations import gelu, gelu_grad, silu, silu_grad
 
 EPS = float(np.finfo(np.float64).eps)
 H = 1e-20  # complex step
-ALL = [sigmoid, sigmoid_grad, tanh, tanh_grad, relu, relu_grad, leaky_relu, leaky_relu_grad]
+CHAPTER = [sigmoid, sigmoid_grad, tanh, tanh_grad, relu, relu_grad, leaky_relu, leaky_relu_grad]
+BEYOND = [softplus, softplus_grad, elu, elu_grad, selu, selu_grad, gelu, gelu_grad, silu, silu_grad]
+ALL = CHAPTER + BEYOND
 
 
 def reals(lo=-1e4, hi=1e4):
@@ -138,7 +151,8 @@ def test_complex_input_stays_complex_and_silent(strict):
     for f in ALL:
         out = f(z)
         assert out.dtype == np.complex128, f.__name__
-        assert np.allclose(out.real, f(z.real), rtol=1e-15, atol=0), f.__name__
+        # Re f(x + ih) = f(x) − h²f″(x)/2 + …: 1e-40 absolute, all there is where f(x) = 0 (x·Φ(x) at 0)
+        assert np.allclose(out.real, f(z.real), rtol=1e-15, atol=1e-39), f.__name__
 
 
 def complex_step(f, x, **kwargs):
@@ -242,3 +256,154 @@ def test_at_zero_must_be_a_finite_real_number():
         relu_grad(0.0, at_zero=np.nan)
     with pytest.raises(TypeError, match="at_zero"):
         relu_grad(0.0, at_zero="1")
+
+
+# ---- beyond the chapter: softplus -------------------------------------------------------------
+
+@given(reals())
+def test_softplus_minus_its_mirror_is_x(x):
+    # log(1 + eˣ) − log(1 + e⁻ˣ) = log eˣ = x; each value rounds by eps/2 of ≤ |x| + ln 2.
+    bound = 2 * EPS * (np.max(np.abs(x), initial=0) + 1)
+    np.testing.assert_allclose(softplus(x) - softplus(-x), x, rtol=0, atol=bound)
+
+
+@given(reals(-30, 30))
+def test_exp_of_minus_softplus_is_the_mirrored_sigmoid(x):
+    # e^{−log(1 + eˣ)} = 1/(1 + eˣ) = σ(−x); softplus errs by eps/2 of ≤ 30 + ln 2, which exp turns
+    # into that much relative error.
+    np.testing.assert_allclose(np.exp(-softplus(x)), sigmoid(-x), rtol=32 * EPS, atol=0)
+
+
+def test_softplus_grad_is_the_sigmoid():
+    x = np.array([-1e4, -745.0, -3.0, 0.0, 0.5, 40.0, 1e4])
+    assert np.array_equal(softplus_grad(x), sigmoid(x))
+
+
+def test_softplus_exact_values_and_saturation(strict):
+    # log 2 at 0; log(1 + 3) at ln 3; log(1 + ⅓) at −ln 3.
+    assert softplus(0.0) == pytest.approx(math.log(2), rel=1e-16) and softplus_grad(0.0) == 0.5
+    assert softplus(math.log(3)) == pytest.approx(math.log(4), rel=1e-15)
+    assert softplus(-math.log(3)) == pytest.approx(math.log(4 / 3), rel=1e-15)
+    # 40 + e^{−40}: e^{−40} = 4.2e-18 is below half an ulp of 40, so the nearest double is 40; at −40
+    # the value is e^{−40} − e^{−80}/2, e^{−40} to 2e-18 relative.
+    assert softplus(40.0) == 40.0 and softplus(-40.0) == pytest.approx(math.exp(-40), rel=1e-15)
+    # ±1e4, where log(1 + exp(x)) overflows (and 1 + e^{−1e4} is 1): the limits x and 0.
+    assert softplus(1e4) == 1e4 and softplus(-1e4) == 0.0
+    assert softplus(1.7e308) == 1.7e308 and softplus(-1.7e308) == 0.0
+    # e^{−745} rounds to the smallest subnormal, and log1p of it is itself.
+    assert softplus(-745.0) == math.exp(-745.0) == 5e-324
+    # The complex path keeps the tail too (NumPy's complex log1p would give 0 at −40).
+    assert softplus(np.array(-40.0 + 1e-20j)).real == softplus(-40.0)
+
+
+# ---- beyond the chapter: ELU and SELU ---------------------------------------------------------
+
+@pytest.mark.parametrize("alpha", [1.0, 0.5, 2.0])
+@given(x=reals(-700, 0))
+def test_elu_grad_is_elu_plus_alpha_below_zero(alpha, x):
+    # Clevert et al. 2016: for x ≤ 0, ELU′ = α·eˣ = α(eˣ − 1) + α; the sum rounds by eps/2 of ≤ α.
+    np.testing.assert_allclose(elu_grad(x, alpha), elu(x, alpha) + alpha, rtol=0, atol=EPS * alpha)
+
+
+@given(reals(0, 1e4))
+def test_elu_is_the_identity_above_zero(x):
+    x = x[x > 0] if np.ndim(x) else x[None][x[None] > 0]
+    assert np.array_equal(elu(x, 0.5), x) and np.array_equal(elu_grad(x, 0.5), np.ones_like(x))
+
+
+def test_elu_exact_values_and_saturation(strict):
+    # α(e⁻¹ − 1) at −1; the limit −α at −1e4 with slope α·e^{−1e4} = 0.
+    assert elu(-1.0, 2.0) == pytest.approx(2 * (math.exp(-1) - 1), rel=1e-15)
+    assert elu_grad(-1.0, 2.0) == pytest.approx(2 * math.exp(-1), rel=1e-15)
+    assert elu(-1e4, 2.0) == -2.0 and elu_grad(-1e4, 2.0) == 0.0
+    # expm1 keeps a tiny negative x (eˣ − 1 would give 0): −1e-300 + 5e-601 rounds to −1e-300.
+    assert elu(-1e-300) == -1e-300 and elu(-1e-20, 0.5) == -0.5e-20
+    # x > 0 never reaches the exponential: no overflow at 1e4 or 1e308.
+    assert elu(1e308) == 1e308 and elu_grad(np.array([1e4, 1e308]), 3.0).tolist() == [1.0, 1.0]
+    # α = 0 is ReLU with slope 0 at and below 0.
+    assert elu(-5.0, 0.0) == 0.0 and elu_grad(np.array([-5.0, 0.0, 5.0]), 0.0).tolist() == [0.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.5, 2.0])
+def test_elu_grad_at_the_kink_is_alpha(alpha):
+    # The x ≤ 0 piece includes 0 (Clevert et al. 2016): α·e⁰ = α at 0 and −0.0; e^{−1e-300} = 1.
+    assert np.array_equal(elu_grad(ZERO_AND_NEIGHBOURS, alpha), [alpha, alpha, alpha, 1.0])
+    assert np.array_equal(elu(ZERO_AND_NEIGHBOURS[1:3], alpha), [0.0, 0.0])
+
+
+def test_selu_constants_are_klambauers_closed_forms():
+    # Klambauer et al. 2017: α01 = −√(2/π) / (erfc(1/√2)·√e − 1) and
+    # λ01 = (1 − erfc(1/√2)·√e)·√(2π)·s^(−1/2) with
+    # s = 2·erfc(√2)·e² + π·erfc(1/√2)²·e − 2(2 + π)·erfc(1/√2)·√e + π + 2.
+    # s cancels from terms of about 5 to 1.29: 1e-15 relative leaves room for that.
+    e, c1, c2 = math.e, math.erfc(1 / math.sqrt(2)), math.erfc(math.sqrt(2))
+    alpha = -math.sqrt(2 / math.pi) / (c1 * math.sqrt(e) - 1)
+    s = 2 * c2 * e**2 + math.pi * c1**2 * e - 2 * (2 + math.pi) * c1 * math.sqrt(e) + math.pi + 2
+    lam = (1 - c1 * math.sqrt(e)) * math.sqrt(2 * math.pi) * s**-0.5
+    assert SELU_ALPHA == pytest.approx(alpha, rel=1e-15) and SELU_LAMBDA == pytest.approx(lam, rel=1e-15)
+
+
+def test_selu_maps_a_standard_normal_to_mean_zero_and_variance_one():
+    # The self-normalising fixed point the constants are chosen for: E selu(Z) = 0, E selu(Z)² = 1.
+    # Each half-line integrated apart (the kink at 0); quad's own error estimate is below 1e-13.
+    from scipy.integrate import quad
+
+    def moment(k):
+        f = lambda x: float(selu(x)) ** k * math.exp(-x * x / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+        return quad(f, -np.inf, 0, epsabs=1e-14)[0] + quad(f, 0, np.inf, epsabs=1e-14)[0]
+
+    assert moment(1) == pytest.approx(0.0, abs=1e-12) and moment(2) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_selu_by_hand(strict):
+    lam_alpha = SELU_LAMBDA * SELU_ALPHA
+    assert selu(1.0) == SELU_LAMBDA and selu_grad(1.0) == SELU_LAMBDA
+    assert selu(-1e4) == pytest.approx(-lam_alpha, rel=1e-15) and selu_grad(-1e4) == 0.0
+    assert selu(-1.0) == pytest.approx(lam_alpha * (math.exp(-1) - 1), rel=1e-15)
+    # The kink: λα from the left piece, at 0 and −0.0; λ above.
+    np.testing.assert_allclose(selu_grad(ZERO_AND_NEIGHBOURS), [lam_alpha] * 3 + [SELU_LAMBDA], rtol=1e-15)
+    assert selu(1.75e308) == np.inf  # λ·1.75e308 is beyond float64: inf, quietly
+
+
+@given(reals(-700, 0))
+def test_selu_grad_is_selu_plus_lambda_alpha_below_zero(x):
+    lam_alpha = SELU_LAMBDA * SELU_ALPHA
+    # λ·α·eˣ against λ·α(eˣ − 1) + λα: three roundings of ≤ λα.
+    np.testing.assert_allclose(selu_grad(x), selu(x) + lam_alpha, rtol=0, atol=2 * EPS * lam_alpha)
+
+
+# ---- beyond the chapter: the complex step, wrong derivatives ---------------------------------
+
+SMOOTH_PAIRS = [(softplus, softplus_grad, {}), (gelu, gelu_grad, {}),
+                (gelu, gelu_grad, {"approximate": True}), (silu, silu_grad, {}),
+                (elu, elu_grad, {"alpha": 0.5}), (selu, selu_grad, {})]
+
+
+@pytest.mark.parametrize("f, fprime, kw", SMOOTH_PAIRS, ids=lambda v: getattr(v, "__name__", str(v)))
+@pytest.mark.parametrize("x", [-3.0, -0.5, 0.5, 3.0])
+def test_complex_step_matches_the_derivative(f, fprime, kw, x):
+    # The complex step is exact to rounding (h = 1e-20, no cancellation): 1e-14 relative.
+    assert complex_step(f, x, **kw) == pytest.approx(float(fprime(x, **kw)), rel=1e-14)
+
+
+def test_complex_step_at_zero_takes_the_left_piece_of_elu():
+    # Re x = 0 is in the x ≤ 0 piece, as elu_grad's value at the kink is.
+    assert complex_step(elu, 0.0, alpha=0.5) == elu_grad(0.0, alpha=0.5) == 0.5
+    assert complex_step(selu, 0.0) == pytest.approx(selu_grad(0.0), rel=1e-15)
+
+
+WRONG = [
+    ("gelu: Φ(x) alone, no x·φ(x)", gelu, lambda v: 0.5 * (1 + np.vectorize(math.erf)(v / math.sqrt(2)))),
+    ("softplus: σ(−x)", softplus, lambda v: sigmoid(-v)),
+    ("silu: σ(x) alone", silu, sigmoid),
+    ("elu: α·eˣ on both sides", lambda v: elu(v, 0.5), lambda v: 0.5 * np.exp(v)),
+    ("selu: without λ", selu, lambda v: elu_grad(v, SELU_ALPHA)),
+]
+
+
+@pytest.mark.parametrize("label, f, wrong", WRONG, ids=[w[0] for w in WRONG])
+def test_the_checker_fails_the_common_wrong_derivatives(label, f, wrong):
+    from backprop_ref.gradcheck import check_elementwise
+
+    x = np.array([-3.0, -1.0, -0.25, 0.25, 1.0, 3.0])
+    assert not check_elementwise(f, wrong, x).passed, label

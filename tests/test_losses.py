@@ -1,4 +1,5 @@
-"""Losses (003 §7.4, 000): exact values, the general CE∘softmax form, the batch 1/N, extremes, bad input."""
+"""Losses (003 §7.4, 000, and binary cross-entropy with logits and Huber beyond them): exact values, the
+general CE∘softmax form, the batch 1/N, extremes, bad input."""
 
 from __future__ import annotations
 
@@ -11,9 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from backprop_ref.activations import sigmoid
 from backprop_ref.losses import (
+    binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_grad,
     cross_entropy,
     cross_entropy_grad,
+    huber,
+    huber_grad,
     mse,
     mse_grad,
     softmax_cross_entropy,
@@ -217,3 +223,164 @@ def test_q_must_lie_in_zero_one(f):
 def test_integer_and_bool_input_compute_in_float64():
     assert mse(np.array([1, 2]), np.array([0, 0])) == 2.5
     assert softmax_cross_entropy(np.array([True, False]), np.array([0, 1])).dtype == np.float64
+
+
+# ---- beyond the chapter: binary cross-entropy with logits ------------------------------------
+
+BCE, BCE_GRAD = binary_cross_entropy_with_logits, binary_cross_entropy_with_logits_grad
+BEYOND = [BCE, BCE_GRAD, huber, huber_grad]
+
+
+def test_binary_cross_entropy_by_hand():
+    # At z = 0, σ = ½: each entry costs log 2 whatever y, and the gradient is ½ − y.
+    assert BCE([0.0, 0.0], [1.0, 0.0]) == pytest.approx(2 * LN2, rel=1e-15)
+    assert np.array_equal(BCE_GRAD([0.0, 0.0, 0.0], [1.0, 0.0, 0.25]), [-0.5, 0.5, 0.25])
+    # z = ln 3, σ = ¾, y = 1: −log ¾; gradient ¾ − 1. A batch of two such rows: the mean, and 1/2.
+    assert BCE([math.log(3)], [1.0]) == pytest.approx(-math.log(0.75), rel=1e-15)
+    assert BCE_GRAD([math.log(3)], [1.0])[0] == pytest.approx(-0.25, rel=1e-15)
+    z, y = np.full((2, 1), math.log(3)), np.ones((2, 1))
+    assert BCE(z, y) == pytest.approx(-math.log(0.75), rel=1e-15)
+    np.testing.assert_allclose(BCE_GRAD(z, y), [[-0.125], [-0.125]], rtol=1e-15)
+
+
+@given(hnp.arrays(np.float64, st.integers(1, 6), elements=floats(-30, 30)), st.data())
+def test_binary_cross_entropy_is_softplus_minus_yz(z, data):
+    # −y log σ(z) − (1 − y) log σ(−z) = softplus(z) − y·z; that form cancels (to eps of |z| + 1) where
+    # ours does not, hence the absolute bound.
+    y = data.draw(hnp.arrays(np.float64, z.shape, elements=floats(0, 1)))
+    expected = np.sum(np.logaddexp(0, z) - y * z)
+    assert BCE(z, y) == pytest.approx(expected, rel=1e-13, abs=8 * EPS * z.size * 31)
+
+
+@given(floats(-20, 20), floats(0, 1))
+def test_binary_cross_entropy_is_000s_cross_entropy_over_two_classes(z, y):
+    # One logit is a two-class distribution (σ(z), σ(−z)) with targets (y, 1 − y): 000's −Σ p log q.
+    # log σ near 1 errs by eps absolute there, so the bound has an absolute part.
+    q = np.array([1 / (1 + math.exp(-z)), 1 / (1 + math.exp(z))])
+    assert BCE([z], [y]) == pytest.approx(float(cross_entropy(q, [y, 1 - y])), rel=1e-13, abs=4 * EPS)
+    assert BCE_GRAD([z], [y])[0] == pytest.approx(q[0] - y, rel=1e-13, abs=2 * EPS)
+
+
+def test_binary_cross_entropy_keeps_its_digits_when_confident_and_right(strict):
+    # L(30, 1) = −log σ(30) = log1p(e^{−30}) = 9.4e-14: max(z, 0) − z·y + log1p(e^{−|z|}) gets it
+    # here too, but log(σ(30)) keeps only its first 3 digits (σ(30) = 1 − 9.4e-14 to eps).
+    assert BCE([30.0], [1.0]) == pytest.approx(math.log1p(math.exp(-30)), rel=1e-15)
+    assert BCE([-30.0], [0.0]) == pytest.approx(math.log1p(math.exp(-30)), rel=1e-15)
+    # ∂L/∂z = σ(40) − 1 = −σ(−40) = −4.2e-18, which σ(z) − y rounds to 0.
+    assert BCE_GRAD([40.0], [1.0])[0] == pytest.approx(-1 / (1 + math.exp(40)), rel=1e-15)
+    assert sigmoid(40.0) - 1.0 == 0.0
+
+
+def test_binary_cross_entropy_at_extreme_logits(strict):
+    z = np.array([1e4, -1e4, 1e4, -1e4])
+    y = np.array([0.0, 0.0, 1.0, 1.0])
+    # wrong by 1e4 costs 1e4; right costs e^{−1e4}, which is 0
+    assert BCE(z, y) == 2e4
+    assert np.array_equal(BCE_GRAD(z, y), [1.0, 0.0, 0.0, -1.0])
+    assert BCE([1.7e308, 1.7e308], [0.0, 0.0]) == np.inf       # a sum beyond float64: inf, quietly
+    assert BCE([-1.7e308], [0.0]) == 0.0 and BCE_GRAD([-1.7e308], [0.0])[0] == 0.0
+
+
+def test_binary_cross_entropy_targets_are_probabilities():
+    for f in (BCE, BCE_GRAD):
+        for bad in (-0.5, 1.5):
+            with pytest.raises(ValueError, match=r"y must lie in \[0, 1\].*; y\[1\] = "):
+                f([0.5, 0.5], [1.0, bad])
+        for bad in (np.nan, np.inf):
+            with pytest.raises(ValueError, match="y must be finite"):
+                f([0.5, 0.5], [1.0, bad])
+        f([0.5, 0.5], [0.0, 1.0])
+
+
+# ---- beyond the chapter: Huber -----------------------------------------------------------------
+
+def test_huber_by_hand():
+    # r = 0.5: ½·0.25; r = 3 beyond δ = 1: 1·(3 − ½) = 2.5; r = −3 the same; sum 5.125.
+    assert huber([0.5, 3.0, -3.0], [0.0, 0.0, 0.0]) == 5.125
+    assert np.array_equal(huber_grad([0.5, 3.0, -3.0], [0.0, 0.0, 0.0]), [0.5, 1.0, -1.0])
+    # δ = 2: r = 3 costs 2·(3 − 1) = 4, slope 2; r = 1 costs ½.
+    assert huber([3.0, 1.0], [0.0, 0.0], delta=2.0) == 4.5
+    assert np.array_equal(huber_grad([3.0, 1.0], [0.0, 0.0], delta=2.0), [2.0, 1.0])
+    # A batch: mean over rows, 1/N in the gradient.
+    o = np.array([[0.5, 3.0], [-3.0, 0.0]])
+    assert huber(o, np.zeros((2, 2))) == (0.125 + 2.5 + 2.5) / 2
+    assert np.array_equal(huber_grad(o, np.zeros((2, 2))), [[0.25, 0.5], [-0.5, 0.0]])
+
+
+@pytest.mark.parametrize("delta", [1.0, 0.5, 3.0])
+def test_huber_pieces_meet_at_delta_with_equal_value_and_slope(delta):
+    # ½δ² = δ(δ − ½δ) and r = δ at |r| = δ: the loss is C¹, the gradient continuous.
+    for r in (delta, -delta):
+        assert huber([r], [0.0], delta) == 0.5 * delta * delta
+        assert huber_grad([r], [0.0], delta)[0] == r
+        for side in (1 - 1e-12, 1 + 1e-12):
+            assert huber([r * side], [0.0], delta) == pytest.approx(0.5 * delta * delta, rel=1e-11)
+            assert huber_grad([r * side], [0.0], delta)[0] == pytest.approx(r, rel=1e-11)
+
+
+@given(batches(-100, 100))
+def test_huber_is_the_squared_error_for_a_wide_delta_and_its_gradient_is_bounded(ot):
+    o, t = ot
+    # δ beyond every residual: ½Σr²/N, which is mse; the gradient (o − t)/N, mse_grad.
+    assert huber(o, t, delta=1e3) == pytest.approx(float(mse(o, t)), rel=1e-15)
+    np.testing.assert_array_equal(huber_grad(o, t, delta=1e3), mse_grad(o, t))
+    # ψ = clip(r, −δ, δ): every entry within δ/N
+    assert np.all(np.abs(huber_grad(o, t, delta=0.5)) <= 0.5 / len(o))
+
+
+def test_huber_for_a_narrow_delta_is_delta_times_the_absolute_error():
+    # δ → 0: δ(|r| − ½δ) per entry, so L/δ → Σ|r|/N, off by ½δ per entry.
+    o, t = np.array([[1.0, -2.0], [0.5, 4.0]]), np.zeros((2, 2))
+    delta = 1e-9
+    assert huber(o, t, delta) / delta == pytest.approx((7.5 - 4 * 0.5 * delta) / 2, rel=1e-14)
+    np.testing.assert_allclose(huber_grad(o, t, delta) / delta, np.sign(o) / 2, rtol=1e-15)
+
+
+def test_huber_extremes_are_silent(strict):
+    assert huber([1.7e308], [-1.7e308]) == np.inf and huber_grad([1.7e308], [-1.7e308])[0] == 1.0
+    # δ = 1e300 with r = 1e300: ½r² = 5e599 is beyond float64, inf is the answer
+    assert huber([1e300], [0.0], delta=1e300) == np.inf
+    assert np.isnan(huber([np.nan], [0.0])) and np.isnan(huber_grad([np.nan, 1.0], [0.0, 0.0])[0])
+
+
+def test_huber_delta_must_be_a_positive_finite_number():
+    for f in (huber, huber_grad):
+        for bad, error, match in [(0.0, ValueError, "delta must be positive, got 0.0"),
+                                  (-1.0, ValueError, "delta must be positive"),
+                                  (np.nan, ValueError, "delta must be finite"),
+                                  ([1.0, 2.0], ValueError, "delta must be a single number"),
+                                  ("1", TypeError, "delta")]:
+            with pytest.raises(error, match=match):
+                f([1.0], [0.0], delta=bad)
+        with pytest.raises(ValueError, match="t must be finite"):
+            f([1.0], [np.inf])
+
+
+# ---- beyond the chapter: what every loss here shares ---------------------------------------------
+
+@pytest.mark.parametrize("loss, grad", [(BCE, BCE_GRAD), (huber, huber_grad)], ids=["bce", "huber"])
+@given(zy=batches(-50.0, 50.0))
+def test_the_new_losses_batch_is_the_mean_of_its_rows(loss, grad, zy):
+    z, y = zy[0], np.minimum(zy[1], 1.0)      # targets in [0, 1], valid for both
+    n = len(z)
+    assert loss(z, y) == pytest.approx(sum(loss(z[i], y[i]) for i in range(n)) / n, rel=1e-12, abs=1e-300)
+    expected = np.stack([grad(z[i], y[i]) for i in range(n)]) / n
+    np.testing.assert_allclose(grad(z, y), expected, rtol=1e-14, atol=1e-300)
+
+
+@pytest.mark.parametrize("f", BEYOND, ids=lambda f: f.__name__)
+def test_the_new_losses_shapes_dtypes_and_bad_input(f):
+    z, y = np.full((3, 4), 0.5), np.eye(3, 4)
+    out = f(z, y)
+    assert (np.ndim(out) == 0) if "grad" not in f.__name__ else (out.shape == (3, 4))
+    assert np.iscomplexobj(f(z + 1e-20j, y))
+    assert np.asarray(f(np.array([1, 0]), np.array([True, False]))).dtype == np.float64
+    with pytest.raises(ValueError, match=r"(?s)\(2, 3\).*\(3, 2\)"):
+        f(np.full((2, 3), 0.5), np.zeros((3, 2)))
+    for shape in [(), (2, 2, 2), (0, 3)]:
+        with pytest.raises(ValueError):
+            f(np.full(shape, 0.5), np.zeros(shape))
+    with pytest.raises(TypeError):
+        f("a", [1.0])
+    with pytest.raises(TypeError):
+        f([0.5], [1j])
