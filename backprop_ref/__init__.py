@@ -160,3 +160,28 @@ __all__ += [
     "rnn_forward", "rnn_backward", "lstm_cell_forward", "lstm_cell_backward",
     "attention_forward", "attention_backward",
 ]
+
+# isort: split
+# The activations and losses beyond the chapter (issue 14): GELU (exact and tanh forms), softplus, ELU,
+# SELU, SiLU, binary cross-entropy with logits, Huber.
+from backprop_ref.activations import (  # noqa: E402
+    elu,
+    elu_grad,
+    selu,
+    selu_grad,
+    softplus,
+    softplus_grad,
+)
+from backprop_ref.gated_activations import gelu, gelu_grad, silu, silu_grad  # noqa: E402
+from backprop_ref.losses import (  # noqa: E402
+    binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_grad,
+    huber,
+    huber_grad,
+)
+
+__all__ += [
+    "gelu", "gelu_grad", "softplus", "softplus_grad", "elu", "elu_grad", "selu", "selu_grad",
+    "silu", "silu_grad", "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad",
+    "huber", "huber_grad",
+]
