@@ -384,3 +384,35 @@ def test_the_new_losses_shapes_dtypes_and_bad_input(f):
         f("a", [1.0])
     with pytest.raises(TypeError):
         f([0.5], [1j])
+
+
+# ---- beyond the chapter: what TensorFlow and Keras compute --------------------------------------
+
+def test_tensorflow_sigmoid_cross_entropy_is_ours_entry_by_entry_up_to_its_cancellation(tf):
+    # tf.nn.sigmoid_cross_entropy_with_logits is max(z, 0) − z·y + log1p(e^{−|z|}) per entry, no
+    # reduction: its max(z, 0) − z·y rounds by eps of |z| (2e-12 at 1e4), which is the bound. The tape's
+    # gradient of it is σ(z) − y to eps.
+    z = np.array([1e4, 1e4, -1e4, 30.0, -3.0, 0.0, 2.0])
+    y = np.array([1.0, 1 - 1e-6, 0.3, 1.0, 0.5, 0.25, 0.0])
+    zt, yt = tf.constant(z, dtype=tf.float64), tf.constant(y, dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(zt)
+        per_entry = tf.nn.sigmoid_cross_entropy_with_logits(labels=yt, logits=zt)
+        total = tf.reduce_sum(per_entry)
+    ours = np.array([BCE([a], [b]) for a, b in zip(z, y)])
+    assert np.all(np.abs(per_entry.numpy() - ours) <= 4 * EPS * (np.abs(z) + 1))
+    assert np.all(np.abs(tape.gradient(total, zt).numpy() - BCE_GRAD(z, y)) <= 4 * EPS)
+
+
+def test_keras_takes_the_mean_over_the_last_axis_where_we_sum(tf):
+    # Keras's huber and binary_crossentropy(from_logits=True) reduce each row by its mean over the K
+    # entries, ours by the sum (the package's reduction): per row, ours = K × Keras's.
+    import keras
+
+    o, t = np.array([[0.5, 3.0, -2.0], [1.0, 0.0, 0.2]]), np.zeros((2, 3))
+    theirs = keras.losses.huber(tf.constant(t, dtype=tf.float64), tf.constant(o, dtype=tf.float64))
+    np.testing.assert_allclose(3 * theirs.numpy(), [huber(o[i], t[i]) for i in range(2)], rtol=4 * EPS)
+    z, y = np.array([[2.0, -1.0, 0.3]]), np.array([[1.0, 0.0, 0.5]])
+    yt, zt = tf.constant(y, dtype=tf.float64), tf.constant(z, dtype=tf.float64)
+    theirs = keras.losses.binary_crossentropy(yt, zt, from_logits=True)
+    assert 3 * float(theirs.numpy()[0]) == pytest.approx(BCE(z[0], y[0]), rel=16 * EPS)
