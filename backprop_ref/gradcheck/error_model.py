@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 __all__ = [
     "EPS", "ERROR_MODEL", "METHODS", "MULTIPLES", "param", "step", "f_rounding", "claimed_rounding",
     "claim_rounding", "complex_rounding", "underflow", "model_bound", "rms", "rms_scale", "g_max",
-    "claim_floor", "g_floor", "first_order_scale", "dtype_name",
+    "claim_floor", "g_floor", "first_order_scale", "dtype_name", "intermediate_band",
 ]
 
 Array = NDArray[np.float64]
@@ -42,6 +42,17 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
                       "Full, directional and bisection read that scale off f and the claim instead "
                       "(first_order_scale, claim_floor), so that their verdicts do not change when f is "
                       "multiplied by any c"),
+    "intermediate_band": (1.0, "the scale of the O(1) intermediates a claim may have cancelled (p − y with "
+                          "p ≈ 1 at a confident prediction, 1 − σ at saturation), which f's own scale need "
+                          "not show (f ≈ 1e-13 there): a claim that fails the scale-free bound but lies "
+                          "within analytic_rounding·eps·1 of the estimate (float64's eps, as claim_rounding "
+                          "counts its floor; plus complex_rounding·eps·1 for the complex step, whose "
+                          "estimate cancels the same intermediates: h·p − h) cannot be told from that "
+                          "rounding and is inconclusive, not failed; beyond it, it fails. Only the claim's "
+                          "(and the complex estimate's) rounding: f's own rounding at an O(1) scale, eps/h, "
+                          "would bury a sign-flipped gradient of 1e-12·Σ sin x. Where f did not move at all "
+                          "over a stencil, f resolves no better than the move the claim predicts, up to "
+                          "f_rounding·eps·1 (f = log(1 + 1e-13) keeps multiples of eps)"),
     "analytic_rounding": (8.0, "the claimed gradient's rounding in units of its dtype's eps times "
                           "|g_i| + max|g| + max(|f|, max_s|g_si|) (a cast plus a few operations; the floor, "
                           "f's size or the largest derivative of any output by the same entry, covers "
@@ -195,6 +206,17 @@ def claim_rounding(eps_g: float, own: Any, floor: Any) -> Any:
     computed from (max(|f|, 1), cancelled sums, 1 − σ) in float64: a float32 claim of an f of size
     1e6 is not allowed 0.1 of error for f's size."""
     return claimed_rounding(eps_g, own) + claimed_rounding(EPS, floor)
+
+
+def intermediate_band(eps_g: float, method: str) -> float:
+    """The absolute band of a claim computed from O(1) intermediates (ERROR_MODEL["intermediate_band"]):
+    their rounding in float64, as claim_rounding counts its floor (a float32 claim's own entries round
+    in float32, the intermediates it was computed from are taken at float64's eps, else a float32 claim
+    of an f of size 1e-6 could not be checked at all), plus the complex step's estimate's in complex
+    mode. `eps_g` is the claim's eps, kept for the signature the modes share."""
+    scale = param("intermediate_band")
+    band = float(claimed_rounding(EPS, scale))
+    return band + (float(complex_rounding(scale)) if method == "complex" else 0.0)
 
 
 def complex_rounding(magnitude: Any) -> Any:

@@ -24,6 +24,7 @@ from backprop_ref.gradcheck.error_model import (
     first_order_scale,
     g_floor,
     g_max,
+    intermediate_band,
     model_bound,
     param,
     step,
@@ -33,7 +34,7 @@ from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance, working_
 from backprop_ref.gradcheck.kinks import KinkEvidence, above_noise, steady, suspect
 from backprop_ref.gradcheck.result import Judged, Kink, model_reason
 from backprop_ref.gradcheck.stencils import Level, probe_level
-from backprop_ref.gradcheck.verdict import Verdict, judge
+from backprop_ref.gradcheck.verdict import Verdict, band_reason, judge, within_band
 
 __all__ = ["Probed", "probe_real", "probe_complex", "judge_full"]
 
@@ -81,9 +82,22 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
              & (lv.trunc <= refine_ratio * e_model * lv.coef[:, None]) & lv.finite)
     pool = np.max(np.where(clean, lv.sigma, 0.0), axis=0, initial=0.0)   # f's noise, seen where clean
 
-    def noise(level: Level) -> Array:
-        """f's rounding for the kink tests: the model, or the noise seen along the clean entries."""
-        return np.maximum(f_rounding(level.fmax, floor, eps_f), pool)
+    # where f did not move at all over a stencil while the claim says it moves f by |g|·h, f resolves no
+    # better than that (f = log(1 + 1e-13) keeps only multiples of eps: its sum is an O(1) intermediate),
+    # up to the rounding of such an intermediate (intermediate_band): f's size would not show it
+    still_cap = f_rounding(param("intermediate_band"), 0.0, eps_f)
+    resolution = np.zeros((n, m))   # f's resolution learned where a finer step saw it still (below)
+
+    def noise(level: Level, rows: NDArray[np.intp] | None = None) -> Array:
+        """f's rounding for the kink tests: the model, or the noise seen along the clean entries, or
+        (where f was still) the move the claim predicts up to an O(1) intermediate's rounding."""
+        e = np.maximum(f_rounding(level.fmax, floor, eps_f), pool)
+        e = np.maximum(e, resolution if rows is None else resolution[rows])
+        if G is None:
+            return e
+        claim = np.abs(G.T if rows is None else G.T[rows])
+        moved = np.where(np.isfinite(claim), claim, 0.0) * level.h[:, None]
+        return np.maximum(e, np.where(level.still, np.minimum(moved, still_cap), 0.0))
 
     def smooth_rounding(level: Level, gap_noise: Array) -> Array:
         # An entry's own fourth difference also sees noise the model misses (f = log(1 + tiny)
@@ -97,6 +111,7 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
     out_notes: dict[int, str] = {}
     if not lv.finite.all():
         lv, h0 = _inside_domain(ev, x, f0, method, lv, h0, out_notes, bad)
+    lv0 = lv
     e0 = noise(lv)
     susp = suspect(lv.gap1, lv.gap2, e0, lv.h, lv.finite)
     rnd0 = smooth_rounding(lv, e0)
@@ -114,6 +129,7 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
     prev_left, prev_right = lv.left.copy(), lv.right.copy()
     kinked_before = np.zeros((n, m), bool)
     drifting = np.ones((n, m), bool)
+    went_blind = np.zeros((n, m), bool)
     for level in range(1, int(param("refine_levels_max")) + 1):
         if level > param("refine_levels"):
             # beyond the usual depth only a kink near x but not at it is chased (it leaves the stencil
@@ -126,7 +142,7 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
             break
         h = h0[rows] / factor ** level
         lv, _ = probe_level(ev, x, f0, rows, h, method)
-        e = noise(lv)
+        e = noise(lv, rows)
         op = open_[rows]
         # a finer step at which f did not move at all, where the slope seen so far would move it by no
         # more than its rounding, is below what f resolves: nothing is read there and the entry is not
@@ -156,6 +172,7 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
         out.kink[rows[r], c] = kinked[r, c]   # the finest level decides: a kink nearby but not at x leaves
         sub_j = jumped[rows]
         sub_j[op] = (sub_j & jumps(lv, e) & lv.finite)[op]
+        sub_j[blind] = False   # f(x ± h) = f(x) at a finer step: no jump at x (one of f's quanta was)
         jumped[rows] = sub_j
         jump_size[rows] = np.where(op, lv.jump, jump_size[rows])
         jump_step[rows] = np.where(op, h[:, None], jump_step[rows])
@@ -166,6 +183,7 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
         sub = open_[rows]
         sub[smooth | blind] = False
         open_[rows] = sub
+        went_blind[rows] |= blind
         prev_susp[rows] = np.where(op, susp, prev_susp[rows])
         prev_left[rows] = np.where(op, lv.left, prev_left[rows])
         prev_right[rows] = np.where(op, lv.right, prev_right[rows])
@@ -173,6 +191,17 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
     out.step = np.where(jumped, jump_step, out.step)
     out.kink &= ~jumped
     out.fallback &= open_ & ~out.kink & ~jumped   # only entries no step could resolve may fall back
+    # where a finer step saw f still, the coarser steps' disagreement was f's resolution (a quantum of
+    # an O(1) intermediate moved on one side), not curvature: it counts as rounding, which a coarser
+    # step lowers (_grow)
+    # step lowers (_grow); f resolves no better than the moves that level saw, up to an O(1)
+    # intermediate's rounding
+    blinded = went_blind & ~out.kink & ~jumped
+    moves = np.max(np.abs(lv0.values - f0[None, None, :]), axis=0)
+    resolution[:] = np.where(blinded & np.isfinite(moves), np.minimum(moves, still_cap), 0.0)
+    out.rnd = np.where(blinded, np.maximum(np.maximum(out.rnd, out.trunc), resolution * lv0.coef[:, None]),
+                       out.rnd)
+    best = np.where(blinded, out.trunc + out.rnd, best)
     if G is not None:
         _grow(ev, x, f0, method, G.T, out, h0, best, noise, smooth_rounding)
     return out
@@ -213,14 +242,15 @@ def _inside_domain(ev: Evaluator, x: Array, f0: Array, method: str, lv: Level, h
 
 
 def _grow(ev: Evaluator, x: Array, f0: Array, method: str, GT: Array, out: Probed, h0: Array, best: Array,
-          noise: Callable[[Level], Array], smooth_rounding: Callable[[Level, Array], Array]) -> None:
+          noise: Callable[[Level, NDArray[np.intp]], Array],
+          smooth_rounding: Callable[[Level, Array], Array]) -> None:
     """Grow the step where f's rounding swamps the entry: its bound above the accuracy it asks for
     (`wanted`) with rounding the larger term. Coarser steps cut the rounding e_f/h and raise the
     truncation, which the two step sizes measure; a level is taken where their sum is smaller, f stays
     finite and no kink or jump enters the stencil."""
     factor = param("grow_factor")
     for level in range(1, int(param("grow_levels")) + 1):
-        grow = ((out.rnd > out.trunc) & (param("safety") * (out.rnd + out.trunc) > wanted(GT, out.numerical,
+        grow = ((out.rnd >= out.trunc) & (param("safety") * (out.rnd + out.trunc) > wanted(GT, out.numerical,
                                                                                          out.eps_f))
                 & ~out.kink & ~out.fallback & (out.jump == 0) & np.isfinite(out.numerical)
                 & (out.step >= h0[:, None]))   # (an entry refined for its truncation never grows)
@@ -229,7 +259,7 @@ def _grow(ev: Evaluator, x: Array, f0: Array, method: str, GT: Array, out: Probe
             return
         h = h0[rows] * factor ** level
         lv, _ = probe_level(ev, x, f0, rows, h, method)
-        e = noise(lv)
+        e = noise(lv, rows)
         rnd = smooth_rounding(lv, e)
         ok = (grow[rows] & lv.finite & ~suspect(lv.gap1, lv.gap2, e, lv.h, lv.finite)
               & (lv.jump <= param("safety") * param("gap_noise") * e) & (lv.trunc + rnd < best[rows]))
@@ -351,6 +381,15 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
         x, G, num, trunc, rnd, bound, pr, user, out_shape, x_shape)
     if method == "complex":
         undecided, why = _not_analytic(ev, x, f0, G, num, bound, ana_rnd, user, out_shape, x_shape)
+    kinked = None if method == "complex" else (pr.kink | pr.fallback | (pr.jump > 0)).T
+    banded = within_band(G, num, bound, intermediate_band(eps_g, method), user,
+                         undecided if kinked is None else undecided | kinked)
+    f_scale = np.maximum(np.abs(f0), first_order_scale(G, x))
+    why = why + [band_reason(_name(int(c), x_shape) + (f" (output {_name(int(r), out_shape, '')})"
+                                                        if out_shape else ""),
+                             float(abs(G[r, c] - num[r, c])), float(f_scale[r]))
+                 for r, c in zip(*np.nonzero(banded))]
+    undecided = undecided | banded
     v = judge(G, num, bound, evidence, user, undecided)
     if method != "complex" and (v.kink.sum(axis=1) >= 2).any():
         limiting, tie_undecided, tie_failed, tie_why = _ties(ev, x, f0, G, v, evidence, ana_rnd, pr, x_shape)
@@ -515,7 +554,9 @@ def _undecided(x: Array, G: Array, num: Array, trunc: Array, rnd: Array, bound: 
     scale = np.full((num.shape[0], 1), top)
     limit = np.maximum(np.maximum(np.abs(G), np.abs(num)), power * scale)
     smooth_tol = bound if user is None else user.bound(num)
-    buried = ((rnd > trunc) & (model_bound(trunc, rnd, 0.0) > limit) & (scale > 0)
+    # (where every numerical value is 0, f flat at every step, an entry claimed 0 is judged, an unused
+    # parameter; one claimed nonzero is not, whatever its sign: f cannot tell it from 0)
+    buried = ((rnd > trunc) & (model_bound(trunc, rnd, 0.0) > limit) & ((scale > 0) | (G != 0))
               & np.isfinite(num) & (np.abs(G - num) <= smooth_tol) & ~pr.kink.T & ~pr.fallback.T & ~jump)
     undecided = jump | buried
     why = []

@@ -9,7 +9,8 @@ finite fails. err/tol is reported per entry: above 1 fails, at most 1 passes, 0 
 passed.
 
 An entry the mode could not judge at any admissible step (`undecided`: f jumps there, its effect on f is
-below f's rounding, ...) is neither passed nor failed: its ratio is NaN and the check that holds one,
+below f's rounding, a disagreement within the rounding of O(1) intermediates that f's scale does not
+show: `within_band`, ...) is neither passed nor failed: its ratio is NaN and the check that holds one,
 and no failure, is inconclusive.
 """
 
@@ -23,7 +24,7 @@ from numpy.typing import NDArray
 from backprop_ref.gradcheck.evaluation import UserTolerance
 from backprop_ref.gradcheck.kinks import KinkEvidence, inside
 
-__all__ = ["Verdict", "judge"]
+__all__ = ["Verdict", "judge", "within_band", "band_reason"]
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
@@ -88,3 +89,21 @@ def judge(analytic: Array, numerical: Array, bound: Array, kinks: KinkEvidence,
     und = np.zeros(ok.shape, bool) if undecided is None else undecided
     ratio = np.where(und, np.nan, ratio)
     return Verdict(ok & ~und, tol, shown, ratio, is_kink & ~und, kink_ok & ~und, und)
+
+
+def within_band(analytic: Array, numerical: Array, bound: Array, band: float, user: UserTolerance | None,
+                exclude: Mask | None = None) -> Mask:
+    """The entries that fail the scale-free bound but whose disagreement lies within `band`, the claim's
+    possible rounding of O(1) intermediates (error_model.intermediate_band): f's scale cannot tell that
+    rounding from an error, so they are not judged. None under the user's tolerance (it decides)."""
+    if user is not None:
+        return np.zeros(np.shape(analytic), bool)
+    diff = np.abs(analytic - numerical)
+    hit = np.isfinite(diff) & (diff > bound) & (diff <= band)
+    return hit if exclude is None else hit & ~exclude
+
+
+def band_reason(where: str, diff: float, f_scale: float) -> str:
+    """The reason given for an entry `within_band`."""
+    return (f"{where}: the claim differs by {diff:.2g}, the rounding of an O(1) intermediate; f's scale "
+            f"({f_scale:.2g}) cannot tell rounding from error; compute the gradient stably or pass atol")
