@@ -118,6 +118,15 @@ def test_tensorflow_elu_grad_at_zero_is_one(tf):
     assert np.array_equal(tape_grad(tf, tf.nn.elu, [0.0, -0.0, 1e-300, -1e-300]), [1.0] * 4)
 
 
+def test_keras_elu_with_alpha_gives_alpha_at_zero(tf):
+    # Keras writes ELU with α ≠ 1 as where(x > 0, elu(x), α·elu(x)): at 0 the second branch, α·1 = α,
+    # our value.
+    import keras
+
+    g = tape_grad(tf, lambda t: keras.activations.elu(t, alpha=0.5), [0.0, -0.0, 2.0])
+    assert np.array_equal(g, [0.5, 0.5, 1.0]) and np.array_equal(elu_grad([0.0, -0.0, 2.0], 0.5), g)
+
+
 def test_selu_grad_at_zero_is_lambda_alpha():
     np.testing.assert_allclose(selu_grad(ZEROS), [SELU_LAMBDA * SELU_ALPHA] * 2, rtol=1e-15)
 
