@@ -167,8 +167,14 @@ def test_mlp_loss_correct_gradient_passes_in_every_method():
        method=st.sampled_from(METHODS))
 def test_no_false_alarm_on_random_smooth_points(x, method):
     assert_grad(smooth, x, smooth_grad(x), method=method)
-    assert_grad(sig_sum, x, sigmoid_grad(x), method=method)
     assert_grad(logsumexp, x, logsumexp_grad(x), method=method)
+    # σ saturates: σ(39) is 1.0 exactly and σ(31) = 1 − 3e-14 moves f by a few of its roundings at any
+    # local step, so an entry beyond ≈ 30 may be inconclusive (its effect on f below f's rounding); never
+    # failed, and every entry not inconclusive is judged and passes
+    r = check_grad(sig_sum, x, sigmoid_grad(x), method=method)
+    assert r.verdict in ("pass", "inconclusive"), str(r)
+    if r.verdict == "inconclusive":
+        assert all("below f's rounding" in why for why in r.inconclusive), str(r)
 
 
 # ---- planted bugs fail --------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from backprop_ref.gradcheck import ERROR_MODEL
 from backprop_ref.gradcheck.elementwise import assert_elementwise, check_elementwise
 
 
@@ -74,9 +75,9 @@ def test_a_float32_f_is_judged_at_its_own_precision():
     assert check_elementwise(f32, g, X).verdict == "fail"
 
 
-def test_the_complex_step_in_one_evaluation():
+def test_the_complex_step_in_two_evaluations():
     r = check_elementwise(np.sin, np.cos, X, method="complex")
-    assert r.passed and r.n_evals == 4   # f(x), the elementwise test (2), f(x + ih)
+    assert r.passed and r.n_evals == 5   # f(x), the elementwise test (2), f(x + ih), f(x + 2ih)
     g = np.cos(X)
     g[5] *= 1 + 1e-10
     assert check_elementwise(np.sin, g, X, method="complex").verdict == "fail"
@@ -116,3 +117,49 @@ def test_the_step_grows_where_f_rounding_swamps_it_and_an_entry_below_it_is_not_
     buried = check_elementwise(mixed, np.array([np.cos(x[0]), -1e-6]), x)
     assert buried.verdict == "inconclusive" and buried.n_inconclusive == 1
     assert buried.inconclusive[0].startswith("x[1]: its effect on f is below f's rounding")
+
+
+EPS = np.finfo(np.float64).eps
+A_R = ERROR_MODEL["analytic_rounding"][0]
+C_X = ERROR_MODEL["complex_rounding"][0]
+X7 = np.random.default_rng(3).uniform(-1.5, 1.5, 7)
+
+
+@pytest.mark.parametrize("method", ["central", "richardson", "complex"])
+def test_verdicts_do_not_change_when_f_is_multiplied_by_any_c(method):
+    # c·sin(x) rounds at c·eps and its derivative is c·cos(x): nothing in f's values tells c = 1e-12 from
+    # 1 or 1e12. The right derivative passes, a sign-flipped entry fails, and an entry 1e-4 off never
+    # passes at every c: it fails, except where its error (1e-4·c·|cos x_3|) lies within the rounding a
+    # claim may carry from O(1) intermediates (analytic_rounding·eps·1, plus complex_rounding·eps·1 for
+    # the complex step's estimate), which f's scale cannot show: there it is inconclusive
+    band = A_R * EPS + (C_X * EPS if method == "complex" else 0.0)
+    scales = [10.0**e for e in range(-12, 13, 3)]
+    for c in scales:
+        f = lambda v, c=c: c * np.sin(v)   # noqa: E731
+        g = c * np.cos(X7)
+        r = check_elementwise(f, g, X7, method=method)
+        assert r.verdict == "pass", (c, str(r))
+        flipped = g.copy()
+        flipped[3] = -flipped[3]
+        bad = check_elementwise(f, flipped, X7, method=method)
+        assert bad.verdict == "fail" and bad.worst == "x[3]", (c, str(bad))
+        one = g.copy()
+        one[3] *= 1 + 1e-4
+        expected = "inconclusive" if abs(one[3] - g[3]) <= band else "fail"
+        r1 = check_elementwise(f, one, X7, method=method)
+        assert r1.verdict == expected, (c, str(r1))
+        if expected == "inconclusive":
+            assert "the rounding of an O(1) intermediate" in r1.inconclusive[0]
+    assert len(scales) == 9
+
+
+def test_the_complex_steps_truncation_is_measured_where_f_shows_no_scale():
+    # x³ at 0: f = 0 and f′ = 0, yet Im (ih)³/h = −h² = −1e-40 (the truncation h²·f‴/6): nothing in f's
+    # values bounds it, but the step 2h gives −4h², so |D(2h) − D(h)|/3 = h² measures it. The claim 0
+    # passes; a claim 1e-3 off at x = −1 (3 → 3.003) still fails
+    x = np.array([0.0, -1.0])
+    r = check_elementwise(lambda v: v**3, lambda v: 3 * v**2, x, method="complex")
+    assert r.verdict == "pass", str(r)
+    assert r.numerical[0] == -1e-40
+    bad = check_elementwise(lambda v: v**3, np.array([0.0, 3.003]), x, method="complex")
+    assert bad.verdict == "fail" and bad.worst == "x[1]"

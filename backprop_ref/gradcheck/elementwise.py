@@ -3,15 +3,17 @@
 `check_elementwise(f, fprime, x)` judges each entry of fprime(x) against the central (or Richardson)
 difference of f's own entry, f(x + h)_i − f(x − h)_i over 2h_i with h_i = step·max(|x_i|, 1): every
 entry in the same evaluation of f, so the cost is a few evaluations per step size whatever x.size.
-Each entry is its own scalar function and the rules are full mode's, entry by entry: f's rounding
-from |f_i| and |x_i·g_i| (its own, not the largest entry's), truncation from two step sizes, a finer
-step (refine_factor at a time, refine_levels at most) where truncation dominates or the one-sided
-gap does not scale with the step, a coarser one (grow_factor at a time) where f's rounding swamps
-it, the steady-slopes rule deciding a kink and the interval rule judging it, a step shrunk to keep
-the stencil in f's domain, and an entry where f jumps (or that moves f by less than its rounding)
-not judged. The complex step is one evaluation f(x + ih); an entry it fails is probed again by
-central differences, and where those pass the claim while the two estimates disagree beyond both
-bounds, f is not complex-analytic there (the entry is not judged).
+Each entry is its own scalar function and the rules are full mode's, entry by entry: f's rounding from
+|f_i| and max(|x_i|, 1)·|g_i| (its own, not the largest entry's; no absolute floor, so that c·f is
+judged as f for any c), the claim's from |g_i| and max(|f_i|, |g_i|), a claim that fails only within the
+rounding of O(1) intermediates not judged (f's scale cannot show them), truncation from two step sizes,
+a finer step (refine_factor at a time, refine_levels at most) where truncation dominates or the
+one-sided gap does not scale with the step, a coarser one (grow_factor at a time) where f's rounding swamps
+it, the steady-slopes rule deciding a kink and the interval rule judging it, a step shrunk to keep the
+stencil in f's domain, and an entry where f jumps (or that moves f by less than its rounding) not
+judged. The complex step is one evaluation f(x + ih), and one at x + 2ih for its truncation; an entry it
+fails is probed again by central differences, and where those pass the claim while the two estimates
+disagree beyond both bounds, f is not complex-analytic there (the entry is not judged).
 
 That f is elementwise is tested first: moving half of the entries (a fixed alternating pattern) must
 leave the other entries' values bit for bit unchanged; otherwise the perturbations would interact and
@@ -32,13 +34,16 @@ from backprop_ref.gradcheck.error_model import (
     EPS,
     METHODS,
     MULTIPLES,
+    TINY,
     claim_rounding,
     complex_rounding,
     dtype_name,
     f_rounding,
+    intermediate_band,
     model_bound,
     param,
     step,
+    underflow,
 )
 from backprop_ref.gradcheck.evaluation import (
     MUTATED,
@@ -52,7 +57,7 @@ from backprop_ref.gradcheck.full import wanted
 from backprop_ref.gradcheck.kinks import KinkEvidence, steady, suspect
 from backprop_ref.gradcheck.result import GradCheckResult, Judged, Kink, build_result, model_reason
 from backprop_ref.gradcheck.stencils import Level, level_stats
-from backprop_ref.gradcheck.verdict import judge
+from backprop_ref.gradcheck.verdict import band_reason, judge, within_band
 
 __all__ = ["check_elementwise", "assert_elementwise"]
 
@@ -159,8 +164,10 @@ def check_elementwise(f: Callable[[Any], Any], fprime: Any, x: Any, *, method: s
         problems += [f"f(x) = {f0[i]} at index {_index(int(i), shape)}: f is not finite at x itself"
                      for i in np.flatnonzero(~np.isfinite(f0))[:1]]
         _require_elementwise(ev, xf, f0, step("central", out_eps) * np.maximum(np.abs(xf), 1.0))
-        # the claim's rounding, as full mode's for a one-entry gradient: |g_i| twice, the floor of f
-        ana = claim_rounding(eps_g, 2.0 * np.abs(g), np.maximum(np.abs(f0), param("f_scale_floor")))
+        # the claim's rounding, as full mode's for a one-entry gradient: |g_i| twice, and its floor
+        # (claim_floor) max(|f_i|, |g_i|), no absolute one: c·f is judged as f
+        ana = claim_rounding(eps_g, 2.0 * np.abs(g), np.fmax(np.abs(f0), np.abs(g)))
+        ana = ana + np.where(np.abs(g) < TINY, param("flush_floor") * TINY, 0.0)   # flushed to 0 below tiny
         if method == "complex":
             judged = _complex(ev, xf, f0, g, ana, eps_g, user, problems, shape)
         else:
@@ -181,8 +188,7 @@ def _real(ev: _Batch, x: Array, f0: Array, g: Array, ana: Array, eps_g: float, o
         eps_f = seen
         h0 = step(method, eps_f) * np.maximum(np.abs(x), 1.0)
         lv = _probe(ev, x, f0, np.arange(n), h0, method)
-    floor = np.fmax(param("f_scale_floor"), np.abs(x * g))[:, None]   # each entry's own scale (a NaN
-    # claim says nothing of f's)
+    floor = _first_order(x, g)[:, None]
     fields = {name: getattr(lv, name).copy() for name in lv.__dataclass_fields__ if name != "values"}
     notes: list[str] = []
     factor = param("refine_factor")
@@ -263,23 +269,24 @@ def _real(ev: _Batch, x: Array, f0: Array, g: Array, ana: Array, eps_g: float, o
     num[bad] = np.nan
     ana2 = ana[:, None]
     bound = model_bound(trunc, rnd, ana2)
-    # full mode's rule for an entry buried in f's rounding: its bound, counting only the rounding f's
-    # own size explains (not the floor that covers O(1) intermediates), above its own value and above
-    # eps_f^judge_power of the largest derivative; only entries that would otherwise pass
+    # full mode's rule for an entry buried in f's rounding: its bound above its own value and above
+    # eps_f^judge_power of the largest derivative; only entries that would otherwise pass (an entry
+    # claimed 0 where every numerical value is 0 is judged; one claimed nonzero is not)
     scale = np.max(np.where(np.isfinite(num), np.abs(num), 0.0), initial=0.0)
     limit = np.maximum(np.maximum(np.abs(g)[:, None], np.abs(num)), eps_f ** param("judge_power") * scale)
-    fmax = np.maximum(np.abs(f0), np.abs(x * g))[:, None]
-    own = rnd * np.minimum(1.0, np.maximum(fmax, 1e-300) / floor)
     tol = bound if user is None else user.bound(num)
-    below = ((own > trunc) & (np.minimum(bound, model_bound(trunc, own, 0.0)) > limit) & (scale > 0)
+    below = ((rnd > trunc) & (model_bound(trunc, rnd, 0.0) > limit) & ((scale > 0) | (g[:, None] != 0))
              & np.isfinite(num) & (np.abs(g[:, None] - num) <= tol) & ~kink & ~open_ & ~jumped)
-    undecided = jumped | below
+    banded = within_band(g[:, None], num, bound, intermediate_band(eps_g, method), user,
+                         kink | open_ | jumped | below)
+    undecided = jumped | below | banded
     why = [f"{_at(int(i), shape)}: f jumps at {_at(int(i), shape)} by {float(jump_size[i, 0]):.3g} (its "
            f"one-sided differences keep their size down to a step of {float(jump_step[i, 0]):.3g}): no "
            "derivative" for i in np.flatnonzero(jumped[:, 0])]
     why += [f"{_at(int(i), shape)}: its effect on f is below f's rounding at every step (bound "
             f"{float(bound[i, 0]):.3g} at step {float(step_used[i, 0]):.3g})"
             for i in np.flatnonzero(below[:, 0])]
+    why += _band_why(x, f0, g, num[:, 0], banded[:, 0], shape)
     fallback = open_ & ~kink & ~jumped
     evidence = KinkEvidence(kink.T, fallback.T, left.T, right.T, (param("safety") * side + ana2).T,
                             step_used.T)
@@ -303,8 +310,15 @@ def _complex(ev: _Batch, x: Array, f0: Array, g: Array, ana: Array, eps_g: float
         raise TypeError("method='complex' needs an f that carries complex input through, but f returned "
                         f"dtype {y.dtype}. Use method='central'.")
     num = (y.imag / h)[:, None]
-    rnd = complex_rounding(np.abs(num) + np.maximum(np.abs(f0), param("f_scale_floor"))[:, None])
-    bound = model_bound(np.zeros_like(num), rnd, ana[:, None])
+    # the truncation h²·|f‴|/6 is measured by a second step 2h (one more evaluation for every entry):
+    # nothing in f's values bounds it where f and f′ vanish (x³ at 0: −h² = −1e-40)
+    num2 = (ev(x + 2j * h, complex_input=True).imag / (2.0 * h))[:, None]
+    trunc = np.abs(num2 - num) / 3.0
+    trunc = np.where(np.isfinite(trunc), trunc, 0.0)
+    # as full mode's for a one-entry gradient: |num| twice and max(|f_i|, |num_i|) (g_floor)
+    rnd = (complex_rounding(2.0 * np.abs(num) + np.fmax(np.abs(f0), np.abs(num[:, 0]))[:, None])
+           + underflow(h)[:, None])
+    bound = model_bound(trunc, rnd, ana[:, None])
     tol = bound if user is None else user.bound(num)
     undecided = np.zeros_like(num, dtype=bool)
     why: list[str] = []
@@ -312,7 +326,7 @@ def _complex(ev: _Batch, x: Array, f0: Array, g: Array, ana: Array, eps_g: float
     if failing.size:   # not complex-analytic where central differences pass what the complex step fails
         hc = step("central") * np.maximum(np.abs(x[failing]), 1.0)
         lv = _probe(ev, x, f0, failing, hc, "central")
-        e = f_rounding(lv.fmax, np.maximum(param("f_scale_floor"), np.abs(x[failing] * g[failing]))[:, None])
+        e = f_rounding(lv.fmax, _first_order(x[failing], g[failing])[:, None])
         real_tol = model_bound(lv.trunc, np.maximum(e, lv.sigma) * lv.coef[:, None], ana[failing, None])
         agrees = lv.finite & (np.abs(g[failing, None] - lv.est) <= real_tol)
         apart = np.abs(num[failing] - lv.est) > real_tol + bound[failing]   # the two estimates disagree
@@ -321,11 +335,27 @@ def _complex(ev: _Batch, x: Array, f0: Array, g: Array, ana: Array, eps_g: float
         why = [f"{_at(int(i), shape)}: f is not complex-analytic here (the complex step gives "
                f"{float(num[i, 0]):.6g}, central differences agree with the claim); use method='central'"
                for i in hit]
+    banded = within_band(g[:, None], num, bound, intermediate_band(eps_g, "complex"), user, undecided)
+    why += _band_why(x, f0, g, num[:, 0], banded[:, 0], shape)
+    undecided |= banded
     v = judge(g[None, :], num.T, bound.T, KinkEvidence.none((1, x.size)), user, undecided.T)
-    reason = model_reason(np.zeros((1, x.size)), rnd.T, ana[None, :], "complex", eps_g)
+    reason = model_reason(trunc.T, rnd.T, ana[None, :], "complex", eps_g)
     return Judged("full", g, v, shape, [], problems, reason + ALL_AT_ONCE,
-                  h.reshape(shape), (np.zeros((1, x.size)), param("safety") * rnd.T, ana[None, :]),
+                  h.reshape(shape), (param("safety") * trunc.T, param("safety") * rnd.T, ana[None, :]),
                   inconclusive=why, notes=[])
+
+
+def _first_order(x: Array, g: Array) -> Array:
+    """Each entry's first_order_scale, max(|x_i|, 1)·|g_i| (0 for a NaN claim: it says nothing of f's)."""
+    scale = np.maximum(np.abs(x), 1.0) * np.abs(g)
+    return np.where(np.isfinite(scale), scale, 0.0)
+
+
+def _band_why(x: Array, f0: Array, g: Array, num: Array, banded: Mask, shape: tuple[int, ...]) -> list[str]:
+    """The reasons of the entries `within_band`, with f's scale at each (max(|f_i|, first_order_scale))."""
+    f_scale = np.fmax(np.abs(f0), _first_order(x, g))
+    return [band_reason(_at(int(i), shape), float(abs(g[i] - num[i])), float(f_scale[i]))
+            for i in np.flatnonzero(banded)]
 
 
 def _put(a: NDArray[Any], rows: NDArray[np.intp], values: NDArray[Any]) -> NDArray[Any]:

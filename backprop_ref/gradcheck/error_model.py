@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
-    "EPS", "ERROR_MODEL", "METHODS", "MULTIPLES", "param", "step", "f_rounding", "claimed_rounding",
+    "EPS", "TINY", "ERROR_MODEL", "METHODS", "MULTIPLES", "param", "step", "f_rounding", "claimed_rounding",
     "claim_rounding", "complex_rounding", "underflow", "model_bound", "rms", "rms_scale", "g_max",
     "claim_floor", "g_floor", "first_order_scale", "dtype_name", "intermediate_band",
 ]
@@ -37,11 +37,6 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
     "f_rounding": (16.0, "f's own rounding in units of eps·max(|f|, max_i max(|x_i|, 1)·|g_i|): a "
                    "well-conditioned sum of m terms errs by ≲ log2(m)·eps (pairwise summation), 16 covers m "
                    "up to 65,536"),
-    "f_scale_floor": (1.0, "elementwise mode's absolute floor of f's rounding scale (and of its claims'), "
-                      "eps·max(1, |x_i·g_i|): formulas round O(1) intermediates (log(1 + eˣ) at x = −11). "
-                      "Full, directional and bisection read that scale off f and the claim instead "
-                      "(first_order_scale, claim_floor), so that their verdicts do not change when f is "
-                      "multiplied by any c"),
     "intermediate_band": (1.0, "the scale of the O(1) intermediates a claim may have cancelled (p − y with "
                           "p ≈ 1 at a confident prediction, 1 − σ at saturation), which f's own scale need "
                           "not show (f ≈ 1e-13 there): a claim that fails the scale-free bound but lies "
@@ -53,6 +48,11 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
                           "would bury a sign-flipped gradient of 1e-12·Σ sin x. Where f did not move at all "
                           "over a stencil, f resolves no better than the move the claim predicts, up to "
                           "f_rounding·eps·1 (f = log(1 + 1e-13) keeps multiples of eps)"),
+    "flush_floor": (1.0, "an elementwise claim below the smallest normal number (or 0) is known to within "
+                    "1 × that number, tiny = 2.2e-308: libraries flush results there to 0 before gradual "
+                    "underflow is reached (GELU's x·erfc(−x/√2)/2 = −0.0 at x = −38, where it is −1e-315, "
+                    "and its derivative −4e-313): such an entry is judged as far as float64's normal range "
+                    "can tell (each entry of an elementwise f is its own scale; full mode has the others')"),
     "analytic_rounding": (8.0, "the claimed gradient's rounding in units of its dtype's eps times "
                           "|g_i| + max|g| + max(|f|, max_s|g_si|) (a cast plus a few operations; the floor, "
                           "f's size or the largest derivative of any output by the same entry, covers "
