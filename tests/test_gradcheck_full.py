@@ -667,3 +667,19 @@ def test_an_all_buried_gradient_is_inconclusive_whatever_its_sign():
     for claim in (1e-6 * np.ones(3), -1e-6 * np.ones(3)):
         r = check_grad(f, x, claim)
         assert r.verdict == "inconclusive", str(r)
+
+
+def test_the_complex_step_on_a_float32_f_is_judged_at_float32_precision():
+    # f works in complex64 along the complex step (its output's dtype says so): Im f(x + ih)/h carries
+    # float32's rounding, ≈ eps32·|f′|, 1e9 times float64's. The right claim passes; one entry 1e-3 off
+    # (1e4 times that rounding) fails
+    f = lambda v: np.sum(np.sin(v.astype(np.complex64) if np.iscomplexobj(v)   # noqa: E731
+                                else v.astype(np.float32)))
+    x = np.array([0.3, -1.2, 2.0, 0.8])
+    g = np.cos(x)
+    r = check_grad(f, x, g, method="complex")
+    assert r.verdict == "pass", str(r)
+    wrong = g.copy()
+    wrong[1] *= 1 + 1e-3
+    bad = check_grad(f, x, wrong, method="complex")
+    assert bad.verdict == "fail" and bad.worst_index == (1,), str(bad)

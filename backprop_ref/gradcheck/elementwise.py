@@ -310,13 +310,14 @@ def _complex(ev: _Batch, x: Array, f0: Array, g: Array, ana: Array, eps_g: float
         raise TypeError("method='complex' needs an f that carries complex input through, but f returned "
                         f"dtype {y.dtype}. Use method='central'.")
     num = (y.imag / h)[:, None]
+    eps_c = max(EPS, float(np.finfo(y.dtype).eps))   # f's precision along the complex step (complex64)
     # the truncation h²·|f‴|/6 is measured by a second step 2h (one more evaluation for every entry):
     # nothing in f's values bounds it where f and f′ vanish (x³ at 0: −h² = −1e-40)
     num2 = (ev(x + 2j * h, complex_input=True).imag / (2.0 * h))[:, None]
     trunc = np.abs(num2 - num) / 3.0
     trunc = np.where(np.isfinite(trunc), trunc, 0.0)
     # as full mode's for a one-entry gradient: |num| twice and max(|f_i|, |num_i|) (g_floor)
-    rnd = (complex_rounding(2.0 * np.abs(num) + np.fmax(np.abs(f0), np.abs(num[:, 0]))[:, None])
+    rnd = (complex_rounding(2.0 * np.abs(num) + np.fmax(np.abs(f0), np.abs(num[:, 0]))[:, None], eps_c)
            + underflow(h)[:, None])
     bound = model_bound(trunc, rnd, ana[:, None])
     tol = bound if user is None else user.bound(num)

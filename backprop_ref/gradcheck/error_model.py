@@ -58,7 +58,8 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
                           "f's size or the largest derivative of any output by the same entry, covers "
                           "cancelled sums, 1 − σ at saturation and δ_ij − p_j with p near 1)"),
     "complex_rounding": (16.0, "the complex step is forward-mode AD in complex arithmetic: a few eps "
-                         "per operation over tens of operations, relative to the same scale (plus tiny/h: "
+                         "per operation over tens of operations (eps of f's complex output: complex64's is "
+                         "float32's), relative to the same scale (plus tiny/h: "
                          "Im f(x + ih) = h·f′ below the smallest normal number, h·f′ < 2e-308, has lost "
                          "its relative precision)"),
     "conditioning": (4.0, "an analytic value (the claim, or the complex step's estimate) is computed "
@@ -219,9 +220,10 @@ def intermediate_band(eps_g: float, method: str) -> float:
     return band + (float(complex_rounding(scale)) if method == "complex" else 0.0)
 
 
-def complex_rounding(magnitude: Any) -> Any:
-    """The complex step's rounding: complex_rounding × eps × `magnitude` (an analytic derivative's)."""
-    return param("complex_rounding") * EPS * magnitude
+def complex_rounding(magnitude: Any, eps: float = EPS) -> Any:
+    """The complex step's rounding: complex_rounding × eps × `magnitude` (an analytic derivative's), eps
+    that of the precision f's complex output works in (complex64: float32's)."""
+    return param("complex_rounding") * eps * magnitude
 
 
 def underflow(h: Any) -> Any:

@@ -32,6 +32,7 @@ class Evaluator:
         self.n_evals = 0
         self.out_shape: tuple[int, ...] = ()
         self.out_eps = EPS   # the eps of the float dtype f returns (float64 for ints and Python floats)
+        self.complex_eps = EPS   # ... and along the complex step (complex64: float32's)
 
     def _call(self, x: NDArray[Any], complex_input: bool = False) -> NDArray[Any]:
         self.n_evals += 1
@@ -79,6 +80,7 @@ class Evaluator:
             raise TypeError("method='complex' needs an f that carries complex input through, but f "
                             f"returned dtype {a.dtype} (float(), abs() or np.real drop the imaginary "
                             "part). Use method='central'.")
+        self.complex_eps = max(self.complex_eps, float(np.finfo(a.dtype).eps))
         return a.astype(np.complex128).ravel()
 
 

@@ -355,7 +355,8 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
         num_t, h, bad = probe_complex(ev, x, f0)
         num = num_t.T
         trunc = np.zeros_like(num)
-        rnd = complex_rounding(np.abs(num) + g_floor(num, f0)) + underflow(h)[None, :]
+        eps_c = max(ev.out_eps, ev.complex_eps)   # f's precision along the complex step (complex64)
+        rnd = complex_rounding(np.abs(num) + g_floor(num, f0), eps_c) + underflow(h)[None, :]
         evidence = KinkEvidence.none((m, n))
         steps: object = h.reshape(x_shape)
     else:
@@ -405,6 +406,8 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
     s = param("safety")
     refined = None if method == "complex" else pr.step.T < step(method, pr.eps_f) * np.maximum(np.abs(x), 1.0)
     reason = model_reason(trunc, rnd, ana_rnd, method, eps_g)
+    if method == "complex" and max(ev.out_eps, ev.complex_eps) != EPS:
+        reason += f"; f works in {dtype_name(max(ev.out_eps, ev.complex_eps))}: its rounding in its eps"
     if method != "complex" and pr.eps_f != EPS:
         reason += f"; f works in {dtype_name(pr.eps_f)}: steps and f's rounding in its eps"
     notes = [] if method == "complex" else [f"entry {_name(i, x_shape, '')}: {why}"
@@ -516,9 +519,10 @@ def _not_analytic(ev: Evaluator, x: Array, f0: Array, G: Array, num: Array, boun
     cols = np.flatnonzero(failing.any(axis=0))[: int(param("complex_recheck"))]
     if cols.size == 0:
         return undecided, []
-    h = step("central") * np.maximum(np.abs(x[cols]), 1.0)
+    eps_f = max(ev.out_eps, ev.complex_eps)
+    h = step("central", eps_f) * np.maximum(np.abs(x[cols]), 1.0)
     lv, _ = probe_level(ev, x, f0, cols, h, "central")
-    e = f_rounding(lv.fmax, first_order_scale(G, x))
+    e = f_rounding(lv.fmax, first_order_scale(G, x), eps_f)
     real_tol = model_bound(lv.trunc, np.maximum(e, lv.sigma) * lv.coef[:, None], ana_rnd[:, cols].T)
     if user is not None:
         real_tol = user.bound(lv.est)
