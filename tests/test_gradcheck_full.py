@@ -683,3 +683,19 @@ def test_the_complex_step_on_a_float32_f_is_judged_at_float32_precision():
     wrong[1] *= 1 + 1e-3
     bad = check_grad(f, x, wrong, method="complex")
     assert bad.verdict == "fail" and bad.worst_index == (1,), str(bad)
+
+
+def test_a_float32_f_grows_its_step_until_a_1e_3_error_is_resolved():
+    # float32 Σ e^{x/3} returned as a Python float: f ≈ 9 rounds at ≈ eps32·9 = 1e-6, so at float32's
+    # first step (eps32^(1/3)·2 ≈ 0.01) the bound is ≈ 8e-4, above a 1e-3 error of x[2]'s 0.65; f″ is
+    # small (e^{x/3}/9), so growing the step to ≈ 0.04 lowers the rounding 4× for a truncation of
+    # h²·f‴/6 ≈ 2e-5: the right claim passes and the 1e-3 error fails (issue 11's float32 target)
+    f = lambda v: float(np.sum(np.exp(v.astype(np.float32) / 3)))   # noqa: E731
+    x = np.array([-0.38239252554437275, 0.6653138780015324, 2.0169683294811325, 1.9680975668761402,
+                  -0.04913636247166692, 1.077102431855307])
+    g = np.exp(x / 3) / 3
+    assert check_grad(f, x, g).verdict == "pass"
+    wrong = g.copy()
+    wrong[2] *= 1.001
+    bad = check_grad(f, x, wrong)
+    assert bad.verdict == "fail" and bad.worst_index == (2,), str(bad)
