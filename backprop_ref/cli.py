@@ -342,7 +342,7 @@ def _import(spec: str, what: str) -> Callable[..., Any]:
     obj = _resolve(spec, f"{PROG} check: {what}", "MODULE:FUNCTION")
     if not callable(obj):
         raise UsageError(f"{PROG} check: {spec} is not callable")
-    return obj  # type: ignore[no-any-return]
+    return obj
 
 
 def _load_x(args: argparse.Namespace, f: Callable[..., Any]) -> tuple[Any, Any, str]:

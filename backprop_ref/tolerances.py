@@ -70,8 +70,10 @@ def agree(ours: ArrayLike, theirs: ArrayLike, forward_scale: Any = 0.0,
         raise ValueError(f"ours has shape {a.shape} but theirs has shape {b.shape}; they must match")
     keep = np.ones(a.shape, bool) if mask is None else np.broadcast_to(np.asarray(mask, bool), a.shape)
     finite = np.isfinite(a) & np.isfinite(b)
+    fs = np.abs(np.asarray(forward_scale, dtype=np.float64))
+    # the scale of finite values only: an overflowed forward (inf) would make atol inf and pass anything
     scale = max([float(np.max(np.abs(v[finite & keep]), initial=0.0)) for v in (a, b)]
-                + [float(np.max(np.abs(np.asarray(forward_scale, dtype=np.float64)), initial=0.0))])
+                + [float(np.max(fs[np.isfinite(fs)], initial=0.0))])
     atol = max(TAPE_ATOL_EPS * EPS * scale, TAPE_ATOL_MIN)
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.where(finite, np.abs(a - b), np.where(a == b, 0.0, np.inf))

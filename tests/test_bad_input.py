@@ -227,8 +227,8 @@ NAMES = [
         match="unknown method 'forward'; valid names are central, richardson, complex", method="forward"),
     row(numerical_grad, np.sum, np.ones(2), "backward", exc=ValueError, id="numerical_grad: unknown method",
         match="unknown method 'backward'; valid names are central"),
-    row(get, "softplus", exc=ValueError, id="catalogue.get: unknown formula",
-        match="unknown formula 'softplus'; valid names are sigmoid, tanh"),
+    row(get, "softsign", exc=ValueError, id="catalogue.get: unknown formula",
+        match="unknown formula 'softsign'; valid names are sigmoid, tanh"),
 ]
 
 
@@ -418,7 +418,7 @@ CLI_ERRORS = [
     pytest.param(["audit", "--samples", "0"], "--samples", id="samples 0"),
     pytest.param(["audit", "--samples", "many"], "--samples", id="samples not a number"),
     pytest.param(["audit", "--seed", "-1"], "--seed", id="negative seed"),
-    pytest.param(["audit", "--only", "softplus"], "unknown formula 'softplus'", id="unknown formula"),
+    pytest.param(["audit", "--only", "softsign"], "unknown formula 'softsign'", id="unknown formula"),
     pytest.param(["audit", "--json", "/no/such/dir/report.json"], "does not exist", id="json dir missing"),
     pytest.param(["audit", "--require-tf", "--no-tf"], "not allowed with", id="contradictory flags"),
     pytest.param(["check", "no_such_module_xyz:f", "--grad", "no_such_module_xyz:g", "--shape", "3"],

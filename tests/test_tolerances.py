@@ -41,3 +41,11 @@ def test_an_entry_passes_within_the_relative_bound_and_fails_beyond_it():
     beyond = value * (1 + 2 * TAPE_RTOL) + 2 * atol
     assert agree(np.array([value]), np.array([within])).passed
     assert not agree(np.array([value]), np.array([beyond])).passed
+
+
+def test_an_overflowed_forward_scale_does_not_widen_the_bound():
+    # a naive softplus overflows to inf at large x: the bound's scale comes from finite values alone,
+    # or atol would be inf and any disagreement would pass
+    assert not agree(np.array([1.0]), np.array([2.0]), forward_scale=np.array([np.inf])).passed
+    overflowed = np.array([np.inf, 1.0])
+    assert not agree(overflowed, np.array([1e4, 1.0]), forward_scale=overflowed).passed
