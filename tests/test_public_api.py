@@ -20,7 +20,31 @@ FUNCTIONS = [
     "cross_entropy_grad", "dense_forward", "dense_backward", "himmelblau", "himmelblau_grad",
     "check_grad", "assert_grad", "check_jacobian", "assert_jacobian", "numerical_grad",
     "numerical_jacobian",
+    "taylor_test", "quadratic_objective", "quadratic_objective_grad", "exponential_objective",
+    "exponential_objective_grad", "squared_error_objective", "squared_error_objective_grad",
+    "log_objective", "log_objective_grad", "chain_rule_z", "chain_rule_z_grad", "linear_chain",
+    "linear_chain_grad", "one_layer_loss", "one_layer_grad", "two_layer_loss", "two_layer_grads",
+    # issue 12: the user's own code in one call
+    "check_vjp", "assert_vjp", "check_jvp", "assert_jvp", "check_adjoint", "assert_adjoint",
+    "check_elementwise", "assert_elementwise", "check_tape",
+    # issue 14: the chapter's records and the reference beyond it
+    "free_fall", "free_fall_grad", "constant", "constant_grad", "linear", "linear_grad", "power",
+    "power_grad", "exponential", "exponential_grad", "logarithm", "logarithm_grad",
+    "sigmoid_neuron_loss", "sigmoid_neuron_grads", "sigmoid_layer_loss", "sigmoid_layer_grads",
+    "gelu", "gelu_grad", "softplus", "softplus_grad", "elu", "elu_grad", "selu", "selu_grad", "silu",
+    "silu_grad", "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad", "huber",
+    "huber_grad", "multiclass_hinge", "multiclass_hinge_grad", "batch_norm_forward", "batch_norm_backward",
+    "layer_norm_forward", "layer_norm_backward", "dropout_forward", "dropout_backward", "embedding_forward",
+    "embedding_backward", "conv2d_forward", "conv2d_backward", "max_pool2d_forward", "max_pool2d_backward",
+    "avg_pool2d_forward", "avg_pool2d_backward", "rnn_forward", "rnn_backward", "lstm_cell_forward",
+    "lstm_cell_backward", "attention_forward", "attention_backward",
 ]
+
+
+def test_every_public_function_is_listed_here():
+    classes = {"MLP", "GradCheckResult", "InconclusiveCheck", "Kink", "TaylorResult"}
+    assert set(backprop_ref.__all__) - classes == set(FUNCTIONS)
+    assert len(FUNCTIONS) == len(set(FUNCTIONS))
 
 
 @pytest.mark.no_mutmut
