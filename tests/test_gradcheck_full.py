@@ -699,3 +699,34 @@ def test_a_float32_f_grows_its_step_until_a_1e_3_error_is_resolved():
     wrong[2] *= 1.001
     bad = check_grad(f, x, wrong)
     assert bad.verdict == "fail" and bad.worst_index == (2,), str(bad)
+
+
+def test_the_complex_steps_conditioning_is_not_read_across_fs_domain_edge():
+    # √x at x = 1e-10: the slope of the gradient read at x ± δ (δ = sqrt(eps) = 1.5e-8) crosses 0, where
+    # √ of a negative number on the complex plane is another branch (Im ≈ 1.2e-4 ≫ h·f′): that side's
+    # reading is no slope, and widened the bound to 7e8. Read from the side that stays analytic, the
+    # conditioning term is 4·eps·|g′| = 0.2, and a claim 1e-4 off (5 absolute) fails
+    q = np.array([1e-10, 0.5, 2.0])
+    g = 0.5 / np.sqrt(q)
+    f = lambda v: np.sum(np.sqrt(v))   # noqa: E731
+    assert check_grad(f, q, g, method="complex").verdict == "pass"
+    wrong = g.copy()
+    wrong[0] *= 1 + 1e-4
+    bad = check_grad(f, q, wrong, method="complex")
+    assert bad.verdict == "fail" and bad.worst_index == (0,), str(bad)
+
+
+def test_a_stencil_shrunk_to_fs_domain_is_refined_while_truncation_dominates():
+    # √x at x = 1e-10: the stencil stays in the domain only at h ≈ 6e-12, where the truncation
+    # h²·f‴/6 ≈ 21 still dominates (f‴ = 3/8·x^-2.5); f's rounding there is eps·|f|/h ≈ 1e-3, not
+    # eps·max(|x|, 1)·|g|/h ≈ 30 (the neighbourhood probed is of scale h/step ≈ 1e-6, not 1), so the step
+    # is refined 16× and 256×, down to a bound ≈ 0.6: a claim 1e-4 off (5 absolute) fails
+    q = np.array([1e-10, 0.5, 2.0])
+    g = 0.5 / np.sqrt(q)
+    f = lambda v: np.sum(np.sqrt(v))   # noqa: E731
+    r = check_grad(f, q, g)
+    assert r.verdict == "pass" and r.notes, str(r)
+    wrong = g.copy()
+    wrong[0] *= 1 + 1e-4
+    bad = check_grad(f, q, wrong)
+    assert bad.verdict == "fail" and bad.worst_index == (0,), str(bad)

@@ -110,7 +110,15 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
 
     out_notes: dict[int, str] = {}
     if not lv.finite.all():
+        first = h0.copy()
         lv, h0 = _inside_domain(ev, x, f0, method, lv, h0, out_notes, bad)
+        if G is not None:
+            # an entry whose stencil shrank to stay in f's domain probes a neighbourhood of x of scale
+            # h/step, not max(|x_i|, 1): f moves by no more than that times |g_i| there (√x at 1e-10:
+            # 1e-6·5e4, not 5e4, which would bury the step's truncation in rounding and stop refinement)
+            reach = np.where(h0 < first, np.maximum(np.abs(x), h0 / step(method, eps_f)),
+                             np.maximum(np.abs(x), 1.0))
+            floor = g_max(np.where(np.isfinite(G), G, 0.0) * reach[None, :])
     lv0 = lv
     e0 = noise(lv)
     susp = suspect(lv.gap1, lv.gap2, e0, lv.h, lv.finite)
@@ -315,19 +323,25 @@ def _failing(G: Array, num: Array, bound: Array, user: UserTolerance | None) -> 
 
 def _complex_slopes(ev: Evaluator, x: Array, num: Array, failing: Mask) -> Array:
     """|∂g_i/∂x_i| per (output, entry) for the entries in `failing`, read from the complex step at
-    x ± δ·e_i (δ = conditioning_step·max(|x_i|, 1), two evaluations per such entry) as the larger of
-    the one-sided differences with the estimate at x; 0 elsewhere."""
+    x ± δ·e_i (δ = conditioning_step·max(|x_i|, 1), two evaluations per such entry) as the smaller of
+    the one-sided differences with the estimate at x (a side across a domain edge reads another
+    branch); 0 elsewhere."""
     m, n = num.shape
     slope = np.zeros((n, m))
     cols = np.flatnonzero(failing.any(axis=0))
     if cols.size == 0:
         return slope.T
     delta = param("conditioning_step") * np.maximum(np.abs(x[cols]), 1.0)
+    sides = []
     for sign in (1.0, -1.0):
         taken = (x[cols] + sign * delta) - x[cols]   # the offsets actually taken, exact in floating point
         at, _, _ = _complex_steps(ev, x, m, cols, taken)
         diff = np.abs(at - num[:, cols].T) / np.abs(taken)[:, None]
-        slope[cols] = np.maximum(slope[cols], np.where(np.isfinite(diff), diff, 0.0))
+        sides.append(np.where(np.isfinite(diff), diff, np.inf))
+    # the smaller side: on an analytic f the slope changes little over δ, while a side across a domain
+    # edge or branch cut (√x at x = 1e-10 < δ) reads another branch, no slope at all
+    low = np.minimum(sides[0], sides[1])
+    slope[cols] = np.where(np.isfinite(low), low, 0.0)
     return slope.T
 
 
