@@ -119,9 +119,10 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
                       "largest derivative: a bound above that, with rounding the larger term, grows the "
                       "step (eps^(1/2) grew it for most entries of an MLP layer, tripling full mode's "
                       "cost for no verdict changed)"),
-    "resolve_power_low": (0.5, "an f working in float32 or float16 asks for eps_f^(1/2) instead (3.5e-4 in "
-                          "float32, 3e-2 in float16): eps32^(1/3) = 5e-3 left a 1e-3 error, issue 11's float32 "
-                          "target, passed where a step grown to ≈ 0.04 resolves it (float32 Σ e^{x/3})"),
+    "resolve_power_low": (0.5, "an f working in float32 or float16 asks for eps_f^(1/2) instead (3.5e-4 "
+                          "in float32, 3e-2 in float16): eps32^(1/3) = 5e-3 left a 1e-3 error, issue 11's "
+                          "float32 target, passed where a step grown to ≈ 0.04 resolves it (float32 "
+                          "Σ e^{x/3})"),
     "judge_power": (1 / 3, "an entry whose bound, at the best step, exceeds its own value and eps_f^(1/3) "
                     "of the largest derivative of any output (the central step's own relative size: 6e-6 in "
                     "float64, 5e-3 in float32) moves f by less than f's rounding: it is not judged"),

@@ -284,8 +284,9 @@ def _grow(ev: Evaluator, x: Array, f0: Array, method: str, GT: Array, out: Probe
 
 def wanted(GT: Array, num: Array, eps_f: float) -> Array:
     """The accuracy a check of each (entry, output) asks for: eps_f^resolve_power (resolve_power_low for
-    a float32 or float16 f) × the largest of the claimed value, the numerical one and the largest numerical value of all outputs (an entry whose
-    derivative is 0 is still checked against the gradient's scale). `GT` and `num` are (n, m)."""
+    a float32 or float16 f) × the largest of the claimed value, the numerical one and the largest
+    numerical value of all outputs (an entry whose derivative is 0 is still checked against the
+    gradient's scale). `GT` and `num` are (n, m)."""
     scale = np.max(np.where(np.isfinite(num), np.abs(num), 0.0), initial=0.0)
     power = param("resolve_power") if eps_f == EPS else param("resolve_power_low")
     return eps_f ** power * np.maximum(np.maximum(np.abs(GT), np.abs(num)), scale)
