@@ -8,7 +8,7 @@ each may hold. `Domain.sample(rng)` draws a `Case` with NumPy (the audit uses it
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,19 +16,23 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
-    "Case", "Reals", "Targets", "Arg", "Domain", "MLPDomain", "AnyDomain", "push_away",
-    "mlp_pack", "mlp_unpack",
+    "Case", "Reals", "Targets", "Grid", "Ids", "Masks", "Paired", "Arg", "Cotangent", "Domain", "MLPDomain",
+    "AnyDomain", "push_away", "mlp_pack", "mlp_unpack",
 ]
 
 
 @dataclass(frozen=True)
 class Case:
-    """One input to a formula: positional arrays, keyword constants, and which args are differentiated."""
+    """One input to a formula: positional arrays, keyword constants, and which args are differentiated.
 
-    args: tuple[NDArray[np.float64], ...]
+    `cotangent` is the dy of a backward pass (a "vjp" record's case): the derivative under test is
+    ∂⟨dy, forward(*args)⟩ with respect to the wrt arguments."""
+
+    args: tuple[NDArray[Any], ...]
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     wrt: tuple[int, ...] = (0,)
     label: str = "random"
+    cotangent: NDArray[np.float64] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,88 @@ class Targets:
         return out.reshape(shape)
 
 
-Values = Reals | Targets
+@dataclass(frozen=True)
+class Grid:
+    """Reals on `levels` evenly spaced values from lo to hi (both included): equal entries are common.
+
+    For the hard parts that need ties, which continuous draws almost never give: two equal maxima in
+    a pooling window. A 0/1 mask is Grid(0, 1, 2).
+    """
+
+    lo: float
+    hi: float
+    levels: int
+
+    def points(self) -> NDArray[np.float64]:
+        return np.linspace(self.lo, self.hi, self.levels)
+
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[np.float64]:
+        return self.points()[rng.integers(self.levels, size=shape)]
+
+
+@dataclass(frozen=True)
+class Ids:
+    """Integers in [0, size of the dimension `bound`): class labels (bound = the classes' dimension) and
+    embedding ids (bound = the table's rows). With a bound smaller than the number of entries drawn,
+    repeated ids are the rule, not the exception. Drawn as int64 arrays."""
+
+    bound: str
+
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...], upper: int) -> NDArray[np.int64]:
+        return rng.integers(upper, size=shape, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Masks:
+    """Boolean masks over the last axis (True where allowed), each row of one kind from `kinds`: "all"
+    (every position), "random" (each position with probability ½), "one" (a single position: the row is
+    blocked except there) or "none" (a fully masked row)."""
+
+    kinds: tuple[str, ...] = ("all", "random", "one", "none")
+
+    def row(self, kind: str, width: int, rng: np.random.Generator) -> NDArray[np.bool_]:
+        if kind == "all":
+            return np.ones(width, dtype=bool)
+        if kind == "none":
+            return np.zeros(width, dtype=bool)
+        if kind == "one":
+            return np.arange(width) == rng.integers(width)
+        return rng.random(width) < 0.5
+
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[np.bool_]:
+        rows = int(np.prod(shape[:-1], dtype=np.int64))
+        out = [self.row(self.kinds[rng.integers(len(self.kinds))], shape[-1], rng) for _ in range(rows)]
+        return np.array(out, dtype=bool).reshape(shape)
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Distinct reals in which, along the last axis, entry j + 1 repeats entry j (j even) with
+    probability `rate`: ties of exactly two equal neighbours, never more (the other entries all differ).
+
+    For pooling: a two-way tie at a window's maximum is a kink finite differences can judge (the claim
+    lies between the one-sided slopes 0 and dy); a tie of three or more equal maxima leaves the claim
+    one vertex of a hull of many pieces, which they cannot (the checker answers inconclusive, after
+    thousands of evaluations of f).
+    """
+
+    values: Reals
+    rate: float = 0.5
+
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> NDArray[np.float64]:
+        return self.pair(self.values.sample(rng, shape), rng.random(shape) < self.rate)
+
+    @staticmethod
+    def pair(x: NDArray[np.float64], repeat: NDArray[np.bool_]) -> NDArray[np.float64]:
+        """x with x[..., j + 1] = x[..., j] for the even j where repeat[..., j + 1]."""
+        out = np.array(x, dtype=np.float64)
+        if out.ndim and out.shape[-1] > 1:
+            odd = np.arange(1, out.shape[-1], 2)
+            out[..., odd] = np.where(repeat[..., odd], out[..., odd - 1], out[..., odd])
+        return out
+
+
+Values = Reals | Targets | Grid | Ids | Masks | Paired
 
 
 @dataclass(frozen=True)
@@ -97,7 +182,8 @@ class Arg:
     """A positional array argument: its name, its dimension names, the values it may hold.
 
     A dimension written "N?" is optional: per case it is either present for every arg that names
-    it, or absent from all (so a loss sees both one example (K,) and a batch (N, K)).
+    it, or absent from all (so a loss sees both one example (K,) and a batch (N, K)). A dimension
+    written with a leading integer, "4H", is that multiple of H (an LSTM's four gates side by side).
     """
 
     name: str
@@ -105,34 +191,72 @@ class Arg:
     values: Values
 
 
+SizeRule = Callable[[Mapping[str, int], Mapping[str, Any]], int]
+
+
+@dataclass(frozen=True)
+class Cotangent:
+    """The dy of a backward pass: its dimensions and values, drawn after the arguments and keywords.
+
+    `derived` gives dimensions that are functions of the drawn sizes and keyword constants (a
+    convolution's output rows ⌊(H + 2P − K)/S⌋ + 1), for outputs whose shape no drawn size names.
+
+    `distinct` (the default) draws entries that differ from each other: hypothesis draws them unique
+    (the NumPy sampler's continuous draws are, almost surely). Hypothesis otherwise favours arrays of
+    one repeated value, and such a dy probes nothing (all zeros: ⟨dy, y⟩ ≡ 0, every entry left
+    undecided at great cost) or, for a layer invariant along an axis (a normalisation's shift of x),
+    makes ⟨dy, y⟩ constant in x by an exact cancellation, where finite differences see only rounding
+    (the checker's false alarm pinned in tests/test_layers_norm.py)."""
+
+    dims: tuple[str, ...]
+    values: Reals
+    derived: Mapping[str, SizeRule] = field(default_factory=dict)
+    distinct: bool = True
+
+
+def _dim(d: str, sizes: Mapping[str, int]) -> int:
+    """The size of dimension `d` ("4H" is 4 × H)."""
+    name = d.rstrip("?")
+    digits = len(name) - len(name.lstrip("0123456789"))
+    return (int(name[:digits]) if digits else 1) * sizes[name[digits:]]
+
+
 @dataclass(frozen=True)
 class Domain:
-    """Arrays with shapes tied by named dimensions; `sizes` gives each dimension's range."""
+    """Arrays with shapes tied by named dimensions; `sizes` gives each dimension's range; `cotangent`,
+    for a backward pass, the dy its case carries."""
 
     args: tuple[Arg, ...]
     sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     kwargs: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     wrt: tuple[int, ...] = (0,)
+    cotangent: Cotangent | None = None
 
     def optional_dims(self) -> tuple[str, ...]:
-        names = {d for a in self.args for d in a.dims if d.endswith("?")}
-        return tuple(sorted(d[:-1] for d in names))
+        dims = [d for a in self.args for d in a.dims] + list(self.cotangent.dims if self.cotangent else ())
+        return tuple(sorted({d[:-1] for d in dims if d.endswith("?")}))
 
-    def shape_of(self, arg: Arg, sizes: Mapping[str, int], present: Mapping[str, bool]) -> tuple[int, ...]:
-        shape = []
-        for d in arg.dims:
-            name = d.rstrip("?")
-            if d.endswith("?") and not present[name]:
-                continue
-            shape.append(sizes[name])
-        return tuple(shape)
+    def shape_of(self, arg: Arg | Cotangent, sizes: Mapping[str, int],
+                 present: Mapping[str, bool]) -> tuple[int, ...]:
+        return tuple(_dim(d, sizes) for d in arg.dims if not (d.endswith("?") and not present[d[:-1]]))
+
+    def cotangent_sizes(self, sizes: Mapping[str, int], kwargs: Mapping[str, Any]) -> dict[str, int]:
+        """The drawn sizes with the cotangent's derived dimensions added."""
+        assert self.cotangent is not None
+        return {**sizes, **{name: rule(sizes, kwargs) for name, rule in self.cotangent.derived.items()}}
 
     def sample(self, rng: np.random.Generator) -> Case:
         sizes = {name: int(rng.integers(lo, hi + 1)) for name, (lo, hi) in self.sizes.items()}
         present = {name: bool(rng.integers(2)) for name in self.optional_dims()}
-        args = tuple(a.values.sample(rng, self.shape_of(a, sizes, present)) for a in self.args)
+        args = tuple(a.values.sample(rng, self.shape_of(a, sizes, present), sizes[a.values.bound])
+                     if isinstance(a.values, Ids) else a.values.sample(rng, self.shape_of(a, sizes, present))
+                     for a in self.args)
         kwargs = {k: options[int(rng.integers(len(options)))] for k, options in self.kwargs.items()}
-        return Case(args, kwargs, self.wrt)
+        dy = None
+        if self.cotangent is not None:   # drawn last: the draws of domains without one are unchanged
+            shape = self.shape_of(self.cotangent, self.cotangent_sizes(sizes, kwargs), present)
+            dy = self.cotangent.values.sample(rng, shape)
+        return Case(args, kwargs, self.wrt, cotangent=dy)
 
 
 ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")

@@ -6,6 +6,8 @@ runtime one: importing this module needs hypothesis installed). The building blo
 - `reals(values, shape)`: finite float64 arrays within a `Reals` declaration, pushed off its kinks
   by its margin (hypothesis shrinks floats toward 0.0, exactly ReLU's kink);
 - `logits(...)`, `onehot(...)`, `soft_targets(...)`, `targets(values, shape)`;
+- `grid(values, shape)`, `paired(values, shape)`, `ids(upper, shape)`, `masks(values, shape)`: ties
+  (any, or exactly two-way), integer labels and ids, and boolean attention masks (the layers' hard parts);
 - `cases(domain)`: whole `Case`s for a `Domain` or `MLPDomain`, shapes tied as declared;
 - `mlp_architectures()`: (widths, activations, loss) triples.
 """
@@ -19,15 +21,20 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.typing import NDArray
 
-from backprop_ref.domains import Case, Domain, MLPDomain, Reals, Targets, push_away
+from backprop_ref.domains import Case, Domain, Grid, Ids, Masks, MLPDomain, Paired, Reals, Targets, push_away
 
-__all__ = ["reals", "logits", "onehot", "soft_targets", "targets", "cases", "mlp_architectures"]
+__all__ = [
+    "reals", "logits", "onehot", "soft_targets", "targets", "grid", "ids", "masks", "paired", "cases",
+    "mlp_architectures",
+]
 
 
-def reals(values: Reals, shape: tuple[int, ...]) -> st.SearchStrategy[NDArray[np.float64]]:
-    """Finite float64 arrays of `shape` in [values.lo, values.hi], kept off values.kinks."""
+def reals(values: Reals, shape: tuple[int, ...],
+          unique: bool = False) -> st.SearchStrategy[NDArray[np.float64]]:
+    """Finite float64 arrays of `shape` in [values.lo, values.hi], kept off values.kinks; `unique`: no two
+    entries equal."""
     elements = st.floats(values.lo, values.hi, allow_nan=False, allow_infinity=False)
-    return hnp.arrays(np.float64, shape, elements=elements).map(lambda a: push_away(a, values))
+    return hnp.arrays(np.float64, shape, elements=elements, unique=unique).map(lambda a: push_away(a, values))
 
 
 def logits(shape: tuple[int, ...], spread: float = 1e4) -> st.SearchStrategy[NDArray[np.float64]]:
@@ -62,17 +69,64 @@ def targets(values: Targets, shape: tuple[int, ...]) -> st.SearchStrategy[NDArra
         lambda rs: np.array(rs, dtype=np.float64).reshape(shape))
 
 
-def _values(values: Reals | Targets, shape: tuple[int, ...]) -> st.SearchStrategy[NDArray[np.float64]]:
-    return reals(values, shape) if isinstance(values, Reals) else targets(values, shape)
+def grid(values: Grid, shape: tuple[int, ...]) -> st.SearchStrategy[NDArray[np.float64]]:
+    """Arrays of `shape` on the grid's points (equal entries common: ties)."""
+    points = values.points()
+    return hnp.arrays(np.int64, shape, elements=st.integers(0, values.levels - 1)).map(lambda i: points[i])
+
+
+def ids(upper: int, shape: tuple[int, ...]) -> st.SearchStrategy[NDArray[np.int64]]:
+    """int64 arrays of `shape` with entries in [0, upper): labels or embedding ids (repeats allowed)."""
+    return hnp.arrays(np.int64, shape, elements=st.integers(0, upper - 1))
+
+
+def masks(values: Masks, shape: tuple[int, ...]) -> st.SearchStrategy[NDArray[np.bool_]]:
+    """Boolean masks of `shape`, each row along the last axis of one of `values.kinds`."""
+    width = shape[-1]
+    rows = int(np.prod(shape[:-1], dtype=np.int64))
+    kind_rows = {
+        "all": st.just(np.ones(width, dtype=bool)),
+        "none": st.just(np.zeros(width, dtype=bool)),
+        "one": st.integers(0, width - 1).map(lambda j: np.arange(width) == j),
+        "random": hnp.arrays(np.bool_, (width,)),
+    }
+    row = st.sampled_from(values.kinds).flatmap(lambda kind: kind_rows[kind])
+    return st.lists(row, min_size=rows, max_size=rows).map(
+        lambda rs: np.array(rs, dtype=bool).reshape(shape))
+
+
+def paired(values: Paired, shape: tuple[int, ...]) -> st.SearchStrategy[NDArray[np.float64]]:
+    """Distinct reals with two-way ties of neighbours along the last axis (see `domains.Paired`)."""
+    return st.tuples(reals(values.values, shape, unique=True), hnp.arrays(np.bool_, shape)).map(
+        lambda pair: Paired.pair(*pair))
+
+
+def _values(values: Any, shape: tuple[int, ...], sizes: dict[str, int]) -> st.SearchStrategy[NDArray[Any]]:
+    if isinstance(values, Reals):
+        return reals(values, shape)
+    if isinstance(values, Paired):
+        return paired(values, shape)
+    if isinstance(values, Grid):
+        return grid(values, shape)
+    if isinstance(values, Ids):
+        return ids(sizes[values.bound], shape)
+    if isinstance(values, Masks):
+        return masks(values, shape)
+    return targets(values, shape)
 
 
 @st.composite
 def _domain_case(draw: Any, domain: Domain) -> Case:
     sizes = {name: draw(st.integers(lo, hi)) for name, (lo, hi) in domain.sizes.items()}
     present = {name: draw(st.booleans()) for name in domain.optional_dims()}
-    args = tuple(draw(_values(a.values, domain.shape_of(a, sizes, present))) for a in domain.args)
+    args = tuple(draw(_values(a.values, domain.shape_of(a, sizes, present), sizes)) for a in domain.args)
     kwargs = {k: draw(st.sampled_from(options)) for k, options in domain.kwargs.items()}
-    return Case(args, kwargs, domain.wrt, "hypothesis")
+    dy = None
+    if domain.cotangent is not None:
+        full = domain.cotangent_sizes(sizes, kwargs)
+        shape = domain.shape_of(domain.cotangent, full, present)
+        dy = draw(reals(domain.cotangent.values, shape, unique=domain.cotangent.distinct))
+    return Case(args, kwargs, domain.wrt, "hypothesis", cotangent=dy)
 
 
 def mlp_architectures(domain: MLPDomain = MLPDomain()) -> st.SearchStrategy[tuple[list[int], list[str], str]]:

@@ -41,9 +41,17 @@ def tensorflow() -> Any:
     return tf
 
 
-def _constants(case: Case) -> list[Any]:
+def _constant(a: Any) -> Any:
+    """A case's array as TensorFlow holds it: bool masks as tf.bool, integer ids and labels as tf.int64,
+    everything else as tf.float64 (never TensorFlow's default float32)."""
     tf = tensorflow()
-    return [tf.constant(np.asarray(a), dtype=tf.float64) for a in case.args]
+    arr = np.asarray(a)
+    dtype = tf.bool if arr.dtype.kind == "b" else tf.int64 if arr.dtype.kind in "iu" else tf.float64
+    return tf.constant(arr, dtype=dtype)
+
+
+def _constants(case: Case) -> list[Any]:
+    return [_constant(a) for a in case.args]
 
 
 def forward(formula: Formula, case: Case) -> NDArray[np.float64]:
@@ -59,7 +67,9 @@ def tape_derivatives(formula: Formula, case: Case) -> tuple[NDArray[np.float64],
 
     elementwise: the gradient of Σ f(x), which is f′(x) because the Jacobian is diagonal;
     jacobian: `batch_jacobian` for a batch of rows, `jacobian` for one row;
-    gradient: the gradient of the scalar with respect to each argument in case.wrt.
+    gradient: the gradient of the scalar with respect to each argument in case.wrt;
+    vjp: tape.gradient(y, args, output_gradients=dy) with the case's cotangent dy, each wrt argument
+    (a gather's sparse IndexedSlices summed into a dense array, repeated ids added).
     """
     if formula.twin is None:
         raise ValueError(f"{formula.name} has no TensorFlow twin")
@@ -75,8 +85,9 @@ def tape_derivatives(formula: Formula, case: Case) -> tuple[NDArray[np.float64],
         z = watched[0]
         out = tape.batch_jacobian(y, z) if z.shape.rank == 2 else tape.jacobian(y, z)
         return (np.asarray(out, dtype=np.float64),)
-    grads = tape.gradient(y, watched, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-    return tuple(np.asarray(g, dtype=np.float64) for g in grads)
+    dy = None if formula.kind != "vjp" else tf.constant(np.asarray(case.cotangent), dtype=tf.float64)
+    grads = tape.gradient(y, watched, output_gradients=dy, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    return tuple(np.asarray(tf.convert_to_tensor(g), dtype=np.float64) for g in grads)
 
 
 

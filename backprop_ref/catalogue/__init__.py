@@ -20,6 +20,11 @@ Kinds of derivative:
 - "jacobian": derivative(z) has shape z.shape + (K,), one K×K block per row (softmax).
 - "gradient": forward returns a scalar; derivative returns ∂f/∂args[i] for each i in case.wrt
   (a tuple aligned with wrt, or one array when wrt names one argument).
+- "vjp": a layer's backward pass. forward(*args) returns an array y; derivative(*args, dy) returns
+  ∂⟨dy, y⟩/∂args[i] for each i in case.wrt (aligned as for "gradient"), dy being the case's
+  cotangent, drawn in the domain (`Domain.cotangent`). Checked by `check_vjp` with that cotangent,
+  every wrt argument at once and each named; the tape computes tape.gradient(y, args,
+  output_gradients=dy) on the twin.
 """
 
 from __future__ import annotations
@@ -75,28 +80,40 @@ class CheckTask:
 
     `claimed` is a gradient, or a Jacobian when `jacobian` (an elementwise formula's is diagonal);
     `fprime`, for an elementwise formula, is its derivative entry by entry, which `check` judges
-    with `check_elementwise` (every entry moved at once) rather than the n × n Jacobian."""
+    with `check_elementwise` (every entry moved at once) rather than the n × n Jacobian. For a
+    backward pass, `cotangent` is its dy: x and `claimed` are then dicts keyed by argument name
+    (f takes the dict), and `check` judges them with `check_vjp`."""
 
     label: str
-    f: Callable[[Array], Any]
-    x: Array
-    claimed: Array
+    f: Callable[[Any], Any]
+    x: Any
+    claimed: Any
     jacobian: bool
     fprime: Array | None = None
+    cotangent: Array | None = None
 
     def check(self, method: str = "central", seed: int | None = None) -> Any:
-        """The checker's result for this task (`check_elementwise`, `check_jacobian` or `check_grad`)."""
-        from backprop_ref.gradcheck import check_elementwise, check_grad, check_jacobian
+        """The checker's result for this task (`check_elementwise`, `check_vjp`, `check_jacobian` or
+        `check_grad`)."""
+        from backprop_ref.gradcheck import check_elementwise, check_grad, check_jacobian, check_vjp
 
         if self.fprime is not None:
             return check_elementwise(self.f, self.fprime, self.x, method=method)
+        if self.cotangent is not None:   # the case's own dy: no seed draws anything (full mode)
+            claimed = self.claimed
+            return check_vjp(self.f, self.x, lambda u: claimed, cotangent=self.cotangent, method=method)
         check = check_jacobian if self.jacobian else check_grad
         return check(self.f, self.x, self.claimed, method=method, seed=seed)
 
 
 def derivatives(formula: Formula, case: Case) -> tuple[Array, ...]:
     """The analytic derivative(s) under test at `case`, always as a tuple aligned with case.wrt."""
-    out = formula.derivative(*case.args, **case.kwargs)
+    if formula.kind == "vjp":
+        if case.cotangent is None:
+            raise ValueError(f"{formula.name} is a backward pass: its case needs a cotangent dy")
+        out = formula.derivative(*case.args, case.cotangent, **case.kwargs)
+    else:
+        out = formula.derivative(*case.args, **case.kwargs)
     return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
 
@@ -159,6 +176,18 @@ def check_tasks(formula: Formula, case: Case) -> list[CheckTask]:
         full = _block_jacobian(np.asarray(claimed[0]))
         return [CheckTask(formula.derivative_name, _substitute(formula, case, 0), case.args[0], full, True)]
     names = _arg_names(formula, case)
+    if formula.kind == "vjp":
+        point = {names[i]: case.args[i] for i in case.wrt}
+
+        def f(x: dict[str, Array]) -> Any:
+            args = list(case.args)
+            for i in case.wrt:
+                args[i] = x[names[i]]
+            return formula.forward(*args, **case.kwargs)
+
+        claims = {names[i]: np.asarray(g) for i, g in zip(case.wrt, claimed)}
+        return [CheckTask(f"{formula.derivative_name}: ∂⟨dy, y⟩/∂({', '.join(point)})", f, point, claims,
+                          False, cotangent=case.cotangent)]
     return [
         CheckTask(f"∂/∂{names[i]}", _substitute(formula, case, i), case.args[i], np.asarray(g), False)
         for i, g in zip(case.wrt, claimed)
