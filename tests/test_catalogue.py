@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from backprop_ref import tf_twins
 from backprop_ref.catalogue import BY_NAME, CATALOGUE, Formula, at_kink, check_tasks, derivatives
-from backprop_ref.domains import Case, Domain, MLPDomain, Reals, mlp_pack, mlp_unpack
+from backprop_ref.domains import Case, Domain, Grid, Ids, MLPDomain, Paired, Reals, mlp_pack, mlp_unpack
 from backprop_ref.gradcheck import InconclusiveCheck
 from backprop_ref.strategies import cases
 
@@ -32,6 +32,10 @@ PUBLIC_DERIVATIVES = {
     # issue 14: the chapter's remaining records (003 §7.1, §7.2.1, §7.5.1, §7.5.2)
     "free_fall_grad", "constant_grad", "linear_grad", "power_grad", "exponential_grad", "logarithm_grad",
     "sigmoid_neuron_grads", "sigmoid_layer_grads",
+    # issue 14: the layers beyond the chapter, their backward passes as "vjp" records
+    "multiclass_hinge_grad", "batch_norm_backward", "layer_norm_backward", "dropout_backward",
+    "embedding_backward", "conv2d_backward", "max_pool2d_backward", "avg_pool2d_backward", "rnn_backward",
+    "lstm_cell_backward", "attention_backward",
 }
 
 
@@ -132,16 +136,35 @@ def test_sampler_stays_in_domain(formula):
         assert all(np.all(np.isfinite(a)) for a in case.args)
         if isinstance(formula.domain, Domain):
             for arg, a in zip(formula.domain.args, case.args):
-                if isinstance(arg.values, Reals):
-                    v = arg.values
+                v = arg.values.values if isinstance(arg.values, Paired) else arg.values
+                if isinstance(v, (Reals, Grid)):
                     assert np.all((a >= v.lo) & (a <= v.hi)), arg.name
-                    for k in v.kinks:
+                    for k in getattr(v, "kinks", ()):
                         assert np.all(np.abs(a - k) >= v.margin), arg.name
+                if isinstance(v, Grid):
+                    assert np.all(np.isin(a, v.points())), arg.name
+                if isinstance(v, Ids):   # below the size of their bound, read off an array that has it
+                    upper = dimension(formula.domain, case, v.bound)
+                    assert a.dtype == np.int64 and np.all((a >= 0) & (a < upper)), arg.name
         else:
             assert isinstance(formula.domain, MLPDomain)
         # every sample is a valid input: the forward and the derivative accept it
-        assert np.all(np.isfinite(formula.forward(*case.args, **case.kwargs)))
+        y = formula.forward(*case.args, **case.kwargs)
+        assert np.all(np.isfinite(y))
         assert all(np.all(np.isfinite(d)) for d in derivatives(formula, case))
+        # a backward pass's case carries a cotangent of the forward's shape, and only a backward pass's
+        assert (case.cotangent is not None) == (formula.kind == "vjp")
+        if formula.kind == "vjp":
+            assert case.cotangent.shape == np.shape(y) and np.all(np.isfinite(case.cotangent))
+
+
+def dimension(domain, case, name):
+    """The size of dimension `name` in a drawn case: the extent of the first argument that has it."""
+    for arg, a in zip(domain.args, case.args):
+        kept = [d.rstrip("?") for d in arg.dims if a.ndim == len(arg.dims) or not d.endswith("?")]
+        if name in kept and a.ndim == len(kept):
+            return a.shape[kept.index(name)]
+    raise AssertionError(f"no argument has dimension {name}")
 
 
 @catalogue
@@ -151,6 +174,7 @@ def test_sampler_is_deterministic(formula):
     assert len(a.args) == len(b.args)
     assert all(np.array_equal(x, y) for x, y in zip(a.args, b.args))
     assert a.kwargs == b.kwargs
+    assert (a.cotangent is None and b.cotangent is None) or np.array_equal(a.cotangent, b.cotangent)
 
 
 # ---- the MLP domain: one declaration, read alike by the NumPy sampler and by hypothesis -------------

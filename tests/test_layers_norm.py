@@ -168,3 +168,32 @@ def test_bad_input_names_the_argument():
         layer_norm_forward(np.float64(2.0), np.ones(1), np.zeros(1))
     with pytest.raises(TypeError, match="gamma must be numeric"):
         layer_norm_backward(X, "one", BETA, X)
+
+
+# ---- a false alarm of the checker, pinned: strict xfail, so a fix shows as XPASS --------------------
+
+def shift_invariant(x):
+    """316·Σ(x − mean x): identically 0 (its gradient is exactly 0), computed as rounding noise of size
+    eps·316·|x ± h| at every stencil point. This is ⟨dy, y⟩ of batch norm with ε = 1e-5 (1/√ε ≈ 316) and a
+    dy constant down the column, reduced to its arithmetic."""
+    return 316.0 * np.sum(x - np.mean(x))
+
+
+@pytest.mark.xfail(strict=True, reason="checker false alarm (reported): f's computed values are rounding of "
+                   "terms far larger than |f| (an exact cancellation), which eps·|f| misses")
+@pytest.mark.parametrize("method", ["central", "complex"])
+def test_the_checker_accepts_a_zero_gradient_of_an_exact_cancellation(method):
+    from backprop_ref.gradcheck import check_grad
+    assert check_grad(shift_invariant, np.zeros(3), np.zeros(3), method=method).passed
+
+
+@pytest.mark.xfail(strict=True, reason="the same false alarm in batch norm: with dy constant down a column "
+                   "⟨dy, y⟩ = c·Σ y = N·c·β does not depend on x, and dx = 0 exactly")
+@pytest.mark.parametrize("x, method", [(np.zeros((4, 1)), "complex"),
+                                       (np.array([[1.0], [2.0], [-0.5], [3.0]]), "central")])
+def test_the_checker_accepts_batch_norm_with_a_constant_cotangent(x, method):
+    g, b, dy = np.ones(1), np.zeros(1), np.ones((4, 1))
+    np.testing.assert_allclose(batch_norm_backward(x, g, b, dy)[0], 0.0, atol=1e-13)   # dx is 0: it is right
+    r = check_vjp(lambda x: batch_norm_forward(x, g, b), x, lambda u: batch_norm_backward(x, g, b, u)[0],
+                  cotangent=dy, method=method)
+    assert r.passed

@@ -94,9 +94,9 @@ def conv2d_backward(x: ArrayLike, W: ArrayLike, dy: ArrayLike, stride: Any = 1,
                     padding: Any = 0) -> tuple[Array, Array, Array]:
     """Backward pass of `conv2d_forward`: (dx, dW, db) from dy = ∂L/∂y.
 
-    Derived in CS231n's notes (Convolutional Networks: "the backward pass for a convolution
-    operation ... is also a convolution, with spatially flipped filters") and Goodfellow et al.
-    2016, §9.5 (eqs. 9.11–9.14):
+    Derived in Goodfellow et al. 2016, §9.5 (eqs. 9.11–9.14) and CS231n's notes (Convolutional
+    Networks: the backward pass of a convolution is also a convolution, with spatially flipped
+    filters):
 
         dW[f, c, u, v] = Σ_{n, i, j} dy[n, f, i, j]·x_pad[n, c, i·S + u, j·S + v],
         db[f] = Σ_{n, i, j} dy[n, f, i, j],

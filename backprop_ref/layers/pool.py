@@ -82,8 +82,8 @@ def max_pool2d_forward(x: ArrayLike, size: Any, stride: Any = None) -> Array:
 def max_pool2d_backward(x: ArrayLike, dy: ArrayLike, size: Any, stride: Any = None) -> Array:
     """Backward pass of `max_pool2d_forward`: each window's dy goes to the entry that was its maximum.
 
-    Derived in CS231n's notes (the pooling layer: "the backward pass for a max(x, y) operation ...
-    routes the gradient to the input that had the highest value in the forward pass"): dx[n, c, r, q]
+    Derived in CS231n's notes (the pooling layer: the backward pass of a max routes the gradient to
+    the input that had the highest value in the forward pass): dx[n, c, r, q]
     = Σ over the windows whose chosen maximum is x[n, c, r, q] of dy for that window; windows that
     overlap (S < size) add up.
 
@@ -152,7 +152,8 @@ def avg_pool2d_backward(x: ArrayLike, dy: ArrayLike, size: Any, stride: Any = No
                         padding: Any = 0) -> Array:
     """Backward pass of `avg_pool2d_forward`: each window's dy/(KH·KW) to every entry of the window.
 
-    Derived from the forward's linear map: dx_pad[n, c, i·S + u, j·S + v] += dy[n, c, i, j]/(KH·KW)
+    Derived from the forward's linear map (CS231n's notes, the pooling layer; Goodfellow et al.
+    2016, §9.3): dx_pad[n, c, i·S + u, j·S + v] += dy[n, c, i, j]/(KH·KW)
     for every u < KH, v < KW, and dx is dx_pad without its border (what fell on the padding is
     dropped; the mean still divided by KH·KW there). Overlapping windows add up.
 
