@@ -92,6 +92,8 @@ def test_extreme_scores_give_inf_quietly():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert multiclass_hinge(z, np.array([0, 0])) == np.inf   # 1e308 − (−1e308) overflows
+        # two finite margins of 1e308 + 1 whose sum is beyond float64
+        assert multiclass_hinge(np.array([0.0, 1e308, 1e308]), 0) == np.inf
         np.testing.assert_array_equal(multiclass_hinge_grad(z, np.array([0, 0])), [[-0.5, 0.5], [0.0, 0.0]])
 
 

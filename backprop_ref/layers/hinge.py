@@ -62,7 +62,8 @@ def multiclass_hinge(z: ArrayLike, labels: ArrayLike, margin: float = 1.0) -> An
         The loss, ≥ 0; inf, without a warning, where a difference of scores exceeds the float64 range.
     """
     m, _, rows = _scores(z, labels, margin)
-    return np.sum(np.where(m.real > 0, m, 0.0)) / rows
+    with np.errstate(over="ignore"):   # a sum of terms near the float64 limit: inf is the loss then
+        return np.sum(np.where(m.real > 0, m, 0.0)) / rows
 
 
 def multiclass_hinge_grad(z: ArrayLike, labels: ArrayLike, margin: float = 1.0) -> Array:
