@@ -730,3 +730,20 @@ def test_a_stencil_shrunk_to_fs_domain_is_refined_while_truncation_dominates():
     wrong[0] *= 1 + 1e-4
     bad = check_grad(f, q, wrong)
     assert bad.verdict == "fail" and bad.worst_index == (0,), str(bad)
+
+
+@pytest.mark.parametrize("f, x, g, off", [
+    (lambda v: np.sum(np.arcsin(v)), np.array([1 - 1e-9, 0.2]),
+     1 / np.sqrt((1 - np.array([1 - 1e-9, 0.2])) * (1 + np.array([1 - 1e-9, 0.2]))), 1e-3),
+    (lambda v: np.sum(np.log1p(v)), np.array([-1 + 1e-7, 0.5]), 1 / (1 + np.array([-1 + 1e-7, 0.5])), 1e-4),
+], ids=["arcsin at 1 - 1e-9", "log1p at -1 + 1e-7"])
+def test_at_a_domain_edge_the_shrunk_step_reads_fs_rounding_at_the_reach_it_probes(f, x, g, off):
+    # the stencil fits in f's domain only at h ≈ 1e-10 (arcsin) or 2e-8 (log1p); over that reach f
+    # moves by h/step·|g|, far below max(|x|, 1)·|g| (2e4, 1e7), so f's rounding is eps·|f|/h and the
+    # step is refined while truncation dominates (f‴ ≈ 1.7e22, 2e21): a claim off by 1e-3 (arcsin) or
+    # 1e-4 (log1p) fails, where the floor 1·|g| left bounds of 113 and 3000 that passed it
+    assert check_grad(f, x, g).verdict == "pass"
+    wrong = g.copy()
+    wrong[0] *= 1 + off
+    bad = check_grad(f, x, wrong)
+    assert bad.verdict == "fail" and bad.worst_index == (0,), str(bad)

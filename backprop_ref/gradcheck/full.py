@@ -115,9 +115,10 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
         if G is not None:
             # an entry whose stencil shrank to stay in f's domain probes a neighbourhood of x of scale
             # h/step, not max(|x_i|, 1): f moves by no more than that times |g_i| there (√x at 1e-10:
-            # 1e-6·5e4, not 5e4, which would bury the step's truncation in rounding and stop refinement)
-            reach = np.where(h0 < first, np.maximum(np.abs(x), h0 / step(method, eps_f)),
-                             np.maximum(np.abs(x), 1.0))
+            # 1e-6·5e4, not 5e4, which would bury the step's truncation in rounding and stop refinement;
+            # arcsin at 1 − 1e-9: 1.5e-5·2e4). An f whose intermediates of x's size round beyond that (1 −
+            # x·x formed naively) shows it in its own fourth differences, which the rounding takes in
+            reach = np.where(h0 < first, h0 / step(method, eps_f), np.maximum(np.abs(x), 1.0))
             floor = g_max(np.where(np.isfinite(G), G, 0.0) * reach[None, :])
     lv0 = lv
     e0 = noise(lv)
