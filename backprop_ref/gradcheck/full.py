@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from backprop_ref.gradcheck.error_model import (
     EPS,
+    TINY,
     claim_floor,
     claim_rounding,
     complex_rounding,
@@ -576,8 +577,10 @@ def _undecided(x: Array, G: Array, num: Array, trunc: Array, rnd: Array, bound: 
     limit = np.maximum(np.maximum(np.abs(G), np.abs(num)), power * scale)
     smooth_tol = bound if user is None else user.bound(num)
     # (where every numerical value is 0, f flat at every step, an entry claimed 0 is judged, an unused
-    # parameter; one claimed nonzero is not, whatever its sign: f cannot tell it from 0)
-    buried = ((rnd > trunc) & (model_bound(trunc, rnd, 0.0) > limit) & ((scale > 0) | (G != 0))
+    # parameter; one claimed nonzero is not, whatever its sign: f cannot tell it from 0. A claim below
+    # the smallest normal number counts as 0 (flush_floor: σ′(−745) = 5e-324 is known to within tiny))
+    nonzero = np.abs(G) >= param("flush_floor") * TINY
+    buried = ((rnd > trunc) & (model_bound(trunc, rnd, 0.0) > limit) & ((scale > 0) | nonzero)
               & np.isfinite(num) & (np.abs(G - num) <= smooth_tol) & ~pr.kink.T & ~pr.fallback.T & ~jump)
     undecided = jump | buried
     why = []
