@@ -275,7 +275,8 @@ def _real(ev: _Batch, x: Array, f0: Array, g: Array, ana: Array, eps_g: float, o
     scale = np.max(np.where(np.isfinite(num), np.abs(num), 0.0), initial=0.0)
     limit = np.maximum(np.maximum(np.abs(g)[:, None], np.abs(num)), eps_f ** param("judge_power") * scale)
     tol = bound if user is None else user.bound(num)
-    below = ((rnd > trunc) & (model_bound(trunc, rnd, 0.0) > limit) & ((scale > 0) | (np.abs(g[:, None]) >= param("flush_floor") * TINY))
+    nonzero = np.abs(g[:, None]) >= param("flush_floor") * TINY   # (a subnormal claim counts as 0)
+    below = ((rnd > trunc) & (model_bound(trunc, rnd, 0.0) > limit) & ((scale > 0) | nonzero)
              & np.isfinite(num) & (np.abs(g[:, None] - num) <= tol) & ~kink & ~open_ & ~jumped)
     banded = within_band(g[:, None], num, bound, intermediate_band(eps_g, method), user,
                          kink | open_ | jumped | below)
