@@ -747,3 +747,19 @@ def test_at_a_domain_edge_the_shrunk_step_reads_fs_rounding_at_the_reach_it_prob
     wrong[0] *= 1 + off
     bad = check_grad(f, x, wrong)
     assert bad.verdict == "fail" and bad.worst_index == (0,), str(bad)
+
+
+def test_the_complex_step_on_a_noisy_f_measures_the_noise_and_does_not_fail_a_right_claim():
+    # f·(1 + 1e-12·ξ), ξ drawn afresh per call (summation order changing between calls): Im f(x + ih)/h
+    # carries the same 1e-12 relative noise, 300 times the complex step's rounding. Repeating f(x)
+    # measures it (σ ≈ 1e-12·|f|): a right claim is never failed, and one entry 1e-9 off (1000σ) fails
+    x = np.random.default_rng(0).normal(size=6)
+    g = np.cos(x) * np.exp(x / 3) + np.sin(x) * np.exp(x / 3) / 3
+    wrong = g.copy()
+    wrong[2] *= 1 + 1e-9
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        f = lambda v, rng=rng: np.sum(np.sin(v) * np.exp(v / 3)) * (1 + 1e-12 * rng.standard_normal())  # noqa: E731
+        r = check_grad(f, x, g, method="complex")
+        assert r.verdict != "fail", (seed, str(r))
+        assert check_grad(f, x, wrong, method="complex").verdict == "fail", seed

@@ -143,10 +143,12 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
     "lowp_values": (3.0, "f is taken to work in float32 (float16) when every value seen at x and its first "
                     "stencil is a float32 (float16) number and at least 3 of them differ: a float64 result "
                     "is such a number with probability 2^-29 per value"),
-    "noise_repeats": (2.0, "when a direction fails or passes by more than rounding, directional mode "
-                      "evaluates f(x) twice more: a deterministic f repeats itself, a noisy one (summation "
-                      "order changing between calls: threads, GPU atomics) scatters; its directions' second "
-                      "differences then join these samples of σ"),
+    "noise_repeats": (2.0, "when an entry fails the complex step, or a direction fails or passes by more "
+                      "than rounding, full complex and directional mode evaluate f(x) twice more: a "
+                      "deterministic f repeats itself, a noisy one (summation order changing between "
+                      "calls: threads, GPU atomics) scatters; in directional mode its directions' second "
+                      "differences then join these samples of σ; the complex step counts noise_cover·σ/|f| "
+                      "of its estimate (that noise is relative to the terms summed)"),
     "noise_cover": (3.0, "f's noise σ found in directional mode enters its rounding as 3σ per value: a "
                     "central difference errs by σ/√2/t (one normal draw per direction); with safety 4 and "
                     "σ estimated from k + 2 samples, a correct gradient fails with probability below 1e-3 "

@@ -324,6 +324,15 @@ def _failing(G: Array, num: Array, bound: Array, user: UserTolerance | None) -> 
     return ~(np.abs(G - num) <= bound) & np.isfinite(num)
 
 
+def _repeat_noise(ev: Evaluator, x: Array, f0: Array) -> Array:
+    """f's noise σ per output from noise_repeats more evaluations of f(x) (0 for a deterministic f): the
+    sample standard deviation of f(x) and its repeats. Summation order that changes between calls
+    (threads, GPU atomics) perturbs a value relative to the terms summed, and so perturbs the complex
+    step's Im f(x + ih)/h by the same relative amount."""
+    values = [f0] + [ev.real(x.copy()) for _ in range(int(param("noise_repeats")))]
+    return np.std(np.array(values), axis=0, ddof=1)
+
+
 def _complex_slopes(ev: Evaluator, x: Array, num: Array, failing: Mask) -> Array:
     """|∂g_i/∂x_i| per (output, entry) for the entries in `failing`, read from the complex step at
     x ± δ·e_i (δ = conditioning_step·max(|x_i|, 1), two evaluations per such entry) as the smaller of
@@ -389,6 +398,14 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
         num[:, i] = np.nan   # a stencil that left f's domain judges nothing
     bound = model_bound(trunc, rnd, ana_rnd)
     failing = _failing(G, num, bound, user)
+    f_noise = np.zeros(m)
+    if method == "complex" and failing.any():
+        f_noise = _repeat_noise(ev, x, f0)
+        if f_noise.any():   # a noisy f's Im f(x + ih)/h carries its relative noise
+            rel = np.divide(f_noise, np.abs(f0), out=np.zeros(m), where=f0 != 0)
+            rnd = rnd + param("noise_cover") * rel[:, None] * np.abs(num)
+            bound = model_bound(trunc, rnd, ana_rnd)
+            failing = _failing(G, num, bound, user)
     if method == "complex":
         ana_rnd = ana_rnd + _conditioning(x, _complex_slopes(ev, x, num, failing), failing)
     else:
@@ -424,6 +441,10 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
     s = param("safety")
     refined = None if method == "complex" else pr.step.T < step(method, pr.eps_f) * np.maximum(np.abs(x), 1.0)
     reason = model_reason(trunc, rnd, ana_rnd, method, eps_g)
+    if f_noise.any():
+        i = int(np.argmax(f_noise))
+        reason += (f"; f is noisy: its values scatter by {f_noise[i]:.3g} between repeated evaluations at x, "
+                   f"counted as {param('noise_cover'):g}× that, relative to |f|, in the complex estimate")
     if method == "complex" and max(ev.out_eps, ev.complex_eps) != EPS:
         reason += f"; f works in {dtype_name(max(ev.out_eps, ev.complex_eps))}: its rounding in its eps"
     if method != "complex" and pr.eps_f != EPS:
