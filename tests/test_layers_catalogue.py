@@ -267,3 +267,19 @@ def test_hypothesis_never_draws_more_than_two_tied_maxima_for_max_pool(data):
     size = case.kwargs["size"]
     most = ties_at_window_maxima(case.args[0], size, case.kwargs["stride"] or size).max()
     assert most <= (2 if size > 1 else 1)
+
+
+# ---- the public names ---------------------------------------------------------------------------
+
+@pytest.mark.no_mutmut
+@pytest.mark.parametrize("name", L.__all__)
+def test_each_layer_name_is_a_plain_function_at_the_top_level(name):
+    import importlib
+    import inspect
+
+    import backprop_ref
+    f = getattr(backprop_ref, name)
+    assert name in backprop_ref.__all__ and f is getattr(L, name)
+    assert inspect.isfunction(f) and f.__qualname__ == name and f.__closure__ is None
+    assert importlib.import_module(f.__module__).__name__.startswith("backprop_ref.layers.")
+    assert inspect.getdoc(f).splitlines()[1] == ""   # numpydoc: one summary line, then a blank line

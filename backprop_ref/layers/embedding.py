@@ -38,8 +38,7 @@ def embedding_forward(ids: ArrayLike, W: ArrayLike) -> Array:
 
 
 def embedding_backward(ids: ArrayLike, dy: ArrayLike, num_embeddings: int) -> Array:
-    """Backward pass of `embedding_forward`: dW = onehot(ids)ᵀ·dy, row v the sum of dy over every
-    position whose id is v.
+    """Backward pass of `embedding_forward`: dW = onehot(ids)ᵀ·dy, row v summing dy where ids = v.
 
     Derived from y = onehot(ids)·W (Bengio et al. 2003's shared feature matrix; the dense layer's
     dW = xᵀδ, 003 §7.5.2, with one-hot x): an id that occurs k times receives the sum of its k rows

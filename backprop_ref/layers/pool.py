@@ -119,8 +119,7 @@ def max_pool2d_backward(x: ArrayLike, dy: ArrayLike, size: Any, stride: Any = No
 
 
 def avg_pool2d_forward(x: ArrayLike, size: Any, stride: Any = None, padding: Any = 0) -> Array:
-    """2-D average pooling, y[n, c, i, j] = the mean of the size × size window at (i·S, j·S) of the
-    zero-padded x, the padding counted in the mean.
+    """2-D average pooling: each window's mean over the zero-padded x, the padding counted in it.
 
     Derived in CS231n's notes (the pooling layer) and Goodfellow et al. 2016, §9.3:
     y[n, c, i, j] = (1/(KH·KW)) Σ_{u, v} x_pad[n, c, i·S + u, j·S + v]. Padded zeros count as entries
