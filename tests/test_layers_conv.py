@@ -137,6 +137,17 @@ def test_dw_with_the_wrong_padding_fails_naming_w():
     assert r.verdict == "fail" and [k for k, v in r.by_argument.items() if not v.passed] == ["W"]
 
 
+def test_dw_flipped_as_for_a_true_convolution_fails_naming_w():
+    # the forward is a cross-correlation: its dW correlates x with dy, unflipped
+    x, W, b = draw(5, 5, 3, 3)
+
+    def flipped(dy):
+        dx, dW, db = conv2d_backward(x, W, dy)
+        return dx, dW[:, :, ::-1, ::-1], db
+    r = check_vjp(lambda x, W, b: conv2d_forward(x, W, b), (x, W, b), flipped, seed=12)
+    assert r.verdict == "fail" and [k for k, v in r.by_argument.items() if not v.passed] == ["W"]
+
+
 def test_overflow_is_quiet():
     x = np.full((1, 1, 2, 2), 1e308)
     with warnings.catch_warnings():

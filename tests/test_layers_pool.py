@@ -134,6 +134,16 @@ def test_avg_pool_backward_by_hand():
     np.testing.assert_array_equal(dx, np.full((1, 1, 2, 2), 0.25))
 
 
+def test_tensorflow_same_padding_leaves_the_padding_out_of_the_mean_and_ours_counts_it(tf):
+    # a 3 × 3 window at stride 1 over ones: padded by 1, ours averages 9 entries everywhere (a corner holds
+    # 4 ones and 5 zeros of padding: 4/9, an edge 6/9); TensorFlow's "SAME" divides by the real entries (1)
+    x = np.ones((1, 1, 3, 3))
+    ours = avg_pool2d_forward(x, 3, 1, 1)[0, 0]
+    np.testing.assert_allclose(ours, np.array([[4, 6, 4], [6, 9, 6], [4, 6, 4]]) / 9, rtol=1e-15)
+    same = tf.nn.avg_pool2d(tf.constant(x.transpose(0, 2, 3, 1), dtype=tf.float64), 3, 1, "SAME")
+    np.testing.assert_allclose(same.numpy()[0, :, :, 0], np.ones((3, 3)), rtol=1e-15)
+
+
 def test_avg_pool_is_a_convolution_with_a_constant_kernel():
     from backprop_ref.layers import conv2d_forward
     x = RNG.normal(size=(2, 1, 5, 5))
