@@ -36,6 +36,9 @@ PUBLIC_DERIVATIVES = {
     "multiclass_hinge_grad", "batch_norm_backward", "layer_norm_backward", "dropout_backward",
     "embedding_backward", "conv2d_backward", "max_pool2d_backward", "avg_pool2d_backward", "rnn_backward",
     "lstm_cell_backward", "attention_backward",
+    # issue 14: the activations and losses beyond the chapter
+    "gelu_grad", "softplus_grad", "elu_grad", "selu_grad", "silu_grad",
+    "binary_cross_entropy_with_logits_grad", "huber_grad",
 }
 
 
