@@ -61,6 +61,7 @@ class Probed:
     eps_f: float      # the precision f works in
     curv: Array       # |f″| per (entry, output) from the first level's one-sided gap: |F − B|/h
     notes: dict[int, str] = field(default_factory=dict)   # entries whose step shrank to stay in f's domain
+    noisy: bool = False   # the noise seen along the clean entries stands above f's modelled rounding
 
 
 def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None = None) -> Probed:
@@ -82,6 +83,10 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
     clean = (~suspect(lv.gap1, lv.gap2, e_model, lv.h, lv.finite)
              & (lv.trunc <= refine_ratio * e_model * lv.coef[:, None]) & lv.finite)
     pool = np.max(np.where(clean, lv.sigma, 0.0), axis=0, initial=0.0)   # f's noise, seen where clean
+    # the noise seen along the entries clean at the first step stands above f's modelled rounding: f is
+    # noisy, and the Taylor test's remainders would be that noise (taylor.second_opinion). Only there:
+    # where noise leaves no entry clean (1e-8 relative) the Taylor test still doubts a marginal pass
+    noisy = bool(np.any(pool > param("safety") * np.max(e_model, axis=0, initial=0.0)))
 
     # where f did not move at all over a stencil while the claim says it moves f by |g|·h, f resolves no
     # better than that (f = log(1 + 1e-13) keeps only multiples of eps: its sum is an O(1) intermediate),
@@ -128,7 +133,7 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
     out = Probed(lv.est.copy(), lv.trunc.copy(), rnd0, np.zeros((n, m), bool), np.zeros((n, m), bool),
                  lv.left.copy(), lv.right.copy(), lv.side_err.copy(), np.repeat(h0[:, None], m, 1),
                  {int(j): bad[j] for j in np.flatnonzero(~lv.finite.all(1))}, np.zeros((n, m)), eps_f,
-                 _curvature(lv, e0, h0), out_notes)
+                 _curvature(lv, e0, h0), out_notes, noisy)
     # Whether a step resolves an entry is judged with the model's rounding: an entry's own fourth
     # difference also carries any kink inside the stencil and would hide it.
     open_ = ~(~susp & (lv.trunc <= refine_ratio * e0 * lv.coef[:, None])) & lv.finite
@@ -451,8 +456,9 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
         reason += f"; f works in {dtype_name(pr.eps_f)}: steps and f's rounding in its eps"
     notes = [] if method == "complex" else [f"entry {_name(i, x_shape, '')}: {why}"
                                             for i, why in sorted(pr.notes.items())]
+    noisy = bool(f_noise.any()) if method == "complex" else pr.noisy
     return Judged("full", G, v, shape, kinks, problems, reason, steps, (s * trunc, s * rnd, ana_rnd),
-                  refined=refined, inconclusive=why, notes=notes)
+                  refined=refined, inconclusive=why, notes=notes, noisy=noisy)
 
 
 def _ties(ev: Evaluator, x: Array, f0: Array, G: Array, v: Verdict, evidence: KinkEvidence, ana_rnd: Array,

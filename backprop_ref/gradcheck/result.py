@@ -251,6 +251,7 @@ class Judged:
     # Taylor test's scale there (a kink inside the first stencil), so its second opinion would see that
     refined: NDArray[np.bool_] | None = None
     notes: list[str] = field(default_factory=list)   # what the probes changed to judge (a step shrunk)
+    noisy: bool = False   # f's noise was measured above its rounding: no Taylor second opinion
 
 
 def build_result(j: Judged, *, method: str, seed: int | None, n_evals: int, jacobian: bool,

@@ -96,9 +96,11 @@ def second_opinion(j: Judged, f: Callable[[Any], Any], x: Array, g: Array,
     """The Taylor test along the worst entry (or direction) when the verdict is marginal: the worst
     err/tol within `marginal` times of 1, either side. None otherwise, and None where f showed a kink
     or needed a finer step than the first anywhere: f is then not smooth at the Taylor test's steps,
-    which reach far beyond the check's, and its order-1 remainder would be the kink's, not the claim's."""
+    which reach far beyond the check's, and its order-1 remainder would be the kink's, not the claim's;
+    None also where f's noise was measured: its remainders at small steps are that noise (a right claim
+    of f·(1 + 1e-12·ξ) read as order 0.4), which the error model already counts."""
     w = j.verdict.worst()
-    if w < 0 or j.kinks or (j.refined is not None and bool(j.refined.any())):
+    if w < 0 or j.kinks or j.noisy or (j.refined is not None and bool(j.refined.any())):
         return None
     worst = float(j.verdict.ratio.ravel()[w])
     if not (1.0 / param("marginal") <= worst <= param("marginal")):
