@@ -778,3 +778,18 @@ def test_on_a_noisy_f_the_taylor_test_gives_no_second_opinion(method):
         f = lambda v, rng=rng: np.sum(np.sin(v) * np.exp(v / 3)) * (1 + 1e-12 * rng.standard_normal())  # noqa: E731
         r = check_grad(f, x, g, method=method)
         assert r.verdict == "pass", (seed, str(r))
+
+
+def test_kinks_of_a_separable_f_are_judged_per_coordinate_not_as_a_tie():
+    # Σ w·relu(x) with three entries at 0: f(x + Σ u_i e_i) − f(x) = Σ_i (f(x + u_i e_i) − f(x)) exactly,
+    # so the kinks do not interact and each coordinate's one-sided slopes [0, w_i] decide its claim: a
+    # claim inside every interval passes, x[1] claimed 2·w_1 (outside [−1.1, 0]) fails, named
+    w = np.array([0.7, -1.1, 0.4, 0.9])
+    x = np.array([0.0, 0.0, 0.0, 0.8])
+    f = lambda v: float(np.sum(w * np.maximum(v, 0.0)))   # noqa: E731
+    g = w * (x >= 0)
+    assert check_grad(f, x, g).verdict == "pass"
+    wrong = g.copy()
+    wrong[1] = 2 * w[1]
+    bad = check_grad(f, x, wrong)
+    assert bad.verdict == "fail" and bad.worst_index == (1,), str(bad)

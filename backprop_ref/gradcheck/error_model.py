@@ -131,6 +131,12 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
                         "is beyond both bounds, f is not complex-analytic there (np.abs, np.var)"),
     "tie_samples": (16.0, "at a tie of several kinks the gradient is read at 16 points next to x: each "
                     "piece of a max over 4 equal values is seen with probability 1 − (3/4)^16 = 99%"),
+    "tie_draws": (16.0, "kinks of one output count as a tie only where they interact: f(x + u) − f(x) "
+                  "differs from the sum of its one-entry moves (beyond safety × f's rounding of the 2 + "
+                  "|K| values) at one of 16 random points u one step from x; max(v0, v1) at a tie keeps "
+                  "additivity only where u0 and u1 differ in sign, half the draws, so 16 draws miss it "
+                  "with probability 2^-16 (the first difference ends the search); a separable f (Σ w·relu) "
+                  "is judged per coordinate, where a claim outside one coordinate's slopes fails"),
     "tie_step_ratio": (64.0, "the points lie one first step δ from x, their gradient is read with steps "
                        "δ/64: generic points are farther than that from every kink"),
     "tie_slack": (1e-6, "a claim matches a nearby gradient within the rounding bound plus 1e-6 of it: "
