@@ -40,7 +40,7 @@ import pytest
 
 from backprop_ref import gradcheck as _gc
 from backprop_ref._validate import choose
-from backprop_ref.gradcheck.result import WHAT
+from backprop_ref.gradcheck.report import WHAT
 
 __all__ = ["GradChecker", "gradcheck", "gradcheck_given", "INCONCLUSIVE_POLICIES"]
 

@@ -56,7 +56,8 @@ The layout, one module per step of the algorithm; each imports only the ones abo
     kinks         KinkEvidence, the gap, suspect, steady-slopes and interval rules, for both modes
     verdict       judge(): the one pass/fail rule; Verdict
     stencils      one probe level of central or Richardson differences and its statistics
-    result        GradCheckResult, Kink, TaylorResult (frozen), Judged → build_result(), the report
+    report        the report: the first line that stands alone, the worst entries, by argument
+    result        GradCheckResult, Kink, TaylorResult (frozen), Judged → build_result(), combine()
     full          full mode: refinement, the complex step, judge_full()
     bisection     localising a failing direction's wrong entries
     directions    replay(seed, j, n), the random directions and the probes along them
