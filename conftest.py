@@ -12,6 +12,7 @@ BACKPROP_REF_REQUIRE_TF=1, which turns that skip into a failure (CI must run the
 from __future__ import annotations
 
 import os
+import warnings
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -48,3 +49,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tf" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.tf)
+
+
+@pytest.fixture
+def strict():
+    """Any warning at all (not only backprop_ref's RuntimeWarnings, which the ini already makes errors)
+    fails the test: for the formulas' overflow and saturation tests."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield

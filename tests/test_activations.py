@@ -10,7 +10,6 @@ are still accurate.
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -48,14 +47,6 @@ ALL = CHAPTER + BEYOND
 def reals(lo=-1e4, hi=1e4):
     return hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=2, max_side=5),
                       elements=st.floats(lo, hi, allow_nan=False, allow_infinity=False))
-
-
-@pytest.fixture
-def strict():
-    """Any warning at all (not only backprop_ref's RuntimeWarnings) fails the test."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
 
 
 # ---- identities ---------------------------------------------------------------------------

@@ -5,7 +5,6 @@ the same functions are in test_catalogue.py."""
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -29,13 +28,6 @@ from backprop_ref.elementary import (
 )
 
 E = math.e
-
-
-@pytest.fixture
-def strict():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
 
 
 FINITE = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)

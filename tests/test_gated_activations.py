@@ -6,7 +6,6 @@ test_catalogue.py."""
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -26,13 +25,6 @@ SUBNORMAL = float(np.finfo(np.float64).smallest_subnormal)
 def reals(lo=-1e4, hi=1e4):
     return hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=2, max_side=5),
                       elements=st.floats(lo, hi, allow_nan=False, allow_infinity=False))
-
-
-@pytest.fixture
-def strict():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
 
 
 # ---- GELU ---------------------------------------------------------------------------------

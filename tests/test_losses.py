@@ -4,7 +4,6 @@ general CE∘softmax form, the batch 1/N, extremes, bad input."""
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -31,13 +30,6 @@ EPS = float(np.finfo(np.float64).eps)
 PAIRS = [(mse, mse_grad), (softmax_cross_entropy, softmax_cross_entropy_grad),
          (cross_entropy, cross_entropy_grad)]
 ALL = [f for pair in PAIRS for f in pair]
-
-
-@pytest.fixture
-def strict():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
 
 
 def floats(lo, hi):

@@ -4,7 +4,6 @@ training, and validation. The tape and finite-difference checks are in test_mlp_
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -37,14 +36,6 @@ def assert_sums_close(ours, expected):
 
 def normal(*shape):
     return RNG.normal(size=shape)
-
-
-@pytest.fixture
-def strict():
-    """Any warning at all fails the test."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
 
 
 # ---- dense layer --------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -20,13 +19,6 @@ H = 1e-20  # complex step
 def logits(lo=-1e4, hi=1e4, min_dims=1):
     return hnp.arrays(np.float64, hnp.array_shapes(min_dims=min_dims, max_dims=3, max_side=5),
                       elements=st.floats(lo, hi, allow_nan=False, allow_infinity=False))
-
-
-@pytest.fixture
-def strict():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
 
 
 # ---- identities ---------------------------------------------------------------------------

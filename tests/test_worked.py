@@ -5,7 +5,6 @@ elementary functions of 003 §7.1 and §7.2.1 are tested in test_elementary.py."
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -36,13 +35,6 @@ from backprop_ref.worked import (
 )
 
 E = math.e
-
-
-@pytest.fixture
-def strict():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
 
 
 # ---- 003 §7.8: Himmelblau -----------------------------------------------------------------
