@@ -59,7 +59,8 @@ The layout, one module per step of the algorithm; each imports only the ones abo
     report        the report: the first line that stands alone, the worst entries, by argument
     result        GradCheckResult, Kink, TaylorResult (frozen), Judged → build_result(), combine()
     ties          where several kinks meet in one output: do they interact, is the claim in the hull
-    full          full mode: refinement, the complex step, judge_full()
+    complex_step  the complex step's probes: its noise, its conditioning slope, the not-analytic recheck
+    full          full mode: refinement, judge_full()
     bisection     localising a failing direction's wrong entries
     directions    replay(seed, j, n), the random directions and the probes along them
     directional   judge_directional(): f's noise, kinks along a direction, localising

@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from backprop_ref._validate import as_array, choose, integer
 from backprop_ref.gradcheck.arguments import Layout, Slot, layout
+from backprop_ref.gradcheck.complex_step import probe_complex
 from backprop_ref.gradcheck.diagnosis import swapped
 from backprop_ref.gradcheck.directional import judge_directional
 from backprop_ref.gradcheck.error_model import METHODS
@@ -23,7 +24,7 @@ from backprop_ref.gradcheck.evaluation import (
     quiet,
     user_tolerance,
 )
-from backprop_ref.gradcheck.full import judge_full, probe_complex, probe_real
+from backprop_ref.gradcheck.full import judge_full, probe_real
 from backprop_ref.gradcheck.result import GradCheckResult, Judged, build_result, combine
 from backprop_ref.gradcheck.taylor import second_opinion
 

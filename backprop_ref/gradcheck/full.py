@@ -3,7 +3,8 @@
 Each entry i is probed at h = step·max(|x_i|, 1). An entry whose truncation exceeds refine_ratio × its
 rounding, or whose one-sided gap is a kink suspect, is probed again with steps refine_factor, … times
 smaller (refine_levels at most): a kink within the step moves out of it, a kink at x keeps its gap and
-steady slopes. The complex step needs no refinement (no truncation to speak of, no kinks it can see).
+steady slopes. The complex step needs no refinement (no truncation to speak of, no kinks it can see);
+its probes are complex_step's.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from backprop_ref.gradcheck.complex_step import complex_slopes, not_analytic, probe_complex, repeat_noise
 from backprop_ref.gradcheck.error_model import (
     EPS,
     TINY,
@@ -301,67 +303,12 @@ def wanted(GT: Array, num: Array, eps_f: float) -> Array:
     return eps_f ** power * np.maximum(np.maximum(np.abs(GT), np.abs(num)), scale)
 
 
-def probe_complex(ev: Evaluator, x: Array, f0: Array) -> tuple[Array, Array, dict[int, str]]:
-    """Im f(x + ih·e_i)/h for every entry i: (entry, output) estimates, the steps, non-finite notes."""
-    return _complex_steps(ev, x, f0.size, np.arange(x.size), np.zeros(x.size))
-
-
-def _complex_steps(ev: Evaluator, x: Array, m: int, cols: NDArray[np.intp],
-                   shift: Array) -> tuple[Array, Array, dict[int, str]]:
-    """Im f(x + (shift_j + ih)·e_i)/h for the entries i = cols[j], h = complex_step·max(|x_i|, 1)."""
-    h = step("complex") * np.maximum(np.abs(x[cols]), 1.0)
-    num = np.empty((cols.size, m))
-    buf = x.astype(np.complex128)
-    problems: dict[int, str] = {}
-    for j, i in enumerate(cols):
-        buf[i] = complex(x[i] + shift[j], h[j])
-        y = ev.complex(buf)
-        buf[i] = x[i]
-        num[j] = y.imag / h[j]
-        if not np.isfinite(y).all():
-            problems[j] = f"f(x + {h[j]:.3g}i·e_i) = {y[~np.isfinite(y)][0]} at x_i = {x[i]:.6g}"
-    return num, h, problems
-
-
 def _failing(G: Array, num: Array, bound: Array, user: UserTolerance | None) -> Mask:
     """The (output, entry) pairs outside the model's bound, with a finite estimate (none under the
     user's tolerance, which replaces the model)."""
     if user is not None:
         return np.zeros(G.shape, bool)
     return ~(np.abs(G - num) <= bound) & np.isfinite(num)
-
-
-def _repeat_noise(ev: Evaluator, x: Array, f0: Array) -> Array:
-    """f's noise σ per output from noise_repeats more evaluations of f(x) (0 for a deterministic f): the
-    sample standard deviation of f(x) and its repeats. Summation order that changes between calls
-    (threads, GPU atomics) perturbs a value relative to the terms summed, and so perturbs the complex
-    step's Im f(x + ih)/h by the same relative amount."""
-    values = [f0] + [ev.real(x.copy()) for _ in range(int(param("noise_repeats")))]
-    return np.std(np.array(values), axis=0, ddof=1)
-
-
-def _complex_slopes(ev: Evaluator, x: Array, num: Array, failing: Mask) -> Array:
-    """|∂g_i/∂x_i| per (output, entry) for the entries in `failing`, read from the complex step at
-    x ± δ·e_i (δ = conditioning_step·max(|x_i|, 1), two evaluations per such entry) as the smaller of
-    the one-sided differences with the estimate at x (a side across a domain edge reads another
-    branch); 0 elsewhere."""
-    m, n = num.shape
-    slope = np.zeros((n, m))
-    cols = np.flatnonzero(failing.any(axis=0))
-    if cols.size == 0:
-        return slope.T
-    delta = param("conditioning_step") * np.maximum(np.abs(x[cols]), 1.0)
-    sides = []
-    for sign in (1.0, -1.0):
-        taken = (x[cols] + sign * delta) - x[cols]   # the offsets actually taken, exact in floating point
-        at, _, _ = _complex_steps(ev, x, m, cols, taken)
-        diff = np.abs(at - num[:, cols].T) / np.abs(taken)[:, None]
-        sides.append(np.where(np.isfinite(diff), diff, np.inf))
-    # the smaller side: on an analytic f the slope changes little over δ, while a side across a domain
-    # edge or branch cut (√x at x = 1e-10 < δ) reads another branch, no slope at all
-    low = np.minimum(sides[0], sides[1])
-    slope[cols] = np.where(np.isfinite(low), low, 0.0)
-    return slope.T
 
 
 def _conditioning(x: Array, slope: Array, failing: Mask) -> Array:
@@ -407,14 +354,14 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
     failing = _failing(G, num, bound, user)
     f_noise = np.zeros(m)
     if method == "complex" and failing.any():
-        f_noise = _repeat_noise(ev, x, f0)
+        f_noise = repeat_noise(ev, x, f0)
         if f_noise.any():   # a noisy f's Im f(x + ih)/h carries its relative noise
             rel = np.divide(f_noise, np.abs(f0), out=np.zeros(m), where=f0 != 0)
             rnd = rnd + param("noise_cover") * rel[:, None] * np.abs(num)
             bound = model_bound(trunc, rnd, ana_rnd)
             failing = _failing(G, num, bound, user)
     if method == "complex":
-        ana_rnd = ana_rnd + _conditioning(x, _complex_slopes(ev, x, num, failing), failing)
+        ana_rnd = ana_rnd + _conditioning(x, complex_slopes(ev, x, num, failing), failing)
     else:
         # at a kink or a jump the one-sided gap is no curvature (the kink rule judges those entries)
         failing &= ~(pr.kink | pr.fallback | (pr.jump > 0)).T
@@ -423,7 +370,7 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
     undecided, why = (np.zeros((m, n), bool), []) if method == "complex" else _undecided(
         x, G, num, trunc, rnd, bound, pr, user, out_shape, x_shape)
     if method == "complex":
-        undecided, why = _not_analytic(ev, x, f0, G, num, bound, ana_rnd, user, out_shape, x_shape)
+        undecided, why = not_analytic(ev, x, f0, G, num, bound, ana_rnd, user, out_shape, x_shape)
     kinked = None if method == "complex" else (pr.kink | pr.fallback | (pr.jump > 0)).T
     banded = within_band(G, num, bound, intermediate_band(eps_g, method), user,
                          undecided if kinked is None else undecided | kinked)
@@ -461,39 +408,6 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
     noisy = bool(f_noise.any()) if method == "complex" else pr.noisy
     return Judged("full", G, v, shape, kinks, problems, reason, steps, (s * trunc, s * rnd, ana_rnd),
                   refined=refined, inconclusive=why, notes=notes, noisy=noisy)
-
-
-def _not_analytic(ev: Evaluator, x: Array, f0: Array, G: Array, num: Array, bound: Array, ana_rnd: Array,
-                  user: UserTolerance | None, out_shape: tuple[int, ...],
-                  x_shape: tuple[int, ...]) -> tuple[NDArray[np.bool_], list[str]]:
-    """Entries the complex step fails are probed again by central differences (up to
-    complex_recheck of them): where the central estimate passes the claim while the complex one
-    disagrees with it beyond both bounds, f is not complex-analytic there (np.abs, np.var, np.maximum,
-    a conj): the complex step has nothing to say, and the entry is not judged. A claim that fails
-    both stands as a failure."""
-    m, n = G.shape
-    undecided = np.zeros((m, n), bool)
-    tol = bound if user is None else user.bound(num)
-    failing = ~(np.abs(G - num) <= tol)
-    cols = np.flatnonzero(failing.any(axis=0))[: int(param("complex_recheck"))]
-    if cols.size == 0:
-        return undecided, []
-    eps_f = max(ev.out_eps, ev.complex_eps)
-    h = step("central", eps_f) * np.maximum(np.abs(x[cols]), 1.0)
-    lv, _ = probe_level(ev, x, f0, cols, h, "central")
-    e = f_rounding(lv.fmax, first_order_scale(G, x), eps_f)
-    real_tol = model_bound(lv.trunc, np.maximum(e, lv.sigma) * lv.coef[:, None], ana_rnd[:, cols].T)
-    if user is not None:
-        real_tol = user.bound(lv.est)
-    agrees = lv.finite & (np.abs(G[:, cols].T - lv.est) <= real_tol)
-    apart = np.abs(num[:, cols].T - lv.est) > real_tol + bound[:, cols].T
-    hit = (agrees & apart & failing[:, cols].T).T
-    undecided[:, cols] = hit
-    why = [_name(int(cols[c]), x_shape) + (f" (output {_name(int(r), out_shape, '')})" if out_shape else "")
-           + f": f is not complex-analytic here (the complex step gives {float(num[r, cols[c]]):.6g}, "
-           f"central differences {float(lv.est[c, r]):.6g}); use method='central'"
-           for r, c in zip(*np.nonzero(hit))]
-    return undecided, why
 
 
 def _undecided(x: Array, G: Array, num: Array, trunc: Array, rnd: Array, bound: Array, pr: Probed,
