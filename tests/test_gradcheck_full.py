@@ -793,3 +793,16 @@ def test_kinks_of_a_separable_f_are_judged_per_coordinate_not_as_a_tie():
     wrong[1] = 2 * w[1]
     bad = check_grad(f, x, wrong)
     assert bad.verdict == "fail" and bad.worst_index == (1,), str(bad)
+
+
+@pytest.mark.parametrize("claim", [[-2e-8, 2e8], [5.0, 2e8], [-3.0, 2e8]])
+def test_the_complex_step_never_passes_an_entry_only_the_gradient_s_scale_could_excuse(claim):
+    # the complex estimate of x[0] under Σ x² at [1e-8, 1e8] is exact (2e-8); what let a sign-flipped
+    # claim pass was the rounding allowed at f's and the gradient's scale (8·eps·|f| ≈ 18, 16·eps·max|g|):
+    # the claim is then neither passed nor failed (adversarial #18)
+    r = check_grad(lambda v: np.sum(v**2), np.array([1e-8, 1e8]), np.array(claim), method="complex")
+    assert r.verdict == "inconclusive" and r.n_inconclusive == 1
+    assert r.inconclusive[0].startswith("x[0]: the claim differs by")
+    assert "only by the rounding allowed at the gradient's and f's scale" in r.inconclusive[0]
+    right = check_grad(lambda v: np.sum(v**2), np.array([1e-8, 1e8]), np.array([2e-8, 2e8]), method="complex")
+    assert right.verdict == "pass"

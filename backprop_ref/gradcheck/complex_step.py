@@ -4,7 +4,9 @@ and the recheck by central differences where f is not complex-analytic.
 The complex step has no subtractive cancellation, so it needs no refinement; what it can get wrong
 is read here for the entries it would fail: f's noise (`repeat_noise`), the slope that amplifies an
 ill-conditioned f's rounding (`complex_slopes`, for full mode's conditioning term), and an f that
-drops or mangles the imaginary part (`not_analytic`). `judge_full` calls them.
+drops or mangles the imaginary part (`not_analytic`); and the claims that only the rounding allowed at
+the gradient's and f's scale would pass, which the exact estimate cannot settle (`only_by_scale`).
+`judge_full` calls them.
 """
 
 from __future__ import annotations
@@ -12,12 +14,24 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_ref.gradcheck.error_model import f_rounding, first_order_scale, model_bound, param, step
+from backprop_ref.gradcheck.error_model import (
+    EPS,
+    claim_floor,
+    claimed_rounding,
+    complex_rounding,
+    f_rounding,
+    first_order_scale,
+    g_max,
+    intermediate_band,
+    model_bound,
+    param,
+    step,
+)
 from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance
 from backprop_ref.gradcheck.stencils import probe_level
-from backprop_ref.gradcheck.ties import entry_name as _name
+from backprop_ref.gradcheck.ties import pair_name
 
-__all__ = ["probe_complex", "repeat_noise", "complex_slopes", "not_analytic"]
+__all__ = ["probe_complex", "repeat_noise", "complex_slopes", "not_analytic", "only_by_scale"]
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
@@ -104,8 +118,36 @@ def not_analytic(ev: Evaluator, x: Array, f0: Array, G: Array, num: Array, bound
     apart = np.abs(num[:, cols].T - lv.est) > real_tol + bound[:, cols].T
     hit = (agrees & apart & failing[:, cols].T).T
     undecided[:, cols] = hit
-    why = [_name(int(cols[c]), x_shape) + (f" (output {_name(int(r), out_shape, '')})" if out_shape else "")
+    why = [pair_name(int(r), int(cols[c]), out_shape, x_shape)
            + f": f is not complex-analytic here (the complex step gives {float(num[r, cols[c]]):.6g}, "
            f"central differences {float(lv.est[c, r]):.6g}); use method='central'"
            for r, c in zip(*np.nonzero(hit))]
     return undecided, why
+
+
+def only_by_scale(G: Array, num: Array, f0: Array, eps_g: float, eps_c: float, cond: Array, bound: Array,
+                   user: UserTolerance | None, undecided: Mask, out_shape: tuple[int, ...],
+                   x_shape: tuple[int, ...]) -> tuple[Mask, list[str]]:
+    """The complex step's (output, entry) pairs whose claim differs from the estimate by more than either's
+    rounding at the entry's own scale (its magnitude, the largest derivative of any output by the same
+    entry, the O(1) band) and is within the bound only by the rounding allowed at the gradient's and
+    f's scale (max|g|, |f|), a bound above the entry itself: a sign error could hide there (Σ x² at
+    [1e-8, 1e8]: 8·eps·|f| ≈ 18 would pass any sign of x[0]'s 2e-8, which the estimate gives exactly).
+    Not judged, with the reason; none under the user's tolerance (it decides)."""
+    if user is not None:
+        return np.zeros(G.shape, bool), []
+    zero = np.zeros_like(f0)
+    own = (model_bound(0.0, complex_rounding(np.abs(num) + claim_floor(num, zero), eps_c),
+                       claimed_rounding(eps_g, np.abs(G)) + claimed_rounding(EPS, claim_floor(G, zero)))
+           + cond + intermediate_band(eps_g, "complex"))
+    diff = np.abs(G - num)
+    sized = (np.isfinite(diff) & (diff > own) & (diff <= bound) & (bound > np.maximum(np.abs(G), np.abs(num)))
+             & ~undecided)
+    why = [f"{pair_name(int(r), int(c), out_shape, x_shape)}: the claim differs by {diff[r, c]:.2g}, "
+           f"more than the complex estimate's and the claim's rounding at the entry's own scale "
+           f"({own[r, c]:.2g}), and is within the bound ({bound[r, c]:.2g}) only by the rounding allowed "
+           f"at the gradient's and f's scale (max|g| = {float(g_max(num)[r]):.2g}, |f| = "
+           f"{abs(float(f0[r])):.2g}), which exceeds the entry itself: that scale cannot tell rounding "
+           f"from error; pass atol to decide"
+           for r, c in zip(*np.nonzero(sized))]
+    return sized, why

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_ref.gradcheck.complex_step import complex_slopes, not_analytic, probe_complex, repeat_noise
+from backprop_ref.gradcheck.complex_step import (
+    complex_slopes,
+    not_analytic,
+    only_by_scale,
+    probe_complex,
+    repeat_noise,
+)
 from backprop_ref.gradcheck.error_model import (
     EPS,
     TINY,
@@ -38,7 +44,7 @@ from backprop_ref.gradcheck.kinks import KinkEvidence, above_noise, steady, susp
 from backprop_ref.gradcheck.result import Judged, Kink, model_reason
 from backprop_ref.gradcheck.stencils import Level, probe_level
 from backprop_ref.gradcheck.ties import entry_name as _name
-from backprop_ref.gradcheck.ties import ties
+from backprop_ref.gradcheck.ties import pair_name, ties
 from backprop_ref.gradcheck.verdict import band_reason, judge, within_band
 
 __all__ = ["Probed", "probe_real", "probe_complex", "judge_full"]
@@ -361,11 +367,12 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
             bound = model_bound(trunc, rnd, ana_rnd)
             failing = _failing(G, num, bound, user)
     if method == "complex":
-        ana_rnd = ana_rnd + _conditioning(x, complex_slopes(ev, x, num, failing), failing)
+        cond = _conditioning(x, complex_slopes(ev, x, num, failing), failing)
     else:
         # at a kink or a jump the one-sided gap is no curvature (the kink rule judges those entries)
         failing &= ~(pr.kink | pr.fallback | (pr.jump > 0)).T
-        ana_rnd = ana_rnd + _conditioning(x, pr.curv.T, failing)
+        cond = _conditioning(x, pr.curv.T, failing)
+    ana_rnd = ana_rnd + cond
     bound = model_bound(trunc, rnd, ana_rnd)
     undecided, why = (np.zeros((m, n), bool), []) if method == "complex" else _undecided(
         x, G, num, trunc, rnd, bound, pr, user, out_shape, x_shape)
@@ -375,11 +382,14 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
     banded = within_band(G, num, bound, intermediate_band(eps_g, method), user,
                          undecided if kinked is None else undecided | kinked)
     f_scale = np.maximum(np.abs(f0), first_order_scale(G, x))
-    why = why + [band_reason(_name(int(c), x_shape) + (f" (output {_name(int(r), out_shape, '')})"
-                                                        if out_shape else ""),
-                             float(abs(G[r, c] - num[r, c])), float(f_scale[r]))
+    why = why + [band_reason(pair_name(int(r), int(c), out_shape, x_shape), float(abs(G[r, c] - num[r, c])),
+                             float(f_scale[r]))
                  for r, c in zip(*np.nonzero(banded))]
     undecided = undecided | banded
+    if method == "complex":
+        sized, sized_why = only_by_scale(G, num, f0, eps_g, eps_c, cond, bound, user, undecided, out_shape,
+                                          x_shape)
+        undecided, why = undecided | sized, why + sized_why
     v = judge(G, num, bound, evidence, user, undecided)
     if method != "complex" and (v.kink.sum(axis=1) >= 2).any():
         limiting, tie_undecided, tie_failed, tie_why = ties(ev, x, f0, G, v, evidence, ana_rnd, pr, x_shape)
@@ -440,7 +450,7 @@ def _undecided(x: Array, G: Array, num: Array, trunc: Array, rnd: Array, bound: 
     undecided = jump | buried
     why = []
     for r, c in zip(*np.nonzero(undecided)):
-        where = _name(int(c), x_shape) + (f" (output {_name(int(r), out_shape, '')})" if out_shape else "")
+        where = pair_name(int(r), int(c), out_shape, x_shape)
         h = float(pr.step[c, r])
         if jump[r, c]:
             why.append(f"{where}: f jumps at {_name(int(c), x_shape)} by {float(pr.jump[c, r]):.3g} (its "

@@ -21,7 +21,7 @@ from backprop_ref.gradcheck.verdict import Verdict
 if TYPE_CHECKING:
     from backprop_ref.gradcheck.full import Probed
 
-__all__ = ["ties", "entry_name"]
+__all__ = ["ties", "entry_name", "pair_name"]
 
 Array = NDArray[np.float64]
 
@@ -29,6 +29,11 @@ Array = NDArray[np.float64]
 def entry_name(flat: int, shape: tuple[int, ...], prefix: str = "x") -> str:
     """An entry as the reports name it: x[3, 1] (prefix "x"), or [3, 1] with prefix ""."""
     return prefix + str([int(i) for i in np.unravel_index(flat, shape)]) if shape else prefix + "[]"
+
+
+def pair_name(r: int, c: int, out_shape: tuple[int, ...], x_shape: tuple[int, ...]) -> str:
+    """Entry c of x, with output r when f returns an array: how the reasons name an (output, entry)."""
+    return entry_name(c, x_shape) + (f" (output {entry_name(r, out_shape, '')})" if out_shape else "")
 
 
 def ties(ev: Evaluator, x: Array, f0: Array, G: Array, v: Verdict, evidence: KinkEvidence, ana_rnd: Array,
