@@ -69,16 +69,17 @@ from backprop_ref.worked import (
 )
 
 __all__ = [
-    # activations (003 §7.3)
+    # activations (Backward Propagation Algorithm §7.3)
     "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "relu", "relu_grad", "leaky_relu", "leaky_relu_grad",
-    # softmax (003 §7.4.2)
+    # softmax (Backward Propagation Algorithm §7.4.2)
     "softmax", "log_softmax", "softmax_jacobian",
-    # losses (003 §7.4, 000)
+    # losses (Backward Propagation Algorithm §7.4, Further into Backpropagation)
     "mse", "mse_grad", "softmax_cross_entropy", "softmax_cross_entropy_grad",
     "cross_entropy", "cross_entropy_grad",
-    # layers and networks (003 §7.5, §7.7)
+    # layers and networks (Backward Propagation Algorithm §7.5, §7.7)
     "dense_forward", "dense_backward", "MLP",
-    # worked examples (003 §7.2.3, §7.6, §7.8, 000, 001)
+    # worked examples (Backward Propagation Algorithm §7.2.3, §7.6, §7.8; Further into Backpropagation;
+    # Backpropagation step by step)
     "himmelblau", "himmelblau_grad", "quadratic_objective", "quadratic_objective_grad",
     "exponential_objective", "exponential_objective_grad", "squared_error_objective",
     "squared_error_objective_grad", "log_objective", "log_objective_grad", "chain_rule_z",
@@ -91,8 +92,9 @@ __all__ = [
     "check_elementwise", "assert_elementwise", "check_tape",
 ]
 
-# The chapter's formulas that had no record of their own (issue 14): 003 §7.1 free fall, §7.2.1 the
-# common derivatives, §7.5.1 the sigmoid neuron and §7.5.2 the sigmoid layer under the squared error.
+# The chapter's formulas that had no record of their own (issue 14): Backward Propagation Algorithm §7.1
+# free fall, §7.2.1 the common derivatives, §7.5.1 the sigmoid neuron and §7.5.2 the sigmoid layer under the
+# squared error.
 from backprop_ref.elementary import (
     constant,
     constant_grad,

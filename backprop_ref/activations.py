@@ -1,5 +1,6 @@
-"""Activation functions and their derivatives, elementwise: the chapter's (003 §7.3), and softplus,
-ELU and SELU beyond it (the x·gate(x) activations GELU and SiLU are in backprop_ref.gated_activations).
+"""Activation functions and their derivatives, elementwise: the chapter's (Backward Propagation Algorithm
+§7.3), and softplus, ELU and SELU beyond it (the x·gate(x) activations GELU and SiLU are in
+backprop_ref.gated_activations).
 
 Every function takes array_like and returns an array of the same shape (0-d in, 0-d out), in
 float64, or complex128 for complex input so that complex-step differentiation applies. Branches
@@ -36,8 +37,9 @@ def _exp_neg_abs(x: Array) -> Array:
 def sigmoid(x: ArrayLike) -> Array:
     """Logistic sigmoid σ(x) = 1 / (1 + e^{−x}), computed without overflow.
 
-    Implements 003 §7.3.1 (and 000's output nonlinearity). With e = e^{−|x|}, σ(x) = 1/(1+e) for
-    x ≥ 0 and e/(1+e) for x < 0: the seed's 1/(1+exp(−x)) overflows for x ≲ −709, this does not.
+    Implements Backward Propagation Algorithm §7.3.1 (and Further into Backpropagation's output
+    nonlinearity). With e = e^{−|x|}, σ(x) = 1/(1+e) for x ≥ 0 and e/(1+e) for x < 0: the chapter's
+    1/(1+exp(−x)) overflows for x ≲ −709, this does not.
 
     Parameters
     ----------
@@ -57,8 +59,8 @@ def sigmoid(x: ArrayLike) -> Array:
 def sigmoid_grad(x: ArrayLike) -> Array:
     """Derivative of the sigmoid, σ′(x) = σ(x)(1 − σ(x)).
 
-    Implements 003 §7.3.1. Evaluated as e/(1+e)² with e = e^{−|x|} (σ′ is even), so at
-    saturation it is the true tiny value or 0, never 0·inf or 1 − 1.
+    Implements Backward Propagation Algorithm §7.3.1. Evaluated as e/(1+e)² with e = e^{−|x|} (σ′ is even),
+    so at saturation it is the true tiny value or 0, never 0·inf or 1 − 1.
 
     Parameters
     ----------
@@ -78,7 +80,8 @@ def sigmoid_grad(x: ArrayLike) -> Array:
 def tanh(x: ArrayLike) -> Array:
     """Hyperbolic tangent, tanh(x) = (e^x − e^{−x}) / (e^x + e^{−x}) = 2σ(2x) − 1.
 
-    Implements 003 §7.3.4 (np.tanh, which saturates without overflow, complex included).
+    Implements Backward Propagation Algorithm §7.3.4 (np.tanh, which saturates without overflow, complex
+    included).
 
     Parameters
     ----------
@@ -96,8 +99,8 @@ def tanh(x: ArrayLike) -> Array:
 def tanh_grad(x: ArrayLike) -> Array:
     """Derivative of tanh, tanh′(x) = 1 − tanh²(x).
 
-    Implements 003 §7.3.4. Evaluated as 4e/(1+e)² with e = e^{−2|x|}, the same quantity
-    (sech² x) without the cancellation of 1 − tanh²: tanh′(20) is the true 1.7e-17, not 0.
+    Implements Backward Propagation Algorithm §7.3.4. Evaluated as 4e/(1+e)² with e = e^{−2|x|}, the same
+    quantity (sech² x) without the cancellation of 1 − tanh²: tanh′(20) is the true 1.7e-17, not 0.
 
     Parameters
     ----------
@@ -117,7 +120,7 @@ def tanh_grad(x: ArrayLike) -> Array:
 def relu(x: ArrayLike) -> Array:
     """Rectified linear unit, ReLU(x) = max(0, x).
 
-    Implements 003 §7.3.2.
+    Implements Backward Propagation Algorithm §7.3.2.
 
     Parameters
     ----------
@@ -136,9 +139,9 @@ def relu(x: ArrayLike) -> Array:
 def relu_grad(x: ArrayLike, at_zero: float = 1.0) -> Array:
     """Derivative of ReLU: 1 where x > 0, 0 where x < 0, `at_zero` at exactly 0.
 
-    Implements 003 §7.3.2, whose equation gives 1 for x ≥ 0, hence the default at_zero=1.
-    Conventions differ at the kink: §7.9's code uses 0 (r ≤ 0), as do TensorFlow, PyTorch and
-    JAX (pass at_zero=0.0 to match them); central differences give ½ there.
+    Implements Backward Propagation Algorithm §7.3.2, whose equation gives 1 for x ≥ 0, hence the default
+    at_zero=1. Conventions differ at the kink: §7.9's code uses 0 (r ≤ 0), as do TensorFlow, PyTorch and JAX
+    (pass at_zero=0.0 to match them); central differences give ½ there.
 
     Parameters
     ----------
@@ -162,7 +165,7 @@ def relu_grad(x: ArrayLike, at_zero: float = 1.0) -> Array:
 def leaky_relu(x: ArrayLike, slope: float = 0.01) -> Array:
     """Leaky ReLU: x where x ≥ 0, slope·x where x < 0.
 
-    Implements 003 §7.3.3 (its p is `slope`).
+    Implements Backward Propagation Algorithm §7.3.3 (its p is `slope`).
 
     Parameters
     ----------
@@ -187,7 +190,7 @@ def leaky_relu(x: ArrayLike, slope: float = 0.01) -> Array:
 def leaky_relu_grad(x: ArrayLike, slope: float = 0.01) -> Array:
     """Derivative of leaky ReLU: 1 where x ≥ 0, slope where x < 0.
 
-    Implements 003 §7.3.3, whose equation gives 1 at x = 0 (x ≥ 0). TensorFlow's
+    Implements Backward Propagation Algorithm §7.3.3, whose equation gives 1 at x = 0 (x ≥ 0). TensorFlow's
     tf.nn.leaky_relu gives the slope there instead; central differences give (1 + slope)/2.
 
     Parameters
@@ -251,8 +254,8 @@ def softplus(x: ArrayLike) -> Array:
 def softplus_grad(x: ArrayLike) -> Array:
     """Derivative of softplus: d log(1 + eˣ)/dx = eˣ/(1 + eˣ) = σ(x), the sigmoid.
 
-    Derived in Dugas et al. 2001 (softplus is the primitive of the sigmoid, 003 §7.3.1's σ). Evaluated
-    as `sigmoid`, without overflow: σ(1e4) = 1, σ(−1e4) = 0.
+    Derived in Dugas et al. 2001 (softplus is the primitive of the sigmoid, Backward Propagation Algorithm
+    §7.3.1's σ). Evaluated as `sigmoid`, without overflow: σ(1e4) = 1, σ(−1e4) = 0.
 
     Parameters
     ----------

@@ -129,7 +129,7 @@ def count_of(n: int, noun: str) -> str:
 
 # ---- the writers --------------------------------------------------------------------------------
 
-COLUMNS = ("formula", "seed section", "oracle", "samples", "worst rel err", "tolerance", "verdict")
+COLUMNS = ("formula", "section", "oracle", "samples", "worst rel err", "tolerance", "verdict")
 
 
 def _format_rel(r: Record) -> str:

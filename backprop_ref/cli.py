@@ -205,7 +205,8 @@ def _build_parser() -> _Parser:
 
     plot = sub.add_parser("plot", help="plot each activation and its derivative with finite differences",
                           description="Each activation and its analytic derivative with central-difference "
-                          "points over it (003 Figures 7.2–7.5), as PNG files. Needs matplotlib.")
+                          "points over it (Backward Propagation Algorithm Figures 7.2–7.5), as PNG files. "
+                          "Needs matplotlib.")
     plot.add_argument("--out", type=_output_dir, default=Path("."), metavar="DIR",
                       help="directory for the PNG files (default: the current directory)")
     return parser

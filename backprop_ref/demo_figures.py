@@ -1,8 +1,8 @@
-"""The demos that train and draw: the two moons of 003 §7.9 and the activation figures of 003 Figures
-7.2–7.5. The only module that imports matplotlib (lazily: `MissingRequirement` without it).
+"""The demos that train and draw: the two moons and the activation figures of Backward Propagation
+Algorithm. The only module that imports matplotlib (lazily: `MissingRequirement` without it).
 
-- `moons`  003 §7.9: the 2-25-50-25-2 sigmoid MLP with MSE on two-moons points, Figures 7.14–7.16.
-- `plot`   003 Figures 7.2–7.5: each activation, its derivative, finite-difference points.
+- `moons`  §7.9: the 2-25-50-25-2 sigmoid MLP with MSE on two-moons points, Figures 7.14–7.16.
+- `plot`   Figures 7.2–7.5: each activation, its derivative, finite-difference points.
 
 Each returns a result object; `format_moons` and `format_plot` render it. `backprop_ref.demos` runs
 and formats every demo, these included. Nothing here prints.
@@ -43,7 +43,7 @@ def worst_verdict(verdicts: Iterable[str]) -> str:
     return "fail" if "fail" in seen else "inconclusive" if "inconclusive" in seen else "pass"
 
 
-# ---- 003 §7.9: two moons ----------------------------------------------------------------------
+# ---- Backward Propagation Algorithm §7.9: two moons -----------------------------------------------
 
 def make_moons(n_samples: int = 2000, noise: float = 0.2, *,
                rng: np.random.Generator) -> tuple[Array, NDArray[np.int64]]:
@@ -109,9 +109,9 @@ def _accuracy(model: Any, X: Array, y: NDArray[np.int64]) -> float:
 def moons(*, seed: int = 0, lr: float = MOONS_LR, epochs: int = MOONS_EPOCHS,
           batch_size: int = MOONS_BATCH, out_dir: Path | str | None = None,
           progress: Progress | None = None) -> MoonsResult:
-    """003 §7.9: 2000 two-moons points (noise 0.2), 70/30 split, the 2-25-50-25-2 sigmoid MLP with
-    MSE on one-hot targets trained by the delta recursion (`MLP.fit`). Test accuracy is measured
-    after every epoch; with `out_dir` (and matplotlib) Figures 7.14–7.16 are written there."""
+    """Backward Propagation Algorithm §7.9: 2000 two-moons points (noise 0.2), 70/30 split, the 2-25-50-25-2
+    sigmoid MLP with MSE on one-hot targets trained by the delta recursion (`MLP.fit`). Test accuracy is
+    measured after every epoch; with `out_dir` (and matplotlib) Figures 7.14–7.16 are written there."""
     from backprop_ref.network import MLP
 
     if out_dir is not None:
@@ -149,8 +149,9 @@ def moons(*, seed: int = 0, lr: float = MOONS_LR, epochs: int = MOONS_EPOCHS,
 
 def format_moons(r: MoonsResult) -> str:
     marks = sorted({0, 9, 24, 49, 99, r.epochs - 1} & set(range(r.epochs)))
-    lines = [f"Two moons [003 §7.9]: {r.n_train} training / {r.n_test} test points (noise 0.2, "
-             f"seed {r.seed}), {'-'.join(map(str, r.sizes))} sigmoid MLP, MSE on one-hot targets",
+    lines = [f"Two moons [Backward Propagation Algorithm §7.9]: {r.n_train} training / {r.n_test} test "
+             f"points (noise 0.2, seed {r.seed}), {'-'.join(map(str, r.sizes))} sigmoid MLP, MSE on one-hot "
+             "targets",
              f"mini-batch gradient descent: lr {r.lr}, batch {r.batch_size}, {r.epochs} epochs", "",
              "epoch  train loss  test accuracy"]
     lines += [f"{e + 1:>5}  {r.losses[e]:10.6f}  {r.test_accuracy[e]:12.2%}" for e in marks]
@@ -199,14 +200,16 @@ def _moons_figures(out: Path, model: Any, X: Array, y: NDArray[np.int64], losses
         ax.scatter(X[mask, 0], X[mask, 1], s=8, color=colour, edgecolors="none", label=f"class {label}")
     ax.plot([], [], "k-", linewidth=1, label="decision boundary")
     ax.legend(loc="upper right")
-    ax.set(xlabel="$x_1$", ylabel="$x_2$", title="Two moons and the decision boundary (003 Fig. 7.14)")
+    ax.set(xlabel="$x_1$", ylabel="$x_2$",
+           title="Two moons and the decision boundary\n(Backward Propagation Algorithm, Fig. 7.14)")
     paths.append(out / "moons_decision_boundary.png")
     fig.savefig(paths[-1], dpi=100, bbox_inches="tight")
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(np.arange(1, len(losses) + 1), losses)
-    ax.set(xlabel="epoch", ylabel="training MSE", yscale="log", title="Training error (003 Fig. 7.15)")
+    ax.set(xlabel="epoch", ylabel="training MSE", yscale="log",
+           title="Training error (Backward Propagation Algorithm, Fig. 7.15)")
     paths.append(out / "moons_loss.png")
     fig.savefig(paths[-1], dpi=100, bbox_inches="tight")
     plt.close(fig)
@@ -216,7 +219,8 @@ def _moons_figures(out: Path, model: Any, X: Array, y: NDArray[np.int64], losses
     ax.axhline(MOONS_TARGET, color="grey", linestyle="--", linewidth=1,
                label=f"{MOONS_TARGET:.0%}: the demo's pass line (the book reports 97.67%)")
     ax.legend(loc="lower right")
-    ax.set(xlabel="epoch", ylabel="test accuracy", title="Test accuracy (003 Fig. 7.16)")
+    ax.set(xlabel="epoch", ylabel="test accuracy",
+           title="Test accuracy (Backward Propagation Algorithm, Fig. 7.16)")
     paths.append(out / "moons_accuracy.png")
     fig.savefig(paths[-1], dpi=100, bbox_inches="tight")
     plt.close(fig)
@@ -242,9 +246,9 @@ PLOT_KWARGS: dict[str, dict[str, float]] = {"leaky_relu": {"slope": 0.2}}
 
 
 def activation_figure(name: str, figure: str) -> tuple[Any, Any]:
-    """One of 003 Figures 7.2–7.5: the activation and its analytic derivative on [−6, 6], the checker's
-    central-difference points over the derivative (`check_elementwise`), and, for a kinked one, the
-    value the derivative takes at its kink marked; (matplotlib figure, check result)."""
+    """One of Backward Propagation Algorithm Figures 7.2–7.5: the activation and its analytic derivative on
+    [−6, 6], the checker's central-difference points over the derivative (`check_elementwise`), and, for a
+    kinked one, the value the derivative takes at its kink marked; (matplotlib figure, check result)."""
     plt = _matplotlib()
     record = BY_NAME[name]
     kw = PLOT_KWARGS.get(name, {})
@@ -266,12 +270,13 @@ def activation_figure(name: str, figure: str) -> tuple[Any, Any]:
                                        if name == "leaky_relu" else ""), xlabel="x")
     # below the axes: inside, it covered tanh's points near x ≈ 1
     right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
-    fig.suptitle(f"003 Figure {figure} ({record.section})", y=1.04)
+    fig.suptitle(f"{record.section}, Figure {figure}", y=1.04)
     return fig, result
 
 
 def plot(out_dir: Path | str = ".") -> PlotResult:
-    """003 Figures 7.2–7.5 (`activation_figure`), one PNG per activation in `out_dir`."""
+    """Backward Propagation Algorithm Figures 7.2–7.5 (`activation_figure`), one PNG per activation in
+    `out_dir`."""
     plt = _matplotlib()
     out = Path(out_dir)
     files, errors, verdicts, reasons = [], {}, [], []
@@ -289,7 +294,8 @@ def plot(out_dir: Path | str = ".") -> PlotResult:
 
 
 def format_plot(r: PlotResult) -> str:
-    lines = ["Activations and their derivatives [003 Figures 7.2–7.5], central-difference points over each:"]
+    lines = ["Activations and their derivatives [Backward Propagation Algorithm Figures 7.2–7.5], "
+             "central-difference points over each:"]
     for path, (name, err) in zip(r.files, r.max_abs_err.items()):
         lines.append(f"  {path}  ({name}: points within {err:.1e} of the analytic derivative)")
     lines.append({"pass": "PASS", "inconclusive": f"INCONCLUSIVE: {r.reason}"}.get(

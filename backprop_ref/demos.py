@@ -1,10 +1,14 @@
 """The source documents' worked examples, reproduced: each a function returning its numbers.
 
-- `himmelblau`   003 §7.8: gradient descent from Table 7.1's four starts.
-- `single_layer` 000/002: the 3→2 sigmoid layer with cross-entropy on its outputs, one step.
-- `two_layer`    001: Linear+Sigmoid then Linear+Softmax with cross-entropy, one step.
-- `moons`        003 §7.9: the 2-25-50-25-2 sigmoid MLP with MSE on two-moons points.
-- `plot`         003 Figures 7.2–7.5: each activation, its derivative, finite-difference points.
+- `himmelblau`   Backward Propagation Algorithm §7.8: gradient descent from Table 7.1's four starts.
+- `single_layer` Further into Backpropagation (and its Chinese edition): the 3→2 sigmoid layer with
+                 cross-entropy on its outputs, one step.
+- `two_layer`    Backpropagation step by step: Linear+Sigmoid then Linear+Softmax with cross-entropy,
+                 one step.
+- `moons`        Backward Propagation Algorithm §7.9: the 2-25-50-25-2 sigmoid MLP with MSE on
+                 two-moons points.
+- `plot`         Backward Propagation Algorithm Figures 7.2–7.5: each activation, its derivative,
+                 finite-difference points.
 
 The last two train and draw, and live in `backprop_ref.demo_figures` (the one module that imports
 matplotlib); their names are importable from here as well. Each returns a result object (its
@@ -63,7 +67,7 @@ def _tf_version(used: bool) -> str | None:
     return str(tf_twins.tensorflow().__version__) if used else None
 
 
-# ---- 003 §7.8: Himmelblau ---------------------------------------------------------------------
+# ---- Backward Propagation Algorithm §7.8: Himmelblau ----------------------------------------------
 
 HIMMELBLAU_STARTS = ((4.0, 0.0), (1.0, 0.0), (-4.0, 0.0), (-2.0, 2.0))
 # Table 7.1's "numerical solution" column, as printed.
@@ -131,8 +135,8 @@ def _descend(grad: Callable[[Array], Array], start: Array, lr: float, steps: int
 
 def himmelblau(*, use_tf: bool = True, lr: float = HIMMELBLAU_LR, steps: int = HIMMELBLAU_STEPS,
                progress: Progress | None = None) -> HimmelblauResult:
-    """003 §7.8: x ← x − lr·∇f(x) for `steps` steps from each of Table 7.1's starts, with the
-    reference gradient and (when installed) the tape's gradient of the TensorFlow twin."""
+    """Backward Propagation Algorithm §7.8: x ← x − lr·∇f(x) for `steps` steps from each of Table 7.1's
+    starts, with the reference gradient and (when installed) the tape's gradient of the TensorFlow twin."""
     tape = _use_tf(use_tf)
     minima = himmelblau_minima()
     record = BY_NAME["himmelblau"]
@@ -171,7 +175,8 @@ def _xy(p: Any, digits: int = 6) -> str:
 
 
 def _format_himmelblau(r: HimmelblauResult) -> str:
-    lines = [f"Himmelblau [003 §7.8]: gradient descent, lr {r.lr}, {r.steps} steps, reference gradient"
+    lines = [f"Himmelblau [Backward Propagation Algorithm §7.8]: gradient descent, lr {r.lr}, "
+             f"{r.steps} steps, reference gradient"
              + (f" and tf.GradientTape (TensorFlow {r.tf_version})" if r.tf_version else ""), ""]
     head = ("start", "book (Table 7.1)", f"ours after {r.steps} steps", "f", "analytic minimum",
             "distance", "steps to 1e-6")
@@ -197,7 +202,7 @@ def _format_himmelblau(r: HimmelblauResult) -> str:
     return "\n".join(lines)
 
 
-# ---- 000/002 and 001: one gradient step on the worked layers ------------------------------
+# ---- Further into Backpropagation and Backpropagation step by step: one gradient step on the worked layers
 
 @dataclass(frozen=True)
 class GradCheck:
@@ -270,12 +275,14 @@ def _check_all(record_name: str, case: Case, names: tuple[str, ...], tape: bool)
 
 
 def single_layer(*, seed: int = 0, use_tf: bool = True, lr: float = 0.01) -> LayerStepResult:
-    """000/002: X = [2, 4, −2] through a random 3×2 W, sigmoid outputs, cross-entropy on them for
-    class 0; ∂C/∂W = Xᵀ(∂C/∂y_o ⊙ σ′(y)) checked, then W ← W − h·∂C/∂W with h = 0.01."""
+    """Further into Backpropagation (and its Chinese edition): X = [2, 4, −2] through a random 3×2 W,
+    sigmoid outputs, cross-entropy on them for class 0; ∂C/∂W = Xᵀ(∂C/∂y_o ⊙ σ′(y)) checked, then W ←
+    W − h·∂C/∂W with h = 0.01."""
     from backprop_ref.activations import sigmoid, sigmoid_grad
 
     tape = _use_tf(use_tf)
-    W = np.random.default_rng(seed).normal(size=(3, 2))  # 000: W = np.random.normal(size=(3, 2))
+    # Further into Backpropagation: W = np.random.normal(size=(3, 2))
+    W = np.random.default_rng(seed).normal(size=(3, 2))
     x = np.array([2.0, 4.0, -2.0])
     p = np.array([1.0, 0.0])
     y = x @ W
@@ -285,20 +292,22 @@ def single_layer(*, seed: int = 0, use_tf: bool = True, lr: float = 0.01) -> Lay
     before = float(worked.one_layer_loss(W, x, p))
     after = float(worked.one_layer_loss(W - lr * grads[0].analytic, x, p))
     return LayerStepResult(
-        "Single layer [000/002]: 3→2, sigmoid outputs, cross-entropy C = −Σ p log y_o, class 0",
+        "Single layer [Further into Backpropagation]: 3→2, sigmoid outputs, cross-entropy C = −Σ p log y_o, "
+        "class 0",
         {"X": x, "W": W, "p": p},
         {"y = XW": y, "y_o = σ(y)": y_o, "∂C/∂y_o = −p/y_o": dC_dyo, "σ′(y)": sigmoid_grad(y),
          "Xᵀ(∂C/∂y_o ⊙ σ′(y)), by hand": np.outer(x, dC_dyo * sigmoid_grad(y))},
         grads, lr, before, after, _tf_version(tape),
-        ("000's run went 7.87 → 7.63 and 002's 3.68 → 3.45 from their own random W; "
-         f"ours is W ~ N(0, 1) with seed {seed}",),
+        ("Further into Backpropagation's run went 7.87 → 7.63 and its Chinese edition's 3.68 → 3.45 from "
+         f"their own random W; ours is W ~ N(0, 1) with seed {seed}",),
     )
 
 
 def two_layer(*, seed: int = 0, use_tf: bool = True, lr: float = 0.02) -> LayerStepResult:
-    """001: one example with two features, Linear(2→3)+Sigmoid then Linear(3→2)+Softmax with
-    cross-entropy; both layers' gradients by the chain rule, checked, then one step with lr 0.02.
-    (001's figures, with its numbers and the hidden width, were lost; the widths here are ours.)"""
+    """Backpropagation step by step: one example with two features, Linear(2→3)+Sigmoid then
+    Linear(3→2)+Softmax with cross-entropy; both layers' gradients by the chain rule, checked, then one step
+    with lr 0.02. (The blog post's figures, with its numbers and the hidden width, were lost; the widths
+    here are ours.)"""
     from backprop_ref.activations import sigmoid
     from backprop_ref.softmax import softmax
 
@@ -316,12 +325,14 @@ def two_layer(*, seed: int = 0, use_tf: bool = True, lr: float = 0.02) -> LayerS
     dW1, db1, dW2, db2 = (g.analytic for g in grads)
     after = float(worked.two_layer_loss(W1 - lr * dW1, b1 - lr * db1, W2 - lr * dW2, b2 - lr * db2, x, y))
     return LayerStepResult(
-        "Two layers [001]: Linear(2→3)+Sigmoid, Linear(3→2)+Softmax, cross-entropy, one example",
+        "Two layers [Backpropagation step by step]: Linear(2→3)+Sigmoid, Linear(3→2)+Softmax, cross-entropy, "
+        "one example",
         {"x": x, "y": y, "W1": W1, "b1": b1, "W2": W2, "b2": b2},
         {"h = σ(xW1 + b1)": h, "p = softmax(hW2 + b2)": p, "δ2 = p − y": p - y,
          "δ1 = (δ2 W2ᵀ) ⊙ h(1 − h)": ((p - y) @ W2.T) * h * (1 - h)},
         grads, lr, before, after, _tf_version(tape),
-        ("001 remarks that sigmoid gradients vanish: |δ1| ≤ ¼·|δ2 W2ᵀ| entrywise, since σ′ ≤ ¼",),
+        ("Backpropagation step by step remarks that sigmoid gradients vanish: |δ1| ≤ ¼·|δ2 W2ᵀ| entrywise, "
+         "since σ′ ≤ ¼",),
     )
 
 
@@ -357,7 +368,8 @@ def _format_layer_step(r: LayerStepResult) -> str:
 
 # ---- dispatch ----------------------------------------------------------------------------------
 
-DEMOS = {"himmelblau": "003 §7.8", "single-layer": "000/002", "two-layer": "001", "moons": "003 §7.9"}
+DEMOS = {"himmelblau": "Backward Propagation Algorithm §7.8", "single-layer": "Further into Backpropagation",
+         "two-layer": "Backpropagation step by step", "moons": "Backward Propagation Algorithm §7.9"}
 
 
 def run(name: str, *, seed: int = 0, use_tf: bool = True, out_dir: Path | str | None = None,

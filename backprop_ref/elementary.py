@@ -1,4 +1,4 @@
-"""The elementary functions of 003 §7.1 and §7.2.1 and their derivatives.
+"""The elementary functions of Backward Propagation Algorithm §7.1 and §7.2.1 and their derivatives.
 
 §7.1's free fall, y = ½·g·t² with dy/dt = g·t, and the common derivatives §7.2.1 lists: constant,
 linear a·x + c, power xᵃ, exponential aˣ, logarithm log_a x. Each is a function of x (or t) with real
@@ -31,7 +31,7 @@ def _overflow_quietly() -> np.errstate:
     return np.errstate(over="ignore", invalid="ignore")
 
 
-# ---- 003 §7.1: the free-fall example --------------------------------------------------------
+# ---- Backward Propagation Algorithm §7.1: the free-fall example -----------------------------------
 
 STANDARD_GRAVITY = 9.80665
 """g₀ in m/s², exact by definition (3rd CGPM, 1901): the default g of `free_fall`."""
@@ -40,8 +40,8 @@ STANDARD_GRAVITY = 9.80665
 def free_fall(t: ArrayLike, g: float = STANDARD_GRAVITY) -> Array:
     """Displacement of free fall, y = ½·g·t², elementwise.
 
-    Implements 003 §7.1 (the chapter "Backward Propagation Algorithm", §7.1 Derivatives and
-    gradients), its physical example of a derivative.
+    Implements Backward Propagation Algorithm §7.1 (Derivatives and gradients), its physical example of a
+    derivative.
 
     Parameters
     ----------
@@ -65,8 +65,8 @@ def free_fall(t: ArrayLike, g: float = STANDARD_GRAVITY) -> Array:
 def free_fall_grad(t: ArrayLike, g: float = STANDARD_GRAVITY) -> Array:
     """Velocity of free fall, dy/dt = g·t: the derivative of y = ½·g·t², elementwise.
 
-    Implements 003 §7.1 (the chapter "Backward Propagation Algorithm", §7.1 Derivatives and
-    gradients): dy/dt = d(½·g·t²)/dt = g·t, the velocity v.
+    Implements Backward Propagation Algorithm §7.1 (Derivatives and gradients): dy/dt = d(½·g·t²)/dt = g·t,
+    the velocity v.
 
     Parameters
     ----------
@@ -85,7 +85,7 @@ def free_fall_grad(t: ArrayLike, g: float = STANDARD_GRAVITY) -> Array:
         return g * t
 
 
-# ---- 003 §7.2.1: the common derivatives ------------------------------------------------------
+# ---- Backward Propagation Algorithm §7.2.1: the common derivatives --------------------------------
 # Each is a function of x with real constants (a, c) that broadcast against it; the derivative is
 # taken in x alone, elementwise, as the chapter lists them.
 
@@ -123,8 +123,8 @@ def _filled(value: ArrayLike, *arrays: Array) -> Array:
 def constant(x: ArrayLike, c: ArrayLike) -> Array:
     """The constant function y = c, as a function of x.
 
-    Implements 003 §7.2.1 (the chapter "Backward Propagation Algorithm", §7.2.1 Common
-    derivatives): the constant function; its example is y = 2.
+    Implements Backward Propagation Algorithm §7.2.1 (Common derivatives): the constant function; its
+    example is y = 2.
 
     Parameters
     ----------
@@ -144,8 +144,8 @@ def constant(x: ArrayLike, c: ArrayLike) -> Array:
 def constant_grad(x: ArrayLike, c: ArrayLike) -> Array:
     """Derivative of the constant function y = c: dy/dx = 0.
 
-    Implements 003 §7.2.1 (the chapter "Backward Propagation Algorithm", §7.2.1 Common
-    derivatives): "the derivative of constant function c is 0".
+    Implements Backward Propagation Algorithm §7.2.1 (Common derivatives): "the derivative of constant
+    function c is 0".
 
     Returns
     -------
@@ -159,8 +159,7 @@ def constant_grad(x: ArrayLike, c: ArrayLike) -> Array:
 def linear(x: ArrayLike, a: ArrayLike, c: ArrayLike) -> Array:
     """The linear function y = a·x + c, elementwise.
 
-    Implements 003 §7.2.1 (the chapter "Backward Propagation Algorithm", §7.2.1 Common
-    derivatives); its example is y = 2x + 1.
+    Implements Backward Propagation Algorithm §7.2.1 (Common derivatives); its example is y = 2x + 1.
 
     Parameters
     ----------
@@ -181,8 +180,8 @@ def linear(x: ArrayLike, a: ArrayLike, c: ArrayLike) -> Array:
 def linear_grad(x: ArrayLike, a: ArrayLike, c: ArrayLike) -> Array:
     """Derivative of the linear function y = a·x + c: dy/dx = a.
 
-    Implements 003 §7.2.1 (the chapter "Backward Propagation Algorithm", §7.2.1 Common
-    derivatives): the derivative of y = 2x + 1 is 2.
+    Implements Backward Propagation Algorithm §7.2.1 (Common derivatives): the derivative of
+    y = 2x + 1 is 2.
 
     Returns
     -------
@@ -207,8 +206,7 @@ def _power_arguments(x: ArrayLike, a: ArrayLike) -> tuple[Array, Array]:
 def power(x: ArrayLike, a: ArrayLike) -> Array:
     """The power function y = x^a, elementwise.
 
-    Implements 003 §7.2.1 (the chapter "Backward Propagation Algorithm", §7.2.1 Common
-    derivatives); its example is y = x².
+    Implements Backward Propagation Algorithm §7.2.1 (Common derivatives); its example is y = x².
 
     Defined, with a two-sided derivative, for x > 0 and every real a, and for every x when a is an
     integer (x ≠ 0 when a < 0). Elsewhere a ValueError naming x and a: x^a is not real there, or
@@ -234,9 +232,9 @@ def power(x: ArrayLike, a: ArrayLike) -> Array:
 def power_grad(x: ArrayLike, a: ArrayLike) -> Array:
     """Derivative of the power function y = x^a: dy/dx = a·x^(a−1), elementwise.
 
-    Implements 003 §7.2.1 (the chapter "Backward Propagation Algorithm", §7.2.1 Common
-    derivatives): the derivative of y = x² is 2x. Where a = 0 it is 0 everywhere, x = 0 included
-    (a·x^(a−1) would be 0·∞ there); at x = 0 with a = 1 it is 1 (x⁰ = 1).
+    Implements Backward Propagation Algorithm §7.2.1 (Common derivatives): the derivative of y = x² is 2x.
+    Where a = 0 it is 0 everywhere, x = 0 included (a·x^(a−1) would be 0·∞ there); at x = 0 with a = 1 it is
+    1 (x⁰ = 1).
 
     Parameters
     ----------
@@ -273,8 +271,7 @@ def _base_to(a: Array, x: Array) -> Array:
 def exponential(x: ArrayLike, a: ArrayLike) -> Array:
     """The exponential function y = a^x, elementwise, for a base a > 0.
 
-    Implements 003 §7.2.1 (the chapter "Backward Propagation Algorithm", §7.2.1 Common
-    derivatives); its example is y = eˣ.
+    Implements Backward Propagation Algorithm §7.2.1 (Common derivatives); its example is y = eˣ.
 
     Parameters
     ----------
@@ -298,9 +295,8 @@ def exponential(x: ArrayLike, a: ArrayLike) -> Array:
 def exponential_grad(x: ArrayLike, a: ArrayLike) -> Array:
     """Derivative of the exponential function y = a^x: dy/dx = a^x·ln a, elementwise.
 
-    Implements 003 §7.2.1 (the chapter "Backward Propagation Algorithm", §7.2.1 Common
-    derivatives): for a = e it is eˣ·ln e = eˣ; for a = 1 it is 0 (ln 1 = 0); for a < 1 it is
-    negative.
+    Implements Backward Propagation Algorithm §7.2.1 (Common derivatives): for a = e it is eˣ·ln e = eˣ; for
+    a = 1 it is 0 (ln 1 = 0); for a < 1 it is negative.
 
     Parameters
     ----------
@@ -329,8 +325,7 @@ def _log_arguments(x: ArrayLike, a: ArrayLike) -> tuple[Array, Array]:
 def logarithm(x: ArrayLike, a: ArrayLike) -> Array:
     """The logarithm to base a, y = log_a x = ln x / ln a, elementwise.
 
-    Implements 003 §7.2.1 (the chapter "Backward Propagation Algorithm", §7.2.1 Common
-    derivatives); its example is y = ln x (a = e).
+    Implements Backward Propagation Algorithm §7.2.1 (Common derivatives); its example is y = ln x (a = e).
 
     Parameters
     ----------
@@ -352,9 +347,9 @@ def logarithm(x: ArrayLike, a: ArrayLike) -> Array:
 def logarithm_grad(x: ArrayLike, a: ArrayLike) -> Array:
     """Derivative of the logarithm y = log_a x: dy/dx = 1/(x·ln a), elementwise.
 
-    Implements 003 §7.2.1 (the chapter "Backward Propagation Algorithm", §7.2.1 Common
-    derivatives): for a = e it is 1/(x·ln e) = 1/x. Evaluated as (1/x)/ln a, so a subnormal x·ln a
-    never divides by zero: the result is ±inf, without a warning, where it exceeds the float64 range.
+    Implements Backward Propagation Algorithm §7.2.1 (Common derivatives): for a = e it is 1/(x·ln e) = 1/x.
+    Evaluated as (1/x)/ln a, so a subnormal x·ln a never divides by zero: the result is ±inf, without a
+    warning, where it exceeds the float64 range.
 
     Parameters
     ----------

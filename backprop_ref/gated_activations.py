@@ -113,10 +113,10 @@ def gelu_grad(x: ArrayLike, approximate: bool = False) -> Array:
 def silu(x: ArrayLike) -> Array:
     """Sigmoid linear unit (swish with β = 1), SiLU(x) = x·σ(x).
 
-    Derived in Elfwing, Uchibe & Doya 2018 ("Sigmoid-weighted linear units for neural network
-    function approximation in reinforcement learning", Neural Networks 107), and as swish in
-    Ramachandran, Zoph & Le 2017 ("Searching for activation functions", arXiv:1710.05941); named SiLU
-    in Hendrycks & Gimpel 2016. σ is the package's overflow-free sigmoid (003 §7.3.1).
+    Derived in Elfwing, Uchibe & Doya 2018 ("Sigmoid-weighted linear units for neural network function
+    approximation in reinforcement learning", Neural Networks 107), and as swish in Ramachandran, Zoph & Le
+    2017 ("Searching for activation functions", arXiv:1710.05941); named SiLU in Hendrycks & Gimpel 2016. σ
+    is the package's overflow-free sigmoid (Backward Propagation Algorithm §7.3.1).
 
     Parameters
     ----------
@@ -136,9 +136,9 @@ def silu(x: ArrayLike) -> Array:
 def silu_grad(x: ArrayLike) -> Array:
     """Derivative of SiLU: σ(x) + x·σ′(x) = σ(x)(1 + x(1 − σ(x))).
 
-    Derived in Elfwing et al. 2018 (the product rule on x·σ(x), σ′ = σ(1 − σ) of 003 §7.3.1).
-    Evaluated as σ(x) + x·σ′(x) with σ′ = e^{−|x|}/(1 + e^{−|x|})², so at saturation the second term
-    keeps its true tiny value (40·σ′(40) = 1.7e-16) rather than 40·(1 − σ(40)) = 0.
+    Derived in Elfwing et al. 2018 (the product rule on x·σ(x), σ′ = σ(1 − σ) of Backward Propagation
+    Algorithm §7.3.1). Evaluated as σ(x) + x·σ′(x) with σ′ = e^{−|x|}/(1 + e^{−|x|})², so at saturation the
+    second term keeps its true tiny value (40·σ′(40) = 1.7e-16) rather than 40·(1 − σ(40)) = 0.
 
     Parameters
     ----------

@@ -1,5 +1,7 @@
-"""Losses and their gradients: the chapter's (003 §7.4, 000), and binary cross-entropy with logits
-and the Huber loss beyond it.
+"""Losses and their gradients: the chapter's and the blog post's, and two beyond them.
+
+Backward Propagation Algorithm §7.4 and Further into Backpropagation give the mean squared error and the
+cross-entropies; binary cross-entropy with logits and the Huber loss come after them.
 
 A prediction of shape (K,) is one example; shape (N, K) is a batch of N rows, and the loss is the
 mean over rows of the per-row loss (a sum over the K classes), so every batch gradient carries a
@@ -46,7 +48,7 @@ def _pair(pred: ArrayLike, name: str, target: ArrayLike, target_name: str) -> tu
 def mse(o: ArrayLike, t: ArrayLike) -> Any:
     """Squared error, L = ½ Σ_k (o_k − t_k)², averaged over the rows of a batch.
 
-    Implements 003 §7.4.1 (the ½ form). Mean over rows, sum over outputs:
+    Implements Backward Propagation Algorithm §7.4.1 (the ½ form). Mean over rows, sum over outputs:
     L = ½ Σ_{n,k} (o_nk − t_nk)² / N for o of shape (N, K).
 
     Parameters
@@ -73,8 +75,8 @@ def mse(o: ArrayLike, t: ArrayLike) -> Any:
 def mse_grad(o: ArrayLike, t: ArrayLike) -> Array:
     """Gradient of `mse` with respect to o: ∂L/∂o = o − t, divided by N for a batch.
 
-    Implements 003 §7.4.1: ∂L/∂o_i = o_i − t_i for one example; the batch loss is a mean over
-    rows, hence (o − t)/N for o of shape (N, K).
+    Implements Backward Propagation Algorithm §7.4.1: ∂L/∂o_i = o_i − t_i for one example; the batch loss is
+    a mean over rows, hence (o − t)/N for o of shape (N, K).
 
     Parameters
     ----------
@@ -97,8 +99,8 @@ def mse_grad(o: ArrayLike, t: ArrayLike) -> Array:
 def softmax_cross_entropy(z: ArrayLike, y: ArrayLike) -> Any:
     """Cross-entropy of the softmax of logits, L = −Σ_k y_k log softmax(z)_k, mean over rows.
 
-    Implements 003 §7.4.2. Sum over classes, mean over the rows of a batch. Uses log_softmax, so
-    logits spread by 1e4 give the exact loss; a zero target contributes 0 even where its
+    Implements Backward Propagation Algorithm §7.4.2. Sum over classes, mean over the rows of a batch. Uses
+    log_softmax, so logits spread by 1e4 give the exact loss; a zero target contributes 0 even where its
     log-probability is −inf.
 
     Parameters
@@ -124,9 +126,9 @@ def softmax_cross_entropy(z: ArrayLike, y: ArrayLike) -> Any:
 def softmax_cross_entropy_grad(z: ArrayLike, y: ArrayLike) -> Array:
     """Gradient of `softmax_cross_entropy` with respect to the logits: softmax(z)·Σ_k y_k − y.
 
-    Implements 003 §7.4.2 in its general form, ∂L/∂z_i = p_i(y_i + Σ_{k≠i} y_k) − y_i, before the
-    seed simplifies it to p_i − y_i for targets that sum to 1 (one-hot). Divided by N for a batch
-    (mean over rows).
+    Implements Backward Propagation Algorithm §7.4.2 in its general form,
+    ∂L/∂z_i = p_i(y_i + Σ_{k≠i} y_k) − y_i, before the chapter simplifies it to p_i − y_i for targets that
+    sum to 1 (one-hot). Divided by N for a batch (mean over rows).
 
     Parameters
     ----------
@@ -169,8 +171,8 @@ def _probabilities(q: ArrayLike, p: ArrayLike) -> tuple[Array, Array, int]:
 def cross_entropy(q: ArrayLike, p: ArrayLike) -> Any:
     """Categorical cross-entropy of probabilities, C = −Σ_k p_k log q_k, mean over rows.
 
-    Implements 000's cost, C = −(1/N) Σ p log q, applied there to sigmoid outputs q (so the q
-    need not sum to 1). Sum over classes, mean over the rows of a batch. This is the categorical
+    Implements Further into Backpropagation's cost, C = −(1/N) Σ p log q, applied there to sigmoid outputs q
+    (so the q need not sum to 1). Sum over classes, mean over the rows of a batch. This is the categorical
     form, not the binary −Σ [p log q + (1 − p) log(1 − q)].
 
     Parameters
@@ -192,7 +194,8 @@ def cross_entropy(q: ArrayLike, p: ArrayLike) -> Any:
 def cross_entropy_grad(q: ArrayLike, p: ArrayLike) -> Array:
     """Gradient of `cross_entropy` with respect to q: ∂C/∂q = −p/q, divided by N for a batch.
 
-    Implements 000's ∂C/∂y_o = −p/y_o (its first backward stage), with the cost's 1/N.
+    Implements Further into Backpropagation's ∂C/∂y_o = −p/y_o (its first backward stage), with the cost's
+    1/N.
 
     Parameters
     ----------
@@ -226,7 +229,7 @@ def _binary_targets(z: ArrayLike, y: ArrayLike) -> tuple[Array, Array, int]:
 def binary_cross_entropy_with_logits(z: ArrayLike, y: ArrayLike) -> Any:
     """Binary cross-entropy of logits, L = −Σ_k [y_k log σ(z_k) + (1 − y_k) log(1 − σ(z_k))], mean over rows.
 
-    Derived in Bishop 2006 §4.3.2 (Pattern Recognition and Machine Learning, logistic regression): the
+    Derived in Pattern Recognition and Machine Learning §4.3.2 (Bishop 2006, logistic regression): the
     cross-entropy of a logistic output σ(z) against a target probability y, one independent binary
     label per entry (multi-label). Sum over the last axis, mean over the rows of a batch, as every
     loss here. Evaluated as (1 − y)·softplus(z) + y·softplus(−z), since −log σ(z) = softplus(−z)
@@ -255,8 +258,8 @@ def binary_cross_entropy_with_logits(z: ArrayLike, y: ArrayLike) -> Any:
 def binary_cross_entropy_with_logits_grad(z: ArrayLike, y: ArrayLike) -> Array:
     """Gradient of `binary_cross_entropy_with_logits` with respect to the logits: (σ(z) − y)/N.
 
-    Derived in Bishop 2006 §4.3.2 (∂L/∂z = σ(z) − y, the logistic output minus the target),
-    divided by N for a batch (mean over rows). Evaluated as (1 − y)·σ(z) − y·σ(−z), the same
+    Derived in Pattern Recognition and Machine Learning §4.3.2 (∂L/∂z = σ(z) − y, the logistic output minus
+    the target), divided by N for a batch (mean over rows). Evaluated as (1 − y)·σ(z) − y·σ(−z), the same
     quantity with 1 − σ(z) = σ(−z): a confident right answer keeps its tiny gradient (−σ(−40) =
     −4.2e-18 at z = 40, y = 1, where σ(z) − y gives 0).
 

@@ -1,5 +1,5 @@
-"""Fully connected layers, the sigmoid neuron and layer under the squared error, and a multilayer
-perceptron trained by the delta recursion (003 §7.5, §7.7).
+"""Fully connected layers, the sigmoid neuron and layer under the squared error, and a multilayer perceptron
+trained by the delta recursion (Backward Propagation Algorithm §7.5, §7.7).
 
 Arrays are batch-first: x has shape (N, n_in), or (n_in,) for one example; W has shape
 (n_in, n_out) and b (n_out,), so a layer computes z = xW + b.
@@ -42,7 +42,7 @@ def _linear_grad(z: Array) -> Array:
     return np.ones_like(z)
 
 
-# name → (f, f′). relu keeps the seed's value 1 at 0 and leaky_relu its default slope 0.01.
+# name → (f, f′). relu keeps the chapter's value 1 at 0 and leaky_relu its default slope 0.01.
 ACTIVATIONS: dict[str, tuple[Callable[[Array], Array], Callable[[Array], Array]]] = {
     "sigmoid": (sigmoid, sigmoid_grad),
     "tanh": (tanh, tanh_grad),
@@ -72,7 +72,8 @@ def _layer(x: ArrayLike, W: ArrayLike) -> tuple[Array, Array]:
 def dense_forward(x: ArrayLike, W: ArrayLike, b: ArrayLike) -> Array:
     """A fully connected layer, z = xW + b.
 
-    Implements 003 §7.5.2 (z_k = Σ_j x_j w_jk + b_k) in 000's matrix form, one row per example.
+    Implements Backward Propagation Algorithm §7.5.2 (z_k = Σ_j x_j w_jk + b_k) in Further into
+    Backpropagation's matrix form, one row per example.
 
     Parameters
     ----------
@@ -100,9 +101,9 @@ def dense_forward(x: ArrayLike, W: ArrayLike, b: ArrayLike) -> Array:
 def dense_backward(x: ArrayLike, W: ArrayLike, delta: ArrayLike) -> tuple[Array, Array, Array]:
     """Backward pass of `dense_forward`: (dx, dW, db) from δ = ∂L/∂z.
 
-    Implements 003 §7.5.2 and §7.7: ∂L/∂w_jk = x_j δ_k, summed over the rows of a batch, which
-    is 000's Xᵀ(…) form: dW = xᵀδ, db = Σ_rows δ, and the δ passed down, dx = δWᵀ. For one
-    example (1-D x), dW = outer(x, δ) and db = δ.
+    Implements Backward Propagation Algorithm §7.5.2 and §7.7: ∂L/∂w_jk = x_j δ_k, summed over the rows of a
+    batch, which is Further into Backpropagation's Xᵀ(…) form: dW = xᵀδ, db = Σ_rows δ, and the δ passed
+    down, dx = δWᵀ. For one example (1-D x), dW = outer(x, δ) and db = δ.
 
     Parameters
     ----------
@@ -133,7 +134,8 @@ def dense_backward(x: ArrayLike, W: ArrayLike, delta: ArrayLike) -> tuple[Array,
 
 
 class MLP:
-    """A multilayer perceptron whose gradients come from the delta recursion of 003 §7.7.
+    """A multilayer perceptron whose gradients come from the delta recursion of Backward Propagation
+    Algorithm §7.7.
 
     Layer l computes o_l = f_l(o_{l−1} W_l + b_l), with o_0 = X. The loss is "mse" on the last
     outputs, or "softmax_cross_entropy" on them as logits (then the last activation must be
@@ -144,8 +146,8 @@ class MLP:
     params : sequence of (W, b)
         W of shape (n_in, n_out), b of shape (n_out,); each layer's n_out is the next one's n_in.
     activations : sequence of str
-        One name per layer, from "sigmoid", "tanh", "relu" (value 1 at 0, 003 §7.3.2),
-        "leaky_relu" (slope 0.01) and "linear".
+        One name per layer, from "sigmoid", "tanh", "relu" (value 1 at 0, Backward Propagation Algorithm
+        §7.3.2), "leaky_relu" (slope 0.01) and "linear".
     loss : str
         "mse" or "softmax_cross_entropy".
 
@@ -243,10 +245,10 @@ class MLP:
     def loss_and_grads(self, X: ArrayLike, Y: ArrayLike) -> tuple[Any, list[tuple[Array, Array]]]:
         """The loss (mean over rows) and its gradient for every (W, b), by the delta recursion.
 
-        Implements 003 §7.7: δ at the output layer is f′(z_out) ⊙ ∂L/∂o_out (for the softmax
-        cross-entropy on a linear layer, ∂L/∂z_out itself); below it δ_J = f′(z_J) ⊙ (δ_K W_Kᵀ);
-        each layer's dW = o_prevᵀ δ and db = Σ_rows δ (003 §7.5.2, via dense_backward). The 1/N of
-        the batch mean is in the loss gradient, so it reaches every δ.
+        Implements Backward Propagation Algorithm §7.7: δ at the output layer is f′(z_out) ⊙ ∂L/∂o_out (for
+        the softmax cross-entropy on a linear layer, ∂L/∂z_out itself); below it δ_J = f′(z_J) ⊙ (δ_K W_Kᵀ);
+        each layer's dW = o_prevᵀ δ and db = Σ_rows δ (Backward Propagation Algorithm §7.5.2, via
+        dense_backward). The 1/N of the batch mean is in the loss gradient, so it reaches every δ.
 
         Parameters
         ----------
@@ -325,7 +327,7 @@ class MLP:
         return np.array(history) if history else np.zeros(0)
 
 
-# ---- 003 §7.5.1, §7.5.2: the sigmoid neuron and the sigmoid layer under the squared error ----------
+# ---- Backward Propagation Algorithm §7.5.1, §7.5.2: the sigmoid neuron and layer under the squared error
 
 def _sigmoid_mse_delta(z: Array, t: Array, rows: int) -> Array:
     """δ = ∂L/∂z = (o − t)·o(1 − o)/N with o = σ(z), o(1 − o) read as σ′(z) (no 1 − o cancellation)."""
@@ -365,9 +367,9 @@ def _rows(x: Array) -> int:
 def sigmoid_neuron_loss(w: ArrayLike, b: ArrayLike, x: ArrayLike, t: ArrayLike) -> Any:
     """A single sigmoid neuron under the squared error, L = ½(o − t)² with o = σ(wᵀx + b).
 
-    Implements 003 §7.5.1 (the chapter "Backward Propagation Algorithm", §7.5.1 Gradient of a
-    single neuron): o = σ(z), z = Σ_j w_j x_j + b, L = ½(o − t)² for one example. For a batch the
-    mean over rows, L = ½ Σ_n (o_n − t_n)² / N, as `mse` reduces.
+    Implements Backward Propagation Algorithm §7.5.1 (Gradient of a single neuron): o = σ(z),
+    z = Σ_j w_j x_j + b, L = ½(o − t)² for one example. For a batch the mean over rows,
+    L = ½ Σ_n (o_n − t_n)² / N, as `mse` reduces.
 
     Parameters
     ----------
@@ -393,12 +395,12 @@ def sigmoid_neuron_loss(w: ArrayLike, b: ArrayLike, x: ArrayLike, t: ArrayLike) 
 def sigmoid_neuron_grads(w: ArrayLike, b: ArrayLike, x: ArrayLike, t: ArrayLike) -> tuple[Array, Array]:
     """Gradients of `sigmoid_neuron_loss`: ∂L/∂w_j = (o − t)·o·(1 − o)·x_j and ∂L/∂b = (o − t)·o·(1 − o).
 
-    Implements 003 §7.5.1 (the chapter "Backward Propagation Algorithm", §7.5.1 Gradient of a
-    single neuron): ∂L/∂w_j1 = (o_1 − t)·∂o_1/∂w_j1 = (o_1 − t)·σ(z_1)(1 − σ(z_1))·∂z_1/∂w_j1
-    = (o_1 − t)·o_1(1 − o_1)·x_j; the bias, which the chapter's figure leaves out, has ∂z/∂b = 1.
-    o(1 − o) is evaluated as σ′(z) = e^{−|z|}/(1 + e^{−|z|})², the same number without the
-    cancellation 1 − o (at z = 40, o rounds to 1 and o(1 − o) to 0; σ′(40) = 4.2e-18). For a batch,
-    the sum over rows divided by N, the loss being their mean.
+    Implements Backward Propagation Algorithm §7.5.1 (Gradient of a single neuron):
+    ∂L/∂w_j1 = (o_1 − t)·∂o_1/∂w_j1 = (o_1 − t)·σ(z_1)(1 − σ(z_1))·∂z_1/∂w_j1 = (o_1 − t)·o_1(1 − o_1)·x_j;
+    the bias, which the chapter's figure leaves out, has ∂z/∂b = 1. o(1 − o) is evaluated as
+    σ′(z) = e^{−|z|}/(1 + e^{−|z|})², the same number without the cancellation 1 − o (at z = 40, o rounds to
+    1 and o(1 − o) to 0; σ′(40) = 4.2e-18). For a batch, the sum over rows divided by N, the loss being
+    their mean.
 
     Parameters
     ----------
@@ -431,10 +433,9 @@ def _sigmoid_layer(W: ArrayLike, b: ArrayLike, x: ArrayLike,
 def sigmoid_layer_loss(W: ArrayLike, b: ArrayLike, x: ArrayLike, t: ArrayLike) -> Any:
     """A fully connected sigmoid layer under the squared error, L = ½ Σ_k (o_k − t_k)², o = σ(xW + b).
 
-    Implements 003 §7.5.2 (the chapter "Backward Propagation Algorithm", §7.5.2 Gradient of fully
-    connected layer): J inputs, K outputs o_k = σ(z_k), z_k = Σ_j x_j w_jk + b_k, and
-    L = ½ Σ_{k=1}^{K} (o_k − t_k)² for one example: sum over outputs, mean over the rows of a batch
-    (`mse` of the outputs).
+    Implements Backward Propagation Algorithm §7.5.2 (Gradient of fully connected layer): J inputs, K
+    outputs o_k = σ(z_k), z_k = Σ_j x_j w_jk + b_k, and L = ½ Σ_{k=1}^{K} (o_k − t_k)² for one example: sum
+    over outputs, mean over the rows of a batch (`mse` of the outputs).
 
     Parameters
     ----------
@@ -456,11 +457,11 @@ def sigmoid_layer_loss(W: ArrayLike, b: ArrayLike, x: ArrayLike, t: ArrayLike) -
 def sigmoid_layer_grads(W: ArrayLike, b: ArrayLike, x: ArrayLike, t: ArrayLike) -> tuple[Array, Array]:
     """Gradients of `sigmoid_layer_loss`: δ_k = (o_k − t_k)·o_k·(1 − o_k), ∂L/∂w_jk = δ_k·x_j, ∂L/∂b_k = δ_k.
 
-    Implements 003 §7.5.2 (the chapter "Backward Propagation Algorithm", §7.5.2 Gradient of fully
-    connected layer): ∂L/∂w_jk depends on output k alone, so the sum over outputs drops and
-    ∂L/∂w_jk = (o_k − t_k)·σ(z_k)(1 − σ(z_k))·x_j = δ_k·x_j. In matrix form dW = xᵀδ (the outer
-    product x δᵀ for one example) and db = δ, summed over the rows of a batch, where each δ carries
-    the mean's 1/N. o_k(1 − o_k) is evaluated as σ′(z_k), without the cancellation 1 − o_k.
+    Implements Backward Propagation Algorithm §7.5.2 (Gradient of fully connected layer): ∂L/∂w_jk depends
+    on output k alone, so the sum over outputs drops and
+    ∂L/∂w_jk = (o_k − t_k)·σ(z_k)(1 − σ(z_k))·x_j = δ_k·x_j. In matrix form dW = xᵀδ (the outer product x δᵀ
+    for one example) and db = δ, summed over the rows of a batch, where each δ carries the mean's 1/N.
+    o_k(1 − o_k) is evaluated as σ′(z_k), without the cancellation 1 − o_k.
 
     Parameters
     ----------

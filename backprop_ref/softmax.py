@@ -1,4 +1,4 @@
-"""Softmax over the last axis, its logarithm and its Jacobian (003 §7.4.2).
+"""Softmax over the last axis, its logarithm and its Jacobian (Backward Propagation Algorithm §7.4.2).
 
 The last axis holds the K classes; any leading axes are batch. A 0-d input has no class axis and
 is a ValueError. Complex logits are accepted (complex step); the row maximum is taken over the
@@ -55,9 +55,9 @@ def _log1p(w: Array) -> Array:
 def softmax(z: ArrayLike) -> Array:
     """Softmax over the last axis, p_i = e^{z_i} / Σ_k e^{z_k}.
 
-    Implements 003 §7.4.2. Evaluated as e^{z − z_m} / Σ e^{z − z_m} with z_m the largest logit (by
-    real part), which cannot overflow for any finite logits (a spread of 1e4 or −1e300 included):
-    entries far below the maximum underflow to exactly 0.
+    Implements Backward Propagation Algorithm §7.4.2. Evaluated as e^{z − z_m} / Σ e^{z − z_m} with z_m the
+    largest logit (by real part), which cannot overflow for any finite logits (a spread of 1e4 or −1e300
+    included): entries far below the maximum underflow to exactly 0.
 
     Parameters
     ----------
@@ -80,10 +80,10 @@ def softmax(z: ArrayLike) -> Array:
 def log_softmax(z: ArrayLike) -> Array:
     """Log of the softmax over the last axis, log p_i = z_i − log Σ_k e^{z_k}.
 
-    Implements 003 §7.4.2 (the log p_k of its cross-entropy). Evaluated as
-    (z − z_m) − log1p(Σ_{k≠m} e^{z_k − z_m}) with z_m the largest logit: the log never sees 0, a
-    logit 1e4 below the maximum gets its exact log-probability (≈ −1e4) instead of log 0, and a
-    log-probability near 0 keeps its relative accuracy.
+    Implements Backward Propagation Algorithm §7.4.2 (the log p_k of its cross-entropy). Evaluated as
+    (z − z_m) − log1p(Σ_{k≠m} e^{z_k − z_m}) with z_m the largest logit: the log never sees 0, a logit 1e4
+    below the maximum gets its exact log-probability (≈ −1e4) instead of log 0, and a log-probability near 0
+    keeps its relative accuracy.
 
     Parameters
     ----------
@@ -106,8 +106,8 @@ def log_softmax(z: ArrayLike) -> Array:
 def softmax_jacobian(z: ArrayLike) -> Array:
     """Jacobian of the softmax, J[..., i, j] = ∂p_i/∂z_j = p_i(δ_ij − p_j).
 
-    Implements 003 §7.4.2: p_i(1 − p_i) on the diagonal, −p_i p_j off it. Each K×K block is
-    symmetric and positive semi-definite, and its rows and columns sum to 0.
+    Implements Backward Propagation Algorithm §7.4.2: p_i(1 − p_i) on the diagonal, −p_i p_j off it. Each
+    K×K block is symmetric and positive semi-definite, and its rows and columns sum to 0.
 
     Parameters
     ----------

@@ -1,9 +1,10 @@
-"""The source documents' worked functions and their stated derivatives (003 §7.2.3, §7.6, §7.8, 000, 001).
+"""The source documents' worked functions and their stated derivatives.
 
-The elementary functions of 003 §7.1 and §7.2.1 are in backprop_ref.elementary. The objectives
-broadcast elementwise over their arguments. They are polynomials and exponentials with no stable
-reformulation to fall back on: where a result exceeds the float64 range it is ±inf, and where two
-terms of opposite sign both do, NaN; neither warns.
+From Backward Propagation Algorithm §7.2.3, §7.6 and §7.8, Further into Backpropagation and Backpropagation
+step by step; the elementary functions of Backward Propagation Algorithm §7.1 and §7.2.1 are in
+backprop_ref.elementary. The objectives broadcast elementwise over their arguments. They are polynomials and
+exponentials with no stable reformulation to fall back on: where a result exceeds the float64 range it is
+±inf, and where two terms of opposite sign both do, NaN; neither warns.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def _points(x: ArrayLike) -> tuple[Array, Array]:
 def himmelblau(x: ArrayLike) -> Array:
     """Himmelblau's function, f(x, y) = (x² + y − 11)² + (x + y² − 7)².
 
-    Implements 003 §7.8. Its four minima, all f = 0, are (3, 2), (−2.805, 3.131),
+    Implements Backward Propagation Algorithm §7.8. Its four minima, all f = 0, are (3, 2), (−2.805, 3.131),
     (−3.779, −3.283) and (3.584, −1.848).
 
     Parameters
@@ -80,8 +81,9 @@ def himmelblau(x: ArrayLike) -> Array:
 def himmelblau_grad(x: ArrayLike) -> Array:
     """Gradient of Himmelblau's function f(x, y) = (x² + y − 11)² + (x + y² − 7)².
 
-    Implements 003 §7.8 (the gradient that §7.8's descent takes from the tape), by the chain rule
-    of 003 §7.6 on each square: ∇f = (4x(x² + y − 11) + 2(x + y² − 7), 2(x² + y − 11) + 4y(x + y² − 7)).
+    Implements Backward Propagation Algorithm §7.8 (the gradient that §7.8's descent takes from the tape),
+    by the chain rule of Backward Propagation Algorithm §7.6 on each square:
+    ∇f = (4x(x² + y − 11) + 2(x + y² − 7), 2(x² + y − 11) + 4y(x + y² − 7)).
 
     Parameters
     ----------
@@ -103,7 +105,7 @@ def himmelblau_grad(x: ArrayLike) -> Array:
 def quadratic_objective(w: ArrayLike, b: ArrayLike, x: ArrayLike) -> Array:
     """The objective L = x·w² + b².
 
-    Implements 003 §7.2.3 (first example). Broadcasts elementwise.
+    Implements Backward Propagation Algorithm §7.2.3 (first example). Broadcasts elementwise.
     """
     w, b, x = _arrays(w=w, b=b, x=x)
     with _overflow_quietly():
@@ -113,7 +115,8 @@ def quadratic_objective(w: ArrayLike, b: ArrayLike, x: ArrayLike) -> Array:
 def quadratic_objective_grad(w: ArrayLike, b: ArrayLike, x: ArrayLike) -> tuple[Array, Array]:
     """Partial derivatives of L = x·w² + b²: ∂L/∂w = x·2w, ∂L/∂b = 2b.
 
-    Implements 003 §7.2.3 (first example). Returns (∂L/∂w, ∂L/∂b), broadcast together.
+    Implements Backward Propagation Algorithm §7.2.3 (first example). Returns (∂L/∂w, ∂L/∂b), broadcast
+    together.
     """
     w, b, x = _arrays(w=w, b=b, x=x)
     with _overflow_quietly():
@@ -123,7 +126,7 @@ def quadratic_objective_grad(w: ArrayLike, b: ArrayLike, x: ArrayLike) -> tuple[
 def exponential_objective(w: ArrayLike, b: ArrayLike, x: ArrayLike) -> Array:
     """The objective L = x·eʷ + eᵇ.
 
-    Implements 003 §7.2.3 (second example). Broadcasts elementwise.
+    Implements Backward Propagation Algorithm §7.2.3 (second example). Broadcasts elementwise.
     """
     w, b, x = _arrays(w=w, b=b, x=x)
     with _overflow_quietly():
@@ -133,7 +136,8 @@ def exponential_objective(w: ArrayLike, b: ArrayLike, x: ArrayLike) -> Array:
 def exponential_objective_grad(w: ArrayLike, b: ArrayLike, x: ArrayLike) -> tuple[Array, Array]:
     """Partial derivatives of L = x·eʷ + eᵇ: ∂L/∂w = x·eʷ, ∂L/∂b = eᵇ.
 
-    Implements 003 §7.2.3 (second example). Returns (∂L/∂w, ∂L/∂b), broadcast together.
+    Implements Backward Propagation Algorithm §7.2.3 (second example). Returns (∂L/∂w, ∂L/∂b), broadcast
+    together.
     """
     w, b, x = _arrays(w=w, b=b, x=x)
     with _overflow_quietly():
@@ -143,8 +147,8 @@ def exponential_objective_grad(w: ArrayLike, b: ArrayLike, x: ArrayLike) -> tupl
 def squared_error_objective(w: ArrayLike, b: ArrayLike, x: ArrayLike, y: ArrayLike) -> Array:
     """The objective L = (xw + b − y)².
 
-    Implements 003 §7.2.3 (third example, [y − (xw + b)]² written as [(xw + b) − y]²).
-    Broadcasts elementwise.
+    Implements Backward Propagation Algorithm §7.2.3 (third example, [y − (xw + b)]² written as
+    [(xw + b) − y]²). Broadcasts elementwise.
     """
     w, b, x, y = _arrays(w=w, b=b, x=x, y=y)
     with _overflow_quietly():
@@ -155,8 +159,8 @@ def squared_error_objective_grad(w: ArrayLike, b: ArrayLike, x: ArrayLike,
                                  y: ArrayLike) -> tuple[Array, Array]:
     """Partial derivatives of L = (xw + b − y)²: ∂L/∂w = 2(xw + b − y)·x, ∂L/∂b = 2(xw + b − y).
 
-    Implements 003 §7.2.3 (third example), with g = xw + b − y and the chain rule 2g·∂g.
-    Returns (∂L/∂w, ∂L/∂b), broadcast together.
+    Implements Backward Propagation Algorithm §7.2.3 (third example), with g = xw + b − y and the chain rule
+    2g·∂g. Returns (∂L/∂w, ∂L/∂b), broadcast together.
     """
     w, b, x, y = _arrays(w=w, b=b, x=x, y=y)
     with _overflow_quietly():
@@ -176,8 +180,8 @@ def _log_argument(w: Array, b: Array, x: Array) -> Array:
 def log_objective(w: ArrayLike, b: ArrayLike, x: ArrayLike, a: ArrayLike) -> Array:
     """The objective L = a·ln(xw + b), defined where xw + b > 0.
 
-    Implements 003 §7.2.3 (fourth example). Broadcasts elementwise; ValueError where
-    Re(xw + b) ≤ 0 (or is NaN).
+    Implements Backward Propagation Algorithm §7.2.3 (fourth example). Broadcasts elementwise; ValueError
+    where Re(xw + b) ≤ 0 (or is NaN).
     """
     w, b, x, a = _arrays(w=w, b=b, x=x, a=a)
     g = _log_argument(w, b, x)
@@ -188,8 +192,8 @@ def log_objective(w: ArrayLike, b: ArrayLike, x: ArrayLike, a: ArrayLike) -> Arr
 def log_objective_grad(w: ArrayLike, b: ArrayLike, x: ArrayLike, a: ArrayLike) -> tuple[Array, Array]:
     """Partial derivatives of L = a·ln(xw + b): ∂L/∂w = a·x/(xw + b), ∂L/∂b = a/(xw + b).
 
-    Implements 003 §7.2.3 (fourth example), with g = xw + b and the chain rule a·(1/g)·∂g.
-    Returns (∂L/∂w, ∂L/∂b), broadcast together; ValueError where Re(xw + b) ≤ 0.
+    Implements Backward Propagation Algorithm §7.2.3 (fourth example), with g = xw + b and the chain rule
+    a·(1/g)·∂g. Returns (∂L/∂w, ∂L/∂b), broadcast together; ValueError where Re(xw + b) ≤ 0.
     """
     w, b, x, a = _arrays(w=w, b=b, x=x, a=a)
     g = _log_argument(w, b, x)
@@ -200,8 +204,8 @@ def log_objective_grad(w: ArrayLike, b: ArrayLike, x: ArrayLike, a: ArrayLike) -
 def chain_rule_z(t: ArrayLike) -> Array:
     """The chain-rule example z = (2t + 1)² + e^{t²}, elementwise.
 
-    Implements 003 §7.6 (z = x² + eʸ with x = 2t + 1, y = t²). +inf, without a warning, once
-    e^{t²} exceeds the float64 range (|t| ≳ 26.6).
+    Implements Backward Propagation Algorithm §7.6 (z = x² + eʸ with x = 2t + 1, y = t²). +inf, without a
+    warning, once e^{t²} exceeds the float64 range (|t| ≳ 26.6).
     """
     t = as_array(t, "t")
     with np.errstate(over="ignore"):
@@ -211,8 +215,8 @@ def chain_rule_z(t: ArrayLike) -> Array:
 def chain_rule_z_grad(t: ArrayLike) -> Array:
     """Derivative of z = (2t + 1)² + e^{t²}: dz/dt = 4(2t + 1) + 2t·e^{t²}, elementwise.
 
-    Implements 003 §7.6: dz/dt = ∂z/∂x·dx/dt + ∂z/∂y·dy/dt = 2x·2 + eʸ·2t. ±inf (the sign of
-    t), without a warning, once 2t·e^{t²} exceeds the float64 range (|t| ≳ 26.5).
+    Implements Backward Propagation Algorithm §7.6: dz/dt = ∂z/∂x·dx/dt + ∂z/∂y·dy/dt = 2x·2 + eʸ·2t. ±inf
+    (the sign of t), without a warning, once 2t·e^{t²} exceeds the float64 range (|t| ≳ 26.5).
     """
     t = as_array(t, "t")
     with np.errstate(over="ignore"):
@@ -220,9 +224,10 @@ def chain_rule_z_grad(t: ArrayLike) -> Array:
 
 
 def linear_chain(w1: ArrayLike, b1: ArrayLike, w2: ArrayLike, b2: ArrayLike, x: ArrayLike) -> Array:
-    """The two linear stages of 003 §7.6's tape example: y1 = x·w1 + b1, y2 = y1·w2 + b2.
+    """The two linear stages of Backward Propagation Algorithm §7.6's tape example: y1 = x·w1 + b1,
+    y2 = y1·w2 + b2.
 
-    Implements 003 §7.6. Broadcasts elementwise; returns y2.
+    Implements Backward Propagation Algorithm §7.6. Broadcasts elementwise; returns y2.
     """
     w1, b1, w2, b2, x = _arrays(w1=w1, b1=b1, w2=w2, b2=b2, x=x)
     with _overflow_quietly():
@@ -233,8 +238,8 @@ def linear_chain_grad(w1: ArrayLike, b1: ArrayLike, w2: ArrayLike, b2: ArrayLike
                       x: ArrayLike) -> tuple[Array, Array, Array, Array]:
     """Partial derivatives of y2 = (x·w1 + b1)·w2 + b2 by the chain rule.
 
-    Implements 003 §7.6: ∂y2/∂w1 = ∂y2/∂y1·∂y1/∂w1 = w2·x, ∂y2/∂b1 = w2, ∂y2/∂w2 = y1 = x·w1 + b1,
-    ∂y2/∂b2 = 1. Returns the four, broadcast together.
+    Implements Backward Propagation Algorithm §7.6: ∂y2/∂w1 = ∂y2/∂y1·∂y1/∂w1 = w2·x, ∂y2/∂b1 = w2,
+    ∂y2/∂w2 = y1 = x·w1 + b1, ∂y2/∂b2 = 1. Returns the four, broadcast together.
     """
     w1, b1, w2, b2, x = _arrays(w1=w1, b1=b1, w2=w2, b2=b2, x=x)
     with _overflow_quietly():
@@ -244,15 +249,15 @@ def linear_chain_grad(w1: ArrayLike, b1: ArrayLike, w2: ArrayLike, b2: ArrayLike
 
 def _one_layer_logits(W: ArrayLike, x: ArrayLike) -> tuple[Array, Array]:
     W = as_array(W, "W")
-    # 000's network has no bias.
+    # Further into Backpropagation's network has no bias.
     return as_array(x, "x"), dense_forward(x, W, np.zeros(W.shape[1:]))
 
 
 def one_layer_loss(W: ArrayLike, x: ArrayLike, p: ArrayLike) -> Any:
-    """000's one-layer network and cost, C = −(1/N) Σ p log σ(xW).
+    """Further into Backpropagation: the one-layer network and cost, C = −(1/N) Σ p log σ(xW).
 
-    Implements 000: y = xW (no bias), y_o = σ(y), C = cross_entropy(y_o, p), the categorical
-    cross-entropy on the sigmoid outputs; sum over classes, mean over rows.
+    Implements Further into Backpropagation: y = xW (no bias), y_o = σ(y), C = cross_entropy(y_o, p), the
+    categorical cross-entropy on the sigmoid outputs; sum over classes, mean over rows.
 
     Parameters
     ----------
@@ -271,10 +276,11 @@ def one_layer_loss(W: ArrayLike, x: ArrayLike, p: ArrayLike) -> Any:
 
 
 def one_layer_grad(W: ArrayLike, x: ArrayLike, p: ArrayLike) -> Array:
-    """Gradient of `one_layer_loss` in 000's matrix form, ∂C/∂W = xᵀ(∂C/∂y_o ⊙ ∂y_o/∂y).
+    """Gradient of `one_layer_loss` in Further into Backpropagation's matrix form,
+    ∂C/∂W = xᵀ(∂C/∂y_o ⊙ ∂y_o/∂y).
 
-    Implements 000: ∂C/∂y_o = −p/y_o (with the cost's 1/N), ∂y_o/∂y = σ(y)(1 − σ(y)); for one
-    example (1-D x) xᵀ(…) is the outer product.
+    Implements Further into Backpropagation: ∂C/∂y_o = −p/y_o (with the cost's 1/N),
+    ∂y_o/∂y = σ(y)(1 − σ(y)); for one example (1-D x) xᵀ(…) is the outer product.
 
     Returns
     -------
@@ -287,10 +293,11 @@ def one_layer_grad(W: ArrayLike, x: ArrayLike, p: ArrayLike) -> Array:
 
 def two_layer_loss(W1: ArrayLike, b1: ArrayLike, W2: ArrayLike, b2: ArrayLike, x: ArrayLike,
                    y: ArrayLike) -> Any:
-    """001's two-layer network and loss: softmax cross-entropy of σ(xW1 + b1)W2 + b2.
+    """Backpropagation step by step: the two-layer network and loss, softmax cross-entropy of
+    σ(xW1 + b1)W2 + b2.
 
-    Implements 001: Linear + Sigmoid, then Linear + Softmax, with the cross-entropy cost; sum
-    over classes, mean over rows for a batch.
+    Implements Backpropagation step by step: Linear + Sigmoid, then Linear + Softmax, with the cross-entropy
+    cost; sum over classes, mean over rows for a batch.
 
     Parameters
     ----------
@@ -312,11 +319,12 @@ def two_layer_loss(W1: ArrayLike, b1: ArrayLike, W2: ArrayLike, b2: ArrayLike, x
 
 def two_layer_grads(W1: ArrayLike, b1: ArrayLike, W2: ArrayLike, b2: ArrayLike, x: ArrayLike,
                     y: ArrayLike) -> tuple[Array, Array, Array, Array]:
-    """Gradients of `two_layer_loss`, stage by stage by the chain rule as 001 writes them.
+    """Gradients of `two_layer_loss`, stage by stage by the chain rule as Backpropagation step by step
+    writes them.
 
-    Implements 001: δ2 = ∂L/∂z2 = softmax(z2)·Σ_k y_k − y (p − y for one-hot y; over N for a
-    batch), dW2 = hᵀδ2, db2 = Σ_rows δ2; back through W2 and the sigmoid, δ1 = (δ2 W2ᵀ) ⊙ σ′(z1),
-    dW1 = xᵀδ1, db1 = Σ_rows δ1.
+    Implements Backpropagation step by step: δ2 = ∂L/∂z2 = softmax(z2)·Σ_k y_k − y (p − y for one-hot y;
+    over N for a batch), dW2 = hᵀδ2, db2 = Σ_rows δ2; back through W2 and the sigmoid,
+    δ1 = (δ2 W2ᵀ) ⊙ σ′(z1), dW1 = xᵀδ1, db1 = Σ_rows δ1.
 
     Returns
     -------

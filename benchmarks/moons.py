@@ -2,8 +2,9 @@
 
     python benchmarks/moons.py [--repeats 3] [--compare-steps 200] [--out benchmarks/MOONS.md]
 
-1. Times `backprop_ref.demos.moons` (003 §7.9: 2-25-50-25-2 sigmoid MLP, MSE on one-hot targets,
-   mini-batch gradient descent by the delta recursion): total time and time to 95% test accuracy.
+1. Times `backprop_ref.demos.moons` (Backward Propagation Algorithm §7.9: 2-25-50-25-2 sigmoid MLP,
+   MSE on one-hot targets, mini-batch gradient descent by the delta recursion): total time and time to
+   95% test accuracy.
 2. Trains the same network from the same initial weights on the same mini-batches with TensorFlow
    (float64 variables, the loss's gradient from tf.GradientTape, the same plain update), eagerly
    and under tf.function, and compares the per-step loss curves with ours: they must agree to
@@ -129,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     best = min(runs, key=lambda r: r.seconds)
 
     lines = [
-        "# Two moons (003 §7.9): training time, and the same network through tf.GradientTape", "",
+        "# Two moons (Backward Propagation Algorithm §7.9): training time, and the same network through "
+        "tf.GradientTape", "",
         f"Machine: {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
         f"NumPy {np.__version__}" + (f", TensorFlow {tf_twins.tensorflow().__version__}"
                                      if tf_twins.available() else "") + ".",

@@ -1,9 +1,9 @@
-"""Activations (003 §7.3, and softplus, ELU, SELU beyond it): identities, exact values, saturation,
-kinks, dtypes and bad input; for GELU and SiLU too the shapes, dtypes, bad input, the complex step and
-wrong derivatives (their identities and values are in test_gated_activations.py).
+"""Activations (Backward Propagation Algorithm §7.3, and softplus, ELU, SELU beyond it): identities, exact
+values, saturation, kinks, dtypes and bad input; for GELU and SiLU too the shapes, dtypes, bad input, the
+complex step and wrong derivatives (their identities and values are in test_gated_activations.py).
 
 Derivatives are checked against finite differences and the tape in test_catalogue.py; here they
-are checked against closed forms and against the seed's own (unstable) expressions where those
+are checked against closed forms and against the chapter's own (unstable) expressions where those
 are still accurate.
 """
 
@@ -59,22 +59,22 @@ def test_sigmoid_is_odd_about_one_half(x):
 
 @given(reals())
 def test_tanh_is_a_rescaled_sigmoid(x):
-    # 003 §7.3.4: tanh(x) = 2·sigmoid(2x) − 1.
+    # Backward Propagation Algorithm §7.3.4: tanh(x) = 2·sigmoid(2x) − 1.
     # 2σ(2x) − 1: σ's rounding doubled, one more in the subtraction, and tanh's own.
     np.testing.assert_allclose(tanh(x), 2 * sigmoid(2 * x) - 1, rtol=0, atol=4 * EPS)
 
 
 @given(reals(-30, 30))
 def test_sigmoid_grad_is_sigma_times_one_minus_sigma(x):
-    # 003 §7.3.1's σ(1 − σ) cancels as σ → 1: its absolute error is up to eps·σ.
+    # Backward Propagation Algorithm §7.3.1's σ(1 − σ) cancels as σ → 1: its absolute error is up to eps·σ.
     s = sigmoid(x)
     np.testing.assert_allclose(sigmoid_grad(x), s * (1 - s), rtol=1e-12, atol=EPS)
 
 
 @given(reals(-350, 350))
 def test_sigmoid_grad_matches_the_seed_derivation(x):
-    # The second line of 003 §7.3.1's derivation, e^{−x}/(1 + e^{−x})²: accurate while
-    # (1 + e^{−x})² stays finite (|x| < 354).
+    # The second line of Backward Propagation Algorithm §7.3.1's derivation, e^{−x}/(1 + e^{−x})²: accurate
+    # while (1 + e^{−x})² stays finite (|x| < 354).
     e = np.exp(-x)
     np.testing.assert_allclose(sigmoid_grad(x), e / (1 + e) ** 2, rtol=1e-12, atol=1e-300)
 
@@ -122,7 +122,7 @@ def test_sigmoid_saturates_silently(strict):
     assert sigmoid(-1e4) == 0.0 and sigmoid(1e4) == 1.0
     assert sigmoid(-1.7e308) == 0.0 and sigmoid(1.7e308) == 1.0
     assert sigmoid_grad(-1e4) == 0.0 and sigmoid_grad(1e4) == 0.0
-    # σ(−40) = e^{−40}/(1 + e^{−40}): the seed's 1/(1 + e^{40}) agrees here, no cancellation.
+    # σ(−40) = e^{−40}/(1 + e^{−40}): the chapter's 1/(1 + e^{40}) agrees here, no cancellation.
     assert sigmoid(-40.0) == pytest.approx(1 / (1 + math.exp(40)), rel=1e-14)
     assert sigmoid_grad(40.0) == pytest.approx(math.exp(-40) / (1 + math.exp(-40)) ** 2, rel=1e-14)
     # Down to the subnormal range: σ(−745) = e^{−745} rounds to the smallest subnormal, not 0.
@@ -188,7 +188,8 @@ ZERO_AND_NEIGHBOURS = np.array([-1e-300, -0.0, 0.0, 1e-300])
 
 
 def test_relu_grad_kink():
-    # 003 §7.3.2: 1 for x ≥ 0 (at −0.0 too); the smallest nonzero inputs are on their sides.
+    # Backward Propagation Algorithm §7.3.2: 1 for x ≥ 0 (at −0.0 too); the smallest nonzero inputs are on
+    # their sides.
     assert np.array_equal(relu_grad(ZERO_AND_NEIGHBOURS), [0.0, 1.0, 1.0, 1.0])
     for at_zero in (0.0, 0.5):
         assert np.array_equal(relu_grad(ZERO_AND_NEIGHBOURS, at_zero=at_zero), [0.0, at_zero, at_zero, 1.0])
@@ -197,7 +198,7 @@ def test_relu_grad_kink():
 
 @pytest.mark.parametrize("slope", [0.01, 0.3])
 def test_leaky_relu_grad_kink(slope):
-    # 003 §7.3.3: 1 for x ≥ 0; slope positional or by keyword.
+    # Backward Propagation Algorithm §7.3.3: 1 for x ≥ 0; slope positional or by keyword.
     expected = [slope, 1.0, 1.0, 1.0]
     assert np.array_equal(leaky_relu_grad(ZERO_AND_NEIGHBOURS, slope), expected)
     assert np.array_equal(leaky_relu_grad(ZERO_AND_NEIGHBOURS, slope=slope), expected)

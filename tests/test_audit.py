@@ -93,7 +93,7 @@ def test_a_planted_wrong_derivative_fails_and_is_named():
     failed = {(r.formula, r.oracle) for r in report.failures}
     assert failed == {("sigmoid", "central"), ("sigmoid", "complex")}
     text = format_table(report)
-    assert "FAILED sigmoid [003 §7.3.1] by central" in text
+    assert "FAILED sigmoid [Backward Propagation Algorithm §7.3.1] by central" in text
     assert "--only sigmoid" in text and "--seed 0" in text
     first = next(r for r in report.failures if r.oracle == "complex")
     assert "case 'random'" in first.failure and len(first.failure.splitlines()) > 1
@@ -193,7 +193,8 @@ def test_the_table_has_the_columns_and_a_summary_line_last(full_report):
     for column in audit_report.COLUMNS:
         assert column in lines[0]
     assert lines[-1] == full_report.summary() and "seed 0" in lines[-1]
-    assert any(line.startswith("himmelblau") and "003 §7.8" in line for line in lines)
+    assert any(line.startswith("himmelblau") and "Backward Propagation Algorithm §7.8" in line
+               for line in lines)
 
 
 def test_json_report_parses_and_holds_every_record():
@@ -263,8 +264,8 @@ def test_the_table_shows_the_inconclusive_record_its_report_and_the_replay(undec
     text = format_table(undecided_report)
     row = next(line for line in text.splitlines() if line.startswith("heaviside") and " central " in line)
     assert row.endswith("inconclusive (1 of 3 cases)")
-    assert ("INCONCLUSIVE heaviside [003 §7.3.2] by central (ReLU′(x) = 1 for x ≥ 0, 0 for x < 0): "
-            "1 of 3 cases could not be judged; the first:") in text
+    assert ("INCONCLUSIVE heaviside [Backward Propagation Algorithm §7.3.2] by central "
+            "(ReLU′(x) = 1 for x ≥ 0, 0 for x < 0): 1 of 3 cases could not be judged; the first:") in text
     assert "    case 'kink at 0', heaviside_grad:" in text and "FAILED" not in text
     assert "replay: backprop-ref audit --seed 5 --samples 2 --only heaviside" in text
     assert text.splitlines()[-1] == undecided_report.summary()

@@ -29,7 +29,7 @@ with_specials = pytest.mark.parametrize("formula", WITH_SPECIALS, ids=[f.name fo
 PUBLIC_DERIVATIVES = {
     "sigmoid_grad", "tanh_grad", "relu_grad", "leaky_relu_grad", "softmax_jacobian",
     "mse_grad", "softmax_cross_entropy_grad", "cross_entropy_grad", "himmelblau_grad",
-    # issue 14: the chapter's remaining records (003 §7.1, §7.2.1, §7.5.1, §7.5.2)
+    # issue 14: the chapter's remaining records (Backward Propagation Algorithm §7.1, §7.2.1, §7.5)
     "free_fall_grad", "constant_grad", "linear_grad", "power_grad", "exponential_grad", "logarithm_grad",
     "sigmoid_neuron_grads", "sigmoid_layer_grads",
     # issue 14: the layers beyond the chapter, their backward passes as "vjp" records

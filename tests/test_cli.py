@@ -135,7 +135,7 @@ def test_audit_passes_and_prints_the_table_and_the_seed():
     assert code == 0, out + err
     assert "seed 4" in err
     lines = out.strip().splitlines()
-    assert lines[0].split()[:3] == ["formula", "seed", "section"]
+    assert lines[0].split()[:3] == ["formula", "section", "oracle"]
     assert lines[-1].startswith("PASS:") and "seed 4" in lines[-1]
     assert sum(line.startswith("relu ") for line in lines) == 3
 
@@ -155,7 +155,8 @@ def test_an_inconclusive_audit_exits_3_and_says_so(heaviside_record, tmp_path):
     code, out, _ = run("audit", "--samples", "2", "--no-tf", "--only", "heaviside", "tanh",
                        "--json", str(tmp_path / "a.json"), "--junit-xml", str(tmp_path / "a.xml"))
     assert code == cli.EXIT_STATUS["inconclusive"] == 3, out
-    assert "INCONCLUSIVE heaviside [003 §7.3.2] by central" in out and "FAILED" not in out
+    assert "INCONCLUSIVE heaviside [Backward Propagation Algorithm §7.3.2] by central" in out
+    assert "FAILED" not in out
     assert out.strip().splitlines()[-1].startswith("INCONCLUSIVE: 3 passed, 0 failed, 1 inconclusive, ")
     doc = json.loads((tmp_path / "a.json").read_text())
     assert doc["verdict"] == "inconclusive"

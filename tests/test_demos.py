@@ -15,7 +15,7 @@ from backprop_ref.catalogue import BY_NAME
 from backprop_ref.cli import main
 from backprop_ref.domains import Case
 
-# ---- Himmelblau [003 §7.8] --------------------------------------------------------------------
+# ---- Himmelblau [Backward Propagation Algorithm §7.8] ---------------------------------------------
 
 def test_the_polished_minima_are_the_books_minima():
     minima = demos.himmelblau_minima()
@@ -58,7 +58,7 @@ def test_himmelblau_on_the_tape_follows_the_same_path(tf):
         assert np.linalg.norm(row.tape_endpoint - row.minimum) <= demos.HIMMELBLAU_TOL
 
 
-# ---- the single and two-layer walk-throughs [000/002, 001] -------------------------------------
+# ---- the single and two-layer walk-throughs [Further into Backpropagation, Backpropagation step by step] ---
 
 def test_single_layer_gradient_is_the_matrix_form_and_the_loss_falls():
     r = demos.single_layer(seed=0, use_tf=False)
@@ -113,7 +113,7 @@ def test_the_plot_shows_an_inconclusive_check_as_such():
     assert demos.format_result(dataclasses.replace(r, verdict="pass", reason="")).splitlines()[-1] == "PASS"
 
 
-# ---- two moons [003 §7.9] ---------------------------------------------------------------------
+# ---- two moons [Backward Propagation Algorithm §7.9] ----------------------------------------------
 
 def test_make_moons_follows_the_recipe():
     X, y = demos.make_moons(2000, 0.0, rng=np.random.default_rng(0))

@@ -1,7 +1,7 @@
-"""The rules of 003 §7.2.2 (the chapter "Backward Propagation Algorithm", §7.2.2 Common property of
-derivatives) as properties: for f and g drawn from a small family of smooth functions whose derivatives
-are known in closed form, the gradient checker's derivative of the left-hand side, (f + g)′, (fg)′,
-(f/g)′ and (f∘g)′, is the right-hand side built from f′ and g′.
+"""The rules of Backward Propagation Algorithm §7.2.2 (Common property of derivatives) as properties: for f
+and g drawn from a small family of smooth functions whose derivatives are known in closed form, the gradient
+checker's derivative of the left-hand side, (f + g)′, (fg)′, (f/g)′ and (f∘g)′, is the right-hand side built
+from f′ and g′.
 
 The family's derivatives are textbook ones (d sin = cos, d eˣ = eˣ, …), checked here against the
 checker as well, so that a wrong entry in the table cannot pass for a wrong rule or hide one; and each

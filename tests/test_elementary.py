@@ -1,6 +1,6 @@
-"""The elementary functions of 003 §7.1 and §7.2.1: values and derivatives worked out by hand, the
-chapter's examples, overflow without warnings, and bad input. Finite-difference and tape checks of
-the same functions are in test_catalogue.py."""
+"""The elementary functions of Backward Propagation Algorithm §7.1 and §7.2.1: values and derivatives worked
+out by hand, the chapter's examples, overflow without warnings, and bad input. Finite-difference and tape
+checks of the same functions are in test_catalogue.py."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ E = math.e
 FINITE = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
 
 
-# ---- 003 §7.1: free fall --------------------------------------------------------------------
+# ---- Backward Propagation Algorithm §7.1: free fall -----------------------------------------------
 
 def test_free_fall_by_hand():
     # y = ½·g·t², v = g·t: at rest at t = 0, g/2 fallen and v = g after 1 s, 2g and 2g after 2 s.
@@ -75,7 +75,7 @@ def test_free_fall_shapes_and_bad_g():
             f("1 s")
 
 
-# ---- 003 §7.2.1: the common derivatives ---------------------------------------------------
+# ---- Backward Propagation Algorithm §7.2.1: the common derivatives --------------------------------
 
 def test_constant_and_linear_by_hand():
     # y = 2 has dy/dx = 0; y = 2x + 1 has dy/dx = 2 (the chapter's two examples).

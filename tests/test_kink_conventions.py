@@ -1,9 +1,9 @@
 """The value at each kink is a convention; ours and TensorFlow's are pinned so a change shows.
 
-003 §7.3.2's equation gives ReLU′(0) = 1 (x ≥ 0); §7.9's code uses 0 (r ≤ 0); TensorFlow gives 0.
-003 §7.3.3 gives LeakyReLU′(0) = 1; tf.nn.leaky_relu gives its slope (rounded to float32).
-Central differences give the mean of the one-sided slopes, which is neither: the checker reports
-a kink instead.
+Backward Propagation Algorithm §7.3.2's equation gives ReLU′(0) = 1 (x ≥ 0); §7.9's code uses 0 (r ≤ 0);
+TensorFlow gives 0. Backward Propagation Algorithm §7.3.3 gives LeakyReLU′(0) = 1; tf.nn.leaky_relu gives
+its slope (rounded to float32). Central differences give the mean of the one-sided slopes, which is neither:
+the checker reports a kink instead.
 
 Beyond the chapter: ELU′(0) is α here (the x ≤ 0 piece of Clevert et al. 2016) and 1 in
 tf.nn.elu (which has α = 1 only, so they agree); SELU′(0) is λα here and λ in tf.nn.selu, which also
@@ -73,8 +73,8 @@ def test_tensorflow_leaky_relu_grad_at_zero_is_its_float32_slope(tf, slope):
 
 @pytest.mark.parametrize("slope", [0.01, 0.2])
 def test_leaky_relu_twin_follows_the_seed_at_zero_and_its_slope_exactly(tf, slope):
-    # The catalogue's twin is the piecewise definition, so TensorFlow derives 003 §7.3.3's 1 at 0
-    # and the float64 slope elsewhere.
+    # The catalogue's twin is the piecewise definition, so TensorFlow derives Backward Propagation Algorithm
+    # §7.3.3's 1 at 0 and the float64 slope elsewhere.
     x = np.array([0.0, -0.0, -2.0, 3.0])
     (g,) = tf_twins.tape_derivatives(BY_NAME["leaky_relu"], Case((x,), {"slope": slope}))
     assert np.array_equal(g, [1.0, 1.0, slope, 1.0])

@@ -1,5 +1,6 @@
-"""Losses (003 §7.4, 000, and binary cross-entropy with logits and Huber beyond them): exact values, the
-general CE∘softmax form, the batch 1/N, extremes, bad input."""
+"""Losses (Backward Propagation Algorithm §7.4, Further into Backpropagation, and binary cross-entropy with
+logits and Huber beyond them): exact values, the general CE∘softmax form, the batch 1/N, extremes, bad
+input."""
 
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ def test_softmax_cross_entropy_near_a_perfect_fit_keeps_its_relative_accuracy():
 
 
 def test_cross_entropy_exact():
-    # 000's cost on sigmoid outputs, which need not sum to 1: −(1·log ½ + 2·log ¼) = 5 ln 2.
+    # Further into Backpropagation's cost on sigmoid outputs, which need not sum to 1:
+    # −(1·log ½ + 2·log ¼) = 5 ln 2.
     assert cross_entropy([0.5, 0.25], [1.0, 2.0]) == pytest.approx(5 * LN2, rel=1e-15)
     assert np.array_equal(cross_entropy_grad([0.5, 0.25], [1.0, 2.0]), [-2.0, -8.0])
     # q = 1 is inside (0, 1]; a zero label contributes nothing.
@@ -106,7 +108,7 @@ def test_softmax_cross_entropy_grad_rows_sum_to_zero_for_one_hot(zy, data):
                                               min_size=len(z), max_size=len(z)))]
     g = softmax_cross_entropy_grad(z, y)
     np.testing.assert_allclose(g.sum(axis=-1), 0.0, atol=4 * z.shape[1] * np.finfo(float).eps)
-    # With targets summing to 1 the general form is 003 §7.4.2's p − y.
+    # With targets summing to 1 the general form is Backward Propagation Algorithm §7.4.2's p − y.
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     np.testing.assert_allclose(g, (e / e.sum(axis=-1, keepdims=True) - y) / len(z), rtol=1e-12, atol=1e-16)
 
@@ -246,8 +248,9 @@ def test_binary_cross_entropy_is_softplus_minus_yz(z, data):
 
 @given(floats(-20, 20), floats(0, 1))
 def test_binary_cross_entropy_is_000s_cross_entropy_over_two_classes(z, y):
-    # One logit is a two-class distribution (σ(z), σ(−z)) with targets (y, 1 − y): 000's −Σ p log q.
-    # log σ near 1 errs by eps absolute there, so the bound has an absolute part.
+    # One logit is a two-class distribution (σ(z), σ(−z)) with targets (y, 1 − y): Further into
+    # Backpropagation's −Σ p log q. log σ near 1 errs by eps absolute there, so the bound has an absolute
+    # part.
     q = np.array([1 / (1 + math.exp(-z)), 1 / (1 + math.exp(z))])
     assert BCE([z], [y]) == pytest.approx(float(cross_entropy(q, [y, 1 - y])), rel=1e-13, abs=4 * EPS)
     assert BCE_GRAD([z], [y])[0] == pytest.approx(q[0] - y, rel=1e-13, abs=2 * EPS)

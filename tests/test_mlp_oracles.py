@@ -1,4 +1,5 @@
-"""The MLP's delta recursion (003 §7.7) on random architectures, against the tape and the checker."""
+"""The MLP's delta recursion (Backward Propagation Algorithm §7.7) on random architectures, against the tape
+and the checker."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Softmax, log-softmax and the softmax Jacobian (003 §7.4.2): identities, extremes, shapes, bad input."""
+"""Softmax, log-softmax and the softmax Jacobian (Backward Propagation Algorithm §7.4.2): identities,
+extremes, shapes, bad input."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The documents' worked functions: values and derivatives worked out by hand, the seeds' own claims,
+"""The documents' worked functions: values and derivatives worked out by hand, the documents' own claims,
 and bad input. Finite-difference and tape checks of the same functions are in test_catalogue.py; the
-elementary functions of 003 §7.1 and §7.2.1 are tested in test_elementary.py."""
+elementary functions of Backward Propagation Algorithm §7.1 and §7.2.1 are tested in test_elementary.py."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from backprop_ref.worked import (
 E = math.e
 
 
-# ---- 003 §7.8: Himmelblau -----------------------------------------------------------------
+# ---- Backward Propagation Algorithm §7.8: Himmelblau ----------------------------------------------
 
 def test_himmelblau_by_hand():
     # (0, 0): (−11)² + (−7)² = 170; ∇ = (2·(−7), 2·(−11)).
@@ -71,7 +71,7 @@ def test_himmelblau_overflow_is_silent(strict):
     assert np.array_equal(himmelblau_grad([1e200, 0.0]), [np.inf, np.inf])
 
 
-# ---- 003 §7.2.3: the four objectives --------------------------------------------------------
+# ---- Backward Propagation Algorithm §7.2.3: the four objectives -----------------------------------
 
 def test_objectives_by_hand():
     # x·w² + b² at (w, b, x) = (2, 3, 5): 20 + 9; ∂ = (2·5·2, 2·3).
@@ -102,7 +102,8 @@ def test_objectives_broadcast_and_return_a_pair():
 
 @given(hnp.arrays(np.float64, 3, elements=st.floats(-100, 100, allow_nan=False, allow_infinity=False)))
 def test_squared_error_gradient_is_the_chain_rule(wbx):
-    # 003 §7.2.3: with g = xw + b − y, ∂L/∂w = 2g·x and ∂L/∂b = 2g, so ∂L/∂w = x·∂L/∂b exactly.
+    # Backward Propagation Algorithm §7.2.3: with g = xw + b − y, ∂L/∂w = 2g·x and ∂L/∂b = 2g, so
+    # ∂L/∂w = x·∂L/∂b exactly.
     w, b, x = wbx
     dw, db = squared_error_objective_grad(w, b, x, 0.5)
     assert dw == db * x
@@ -115,7 +116,7 @@ def test_log_objective_needs_a_positive_argument():
                 f(w, b, x, 1.0)
 
 
-# ---- 003 §7.6: the chain rule ---------------------------------------------------------------
+# ---- Backward Propagation Algorithm §7.6: the chain rule ------------------------------------------
 
 def test_chain_rule_z_by_hand():
     # t = 0: 1 + 1 = 2, dz/dt = 4; t = 1: 9 + e, 12 + 2e; t = −1: 1 + e, −4 − 2e.
@@ -145,49 +146,50 @@ def test_linear_chain_grad_is_a_product_of_local_derivatives(p):
     assert linear_chain_grad(w1, b1, w2, b2, x) == (w2 * x, w2, x * w1 + b1, 1.0)
 
 
-# ---- 000: the one-layer network ------------------------------------------------------------
+# ---- Further into Backpropagation: the one-layer network -----------------------------------------
 
-W000 = np.array([[0.1, -0.2], [0.3, 0.05], [-0.4, 0.2]])
-X000 = np.array([2.0, 4.0, -2.0])  # 000's X = [2, 4, −2], class 0
+W_FURTHER = np.array([[0.1, -0.2], [0.3, 0.05], [-0.4, 0.2]])
+X_FURTHER = np.array([2.0, 4.0, -2.0])  # Further into Backpropagation's X = [2, 4, −2], class 0
 
 
 def test_one_layer_matches_000s_elementwise_chain():
     # ∂C/∂W_ij = −(p_j / y_oj) · σ(y_j)(1 − σ(y_j)) · x_i, with y = xW (no bias), term by term.
     p = [1.0, 0.0]
-    y = [sum(X000[i] * W000[i, j] for i in range(3)) for j in range(2)]
+    y = [sum(X_FURTHER[i] * W_FURTHER[i, j] for i in range(3)) for j in range(2)]
     yo = [1 / (1 + math.exp(-v)) for v in y]
-    expected = [[-(p[j] / yo[j]) * yo[j] * (1 - yo[j]) * X000[i] for j in range(2)] for i in range(3)]
-    np.testing.assert_allclose(one_layer_grad(W000, X000, p), expected, rtol=1e-14, atol=0)
-    assert one_layer_loss(W000, X000, p) == pytest.approx(-math.log(yo[0]), rel=1e-14)
+    expected = [[-(p[j] / yo[j]) * yo[j] * (1 - yo[j]) * X_FURTHER[i] for j in range(2)] for i in range(3)]
+    np.testing.assert_allclose(one_layer_grad(W_FURTHER, X_FURTHER, p), expected, rtol=1e-14, atol=0)
+    assert one_layer_loss(W_FURTHER, X_FURTHER, p) == pytest.approx(-math.log(yo[0]), rel=1e-14)
 
 
 def test_one_layer_batch_is_the_mean_of_its_rows():
     rng = np.random.default_rng(0)
     X, P = rng.normal(size=(4, 3)), rng.uniform(size=(4, 2))
-    rows = [one_layer_grad(W000, X[n], P[n]) for n in range(4)]
-    np.testing.assert_allclose(one_layer_grad(W000, X, P), sum(rows) / 4, rtol=1e-13)
-    assert one_layer_loss(W000, X, P) == pytest.approx(
-        sum(one_layer_loss(W000, X[n], P[n]) for n in range(4)) / 4, rel=1e-13)
+    rows = [one_layer_grad(W_FURTHER, X[n], P[n]) for n in range(4)]
+    np.testing.assert_allclose(one_layer_grad(W_FURTHER, X, P), sum(rows) / 4, rtol=1e-13)
+    assert one_layer_loss(W_FURTHER, X, P) == pytest.approx(
+        sum(one_layer_loss(W_FURTHER, X[n], P[n]) for n in range(4)) / 4, rel=1e-13)
 
 
 def test_one_gradient_step_lowers_000s_cost():
-    # 000: one step W ← W − h·∂C/∂W with h = 0.01 lowers the cost (their run: 7.87 → 7.63).
+    # Further into Backpropagation: one step W ← W − h·∂C/∂W with h = 0.01 lowers the cost (their run:
+    # 7.87 → 7.63).
     W = np.random.default_rng(1).normal(size=(3, 2))
-    before = one_layer_loss(W, X000, [1.0, 0.0])
-    after = one_layer_loss(W - 0.01 * one_layer_grad(W, X000, [1.0, 0.0]), X000, [1.0, 0.0])
+    before = one_layer_loss(W, X_FURTHER, [1.0, 0.0])
+    after = one_layer_loss(W - 0.01 * one_layer_grad(W, X_FURTHER, [1.0, 0.0]), X_FURTHER, [1.0, 0.0])
     assert after < before
 
 
 def test_one_layer_bad_input():
     with pytest.raises(ValueError, match=r"x has shape \(4,\) but W has shape \(3, 2\)"):
-        one_layer_grad(W000, np.zeros(4), [1.0, 0.0])
+        one_layer_grad(W_FURTHER, np.zeros(4), [1.0, 0.0])
     with pytest.raises(ValueError, match="p"):
-        one_layer_loss(W000, X000, [1.0, 0.0, 0.0])
+        one_layer_loss(W_FURTHER, X_FURTHER, [1.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="p must be non-negative"):
-        one_layer_grad(W000, X000, [-1.0, 0.0])
+        one_layer_grad(W_FURTHER, X_FURTHER, [-1.0, 0.0])
 
 
-# ---- 001: the two-layer network ------------------------------------------------------------
+# ---- Backpropagation step by step: the two-layer network -----------------------------------------
 
 def two_layer_params(seed=2, n_in=2, hidden=3, k=2):
     rng = np.random.default_rng(seed)
@@ -196,7 +198,8 @@ def two_layer_params(seed=2, n_in=2, hidden=3, k=2):
 
 
 def test_two_layer_output_bias_gradient_is_p_minus_y():
-    # 001, one example with a one-hot target: δ2 = p − y, so db2 = p − y and dW2 = h (p − y)ᵀ.
+    # Backpropagation step by step, one example with a one-hot target: δ2 = p − y, so db2 = p − y and
+    # dW2 = h (p − y)ᵀ.
     W1, b1, W2, b2 = two_layer_params()
     x, y = np.array([0.5, -1.0]), np.array([0.0, 1.0])
     h = 1 / (1 + np.exp(-(x @ W1 + b1)))

@@ -7,7 +7,8 @@ differentiation applies at the special values too. The test suite and the audit 
 `CATALOGUE`; a formula added to it is checked everywhere with no new test code.
 
 The records live in one module per part, each a tuple `RECORDS` built from the machinery here:
-- `chapter`: the source documents' formulas (003 §7.1–§7.8, 000, 001);
+- `chapter`: the source documents' formulas (Backward Propagation Algorithm §7.1–§7.8; Further into
+Backpropagation; Backpropagation step by step);
 - `beyond`: the activations and losses that came after the chapter (GELU, softplus, ELU, ...);
 - `layers`: the layers (batch norm, convolution, pooling, recurrent cells, attention).
 `CATALOGUE` is their concatenation, in that order.

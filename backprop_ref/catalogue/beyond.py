@@ -146,7 +146,7 @@ RECORDS: tuple[Formula, ...] = (
                                   [-1.2784645427610737, -2.399357283819086, -5.0, 5.0])),
     ),
     Formula(
-        name="binary_cross_entropy_with_logits", section="Bishop 2006 §4.3.2",
+        name="binary_cross_entropy_with_logits", section="Pattern Recognition and Machine Learning §4.3.2",
         equation="∂L/∂z = (σ(z) − y)/N, L = −Σ [y log σ(z) + (1 − y) log(1 − σ(z))]/N", kind="gradient",
         forward=losses.binary_cross_entropy_with_logits,
         derivative=losses.binary_cross_entropy_with_logits_grad, twin=_tf_binary_cross_entropy,

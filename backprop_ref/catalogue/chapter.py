@@ -1,8 +1,10 @@
-"""The source documents' formulas (003 §7.1–§7.8, 000, 001), one record each.
+"""The source documents' formulas (Backward Propagation Algorithm §7.1–§7.8; Further into Backpropagation;
+Backpropagation step by step), one record each.
 
-Activations (003 §7.3), softmax and the losses (§7.4), the dense layer, the sigmoid neuron and
-layer (§7.5), the delta recursion (§7.7), Himmelblau (§7.8), the elementary functions of §7.1 and
-§7.2.1, and the documents' worked objectives (§7.2.3, §7.6, 000, 001).
+Activations (Backward Propagation Algorithm §7.3), softmax and the losses (§7.4), the dense layer, the
+sigmoid neuron and layer (§7.5), the delta recursion (§7.7), Himmelblau (§7.8), the elementary functions of
+§7.1 and §7.2.1, and the documents' worked objectives (§7.2.3, §7.6; Further into Backpropagation;
+Backpropagation step by step).
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ __all__ = ["RECORDS"]
 # ---- the NumPy forwards that the records compose from the formulas ------------------------
 
 def _log_softmax_jacobian(z: Array) -> Array:
-    """∂ log p_i / ∂z_j = δ_ij − p_j (003 §7.4.2 with log p_i = z_i − log Σ e^z)."""
+    """∂ log p_i / ∂z_j = δ_ij − p_j (Backward Propagation Algorithm §7.4.2, with log p_i = z_i − log Σ
+    e^z)."""
     p = softmax(z)
     eye = np.eye(p.shape[-1])
     return eye - p[..., None, :]
@@ -49,7 +52,8 @@ def _dense_loss(x: Array, W: Array, b: Array, g: Array) -> Any:
 
 
 def _dense_grads(x: Array, W: Array, b: Array, g: Array) -> tuple[Array, Array, Array]:
-    """`dense_backward` (003 §7.5.2) read as the gradient of `_dense_loss` in (x, W, b)."""
+    """`dense_backward` (Backward Propagation Algorithm §7.5.2) read as the gradient of `_dense_loss`
+    in (x, W, b)."""
     return network.dense_backward(x, W, g)
 
 
@@ -60,7 +64,8 @@ def _mlp_loss(*args: Array, activations: tuple[str, ...], loss: str) -> Any:
 
 
 def _mlp_grads(*args: Array, activations: tuple[str, ...], loss: str) -> tuple[Array, ...]:
-    """`MLP.loss_and_grads`, the delta recursion of 003 §7.7, flattened to (dW1, db1, …, dWL, dbL)."""
+    """`MLP.loss_and_grads`, the delta recursion of Backward Propagation Algorithm §7.7, flattened to
+    (dW1, db1, …, dWL, dbL)."""
     layers, X, Y = mlp_unpack(args)
     _, grads = network.MLP(layers, list(activations), loss).loss_and_grads(X, Y)
     return mlp_pack(grads)
@@ -131,51 +136,59 @@ EXTREME_LOGITS = Case(
 
 RECORDS: tuple[Formula, ...] = (
     Formula(
-        name="sigmoid", section="003 §7.3.1", equation="σ′(x) = σ(x)(1 − σ(x))", kind="elementwise",
+        name="sigmoid", section="Backward Propagation Algorithm §7.3.1",
+        equation="σ′(x) = σ(x)(1 − σ(x))", kind="elementwise",
         forward=act.sigmoid, derivative=act.sigmoid_grad, twin=lambda tf, x: tf.math.sigmoid(x),
         domain=Domain((Arg("x", ANY_SHAPE, WIDE),), SHAPE_SIZES), specials=(SATURATION,),
     ),
     Formula(
-        name="tanh", section="003 §7.3.4", equation="tanh′(x) = 1 − tanh²(x)", kind="elementwise",
+        name="tanh", section="Backward Propagation Algorithm §7.3.4",
+        equation="tanh′(x) = 1 − tanh²(x)", kind="elementwise",
         forward=act.tanh, derivative=act.tanh_grad, twin=lambda tf, x: tf.math.tanh(x),
         domain=Domain((Arg("x", ANY_SHAPE, WIDE),), SHAPE_SIZES), specials=(SATURATION,),
     ),
     Formula(
-        name="relu", section="003 §7.3.2", equation="ReLU′(x) = 1 for x ≥ 0, 0 for x < 0", kind="elementwise",
+        name="relu", section="Backward Propagation Algorithm §7.3.2",
+        equation="ReLU′(x) = 1 for x ≥ 0, 0 for x < 0", kind="elementwise",
         forward=act.relu, derivative=act.relu_grad, twin=lambda tf, x: tf.nn.relu(x),
         domain=Domain((Arg("x", ANY_SHAPE, KINKED),), SHAPE_SIZES), specials=(AT_KINK,),
         kinks=(0.0,), smooth=False,
     ),
     Formula(
         name="leaky_relu",
-        section="003 §7.3.3", equation="LeakyReLU′(x) = 1 for x ≥ 0, p for x < 0", kind="elementwise",
+        section="Backward Propagation Algorithm §7.3.3",
+        equation="LeakyReLU′(x) = 1 for x ≥ 0, p for x < 0", kind="elementwise",
         forward=act.leaky_relu, derivative=act.leaky_relu_grad,
         twin=lambda tf, x, slope=0.01: _tf_leaky_relu(tf, x, slope),
         domain=Domain((Arg("x", ANY_SHAPE, KINKED),), SHAPE_SIZES, {"slope": (0.01, 0.2, 0.5)}),
         specials=(AT_KINK,), kinks=(0.0,), smooth=False,
     ),
     Formula(
-        name="softmax", section="003 §7.4.2", equation="∂p_i/∂z_j = p_i(δ_ij − p_j)", kind="jacobian",
+        name="softmax", section="Backward Propagation Algorithm §7.4.2",
+        equation="∂p_i/∂z_j = p_i(δ_ij − p_j)", kind="jacobian",
         forward=softmax, derivative=softmax_jacobian, twin=lambda tf, z: tf.nn.softmax(z, axis=-1),
         domain=Domain((Arg("z", ROWS, WIDE),), ROW_SIZES),
         specials=(Case((EXTREME_LOGITS.args[0],), {}, (0,), "extreme logits"),),
     ),
     Formula(
-        name="log_softmax", section="003 §7.4.2", equation="∂ log p_i/∂z_j = δ_ij − p_j", kind="jacobian",
+        name="log_softmax", section="Backward Propagation Algorithm §7.4.2",
+        equation="∂ log p_i/∂z_j = δ_ij − p_j", kind="jacobian",
         forward=log_softmax, derivative=_log_softmax_jacobian,
         twin=lambda tf, z: tf.nn.log_softmax(z, axis=-1),
         domain=Domain((Arg("z", ROWS, WIDE),), ROW_SIZES),
         specials=(Case((EXTREME_LOGITS.args[0][[0, 2]],), {}, (0,), "extreme logits"),),
     ),
     Formula(
-        name="mse", section="003 §7.4.1", equation="∂L/∂o = (o − t)/N, L = ½ Σ (o − t)²/N", kind="gradient",
+        name="mse", section="Backward Propagation Algorithm §7.4.1",
+        equation="∂L/∂o = (o − t)/N, L = ½ Σ (o − t)²/N", kind="gradient",
         forward=losses.mse, derivative=losses.mse_grad,
         twin=lambda tf, o, t: _tf_mean_rows(tf, 0.5 * tf.reduce_sum(tf.square(o - t), axis=-1)),
         domain=Domain((Arg("o", ROWS, WIDE), Arg("t", ROWS, WIDE)), ROW_SIZES),
     ),
     Formula(
         name="softmax_cross_entropy",
-        section="003 §7.4.2", equation="∂L/∂z = (softmax(z)·Σ_k y_k − y)/N", kind="gradient",
+        section="Backward Propagation Algorithm §7.4.2",
+        equation="∂L/∂z = (softmax(z)·Σ_k y_k − y)/N", kind="gradient",
         forward=losses.softmax_cross_entropy, derivative=losses.softmax_cross_entropy_grad,
         # Not tf.nn.softmax_cross_entropy_with_logits: its fused gradient is softmax − y, which
         # is wrong for targets that do not sum to 1 (our domain includes them).
@@ -185,7 +198,8 @@ RECORDS: tuple[Formula, ...] = (
         tape_scale=LOG_OF_SUM,
     ),
     Formula(
-        name="cross_entropy", section="000", equation="∂C/∂q = −p/q /N, C = −Σ p log q /N", kind="gradient",
+        name="cross_entropy", section="Further into Backpropagation",
+        equation="∂C/∂q = −p/q /N, C = −Σ p log q /N", kind="gradient",
         forward=losses.cross_entropy, derivative=losses.cross_entropy_grad,
         twin=lambda tf, q, p: _tf_mean_rows(tf, -tf.reduce_sum(p * tf.math.log(q), axis=-1)),
         # q ∈ (0, 1] is validated, so every point of the widest stencil must stay inside it:
@@ -193,7 +207,8 @@ RECORDS: tuple[Formula, ...] = (
         domain=Domain((Arg("q", ROWS, Reals(1e-3, 0.99)), Arg("p", ROWS, Targets())), ROW_SIZES),
     ),
     Formula(
-        name="dense", section="003 §7.5.2", equation="dW = xᵀδ, db = Σ_rows δ, dx = δWᵀ", kind="gradient",
+        name="dense", section="Backward Propagation Algorithm §7.5.2",
+        equation="dW = xᵀδ, db = Σ_rows δ, dx = δWᵀ", kind="gradient",
         forward=_dense_loss, derivative=_dense_grads,
         twin=lambda tf, x, W, b, g: tf.reduce_sum(g * (tf.tensordot(x, W, axes=1) + b)),
         domain=Domain(
@@ -204,7 +219,7 @@ RECORDS: tuple[Formula, ...] = (
     ),
     Formula(
         name="sigmoid_neuron",
-        section="003 §7.5.1",
+        section="Backward Propagation Algorithm §7.5.1",
         equation="∂L/∂w_j = (o − t)·o(1 − o)·x_j, L = ½(o − t)², o = σ(wᵀx + b)",
         kind="gradient", forward=network.sigmoid_neuron_loss, derivative=network.sigmoid_neuron_grads,
         twin=lambda tf, w, b, x, t: tf.reduce_mean(
@@ -229,7 +244,7 @@ RECORDS: tuple[Formula, ...] = (
     ),
     Formula(
         name="sigmoid_layer",
-        section="003 §7.5.2",
+        section="Backward Propagation Algorithm §7.5.2",
         equation="δ_k = (o_k − t_k)·o_k(1 − o_k), ∂L/∂w_jk = δ_k·x_j, ∂L/∂b_k = δ_k",
         kind="gradient", forward=network.sigmoid_layer_loss, derivative=network.sigmoid_layer_grads,
         twin=lambda tf, W, b, x, t: _tf_mean_rows(tf, 0.5 * tf.reduce_sum(
@@ -250,12 +265,13 @@ RECORDS: tuple[Formula, ...] = (
     ),
     Formula(
         name="mlp",
-        section="003 §7.7", equation="δ_J = f′(z_J) ⊙ (δ_K W_Kᵀ), dW_J = o_{J−1}ᵀ δ_J", kind="gradient",
+        section="Backward Propagation Algorithm §7.7",
+        equation="δ_J = f′(z_J) ⊙ (δ_K W_Kᵀ), dW_J = o_{J−1}ᵀ δ_J", kind="gradient",
         forward=_mlp_loss,
         derivative=_mlp_grads, twin=_tf_mlp_loss, domain=MLPDomain(), smooth=False, tape_scale=LOG_OF_SUM,
     ),
     Formula(
-        name="himmelblau", section="003 §7.8",
+        name="himmelblau", section="Backward Propagation Algorithm §7.8",
         equation="∇f = (4x(x²+y−11) + 2(x+y²−7), 2(x²+y−11) + 4y(x+y²−7))",
         kind="gradient", forward=worked.himmelblau, derivative=worked.himmelblau_grad,
         twin=lambda tf, x: (x[0] ** 2 + x[1] - 11) ** 2 + (x[0] + x[1] ** 2 - 7) ** 2,
@@ -264,7 +280,8 @@ RECORDS: tuple[Formula, ...] = (
               ([3.0, 2.0], [-2.805118, 3.131312], [-3.779310, -3.283186], [3.584428, -1.848126])),
     ),
     Formula(
-        name="free_fall", section="003 §7.1", equation="y = ½·g·t²: dy/dt = g·t", kind="elementwise",
+        name="free_fall", section="Backward Propagation Algorithm §7.1",
+        equation="y = ½·g·t²: dy/dt = g·t", kind="elementwise",
         forward=elementary.free_fall, derivative=elementary.free_fall_grad,
         twin=lambda tf, t, g=elementary.STANDARD_GRAVITY: 0.5 * g * t ** 2,
         # on the Earth (standard gravity), the Moon and Jupiter
@@ -274,14 +291,16 @@ RECORDS: tuple[Formula, ...] = (
          _at("t = 0, 1 s on the Moon", [0.0, 1.0], g=1.62)),
     ),
     Formula(
-        name="constant", section="003 §7.2.1", equation="y = c: dy/dx = 0", kind="elementwise",
+        name="constant", section="Backward Propagation Algorithm §7.2.1",
+        equation="y = c: dy/dx = 0", kind="elementwise",
         forward=elementary.constant, derivative=elementary.constant_grad,
         twin=lambda tf, x, c: tf.zeros_like(x) + c,
         domain=Domain((Arg("x", ANY_SHAPE, WIDE), Arg("c", (), WIDE)), SHAPE_SIZES),
         specials=(_at("y = 2", [-1e4, 0.0, 1.0, 1e4], 2.0),),
     ),
     Formula(
-        name="linear", section="003 §7.2.1", equation="y = a·x + c: dy/dx = a", kind="elementwise",
+        name="linear", section="Backward Propagation Algorithm §7.2.1",
+        equation="y = a·x + c: dy/dx = a", kind="elementwise",
         forward=elementary.linear, derivative=elementary.linear_grad, twin=lambda tf, x, a, c: a * x + c,
         # A slope below 1e-3 beside an intercept of up to 100 moves f by less than f's rounding at every
         # step the checker may take (the draw would be set aside): magnitudes of a from 1e-3, |c| ≤ 100.
@@ -291,7 +310,8 @@ RECORDS: tuple[Formula, ...] = (
                   _at("a = 0", [-1.0, 0.0, 3.0], 0.0, 3.0)),
     ),
     Formula(
-        name="power", section="003 §7.2.1", equation="y = xᵃ: dy/dx = a·xᵃ⁻¹", kind="elementwise",
+        name="power", section="Backward Propagation Algorithm §7.2.1",
+        equation="y = xᵃ: dy/dx = a·xᵃ⁻¹", kind="elementwise",
         forward=elementary.power, derivative=elementary.power_grad, twin=_tf_power,
         # x > 0, where xᵃ is real for every real a; integer a at x ≤ 0 are the specials.
         domain=Domain((Arg("x", ANY_SHAPE, Reals(0.01, 100)), Arg("a", (), Reals(-5, 5))), SHAPE_SIZES),
@@ -301,7 +321,8 @@ RECORDS: tuple[Formula, ...] = (
          _at("a = 0: x⁰ = 1, dy/dx = 0, at x = 0 too", [0.25, 4.0, 0.0, -2.0], 0.0)),
     ),
     Formula(
-        name="exponential", section="003 §7.2.1", equation="y = aˣ: dy/dx = aˣ·ln a", kind="elementwise",
+        name="exponential", section="Backward Propagation Algorithm §7.2.1",
+        equation="y = aˣ: dy/dx = aˣ·ln a", kind="elementwise",
         forward=elementary.exponential, derivative=elementary.exponential_grad,
         twin=lambda tf, x, a: tf.pow(a, x),
         domain=Domain((Arg("x", ANY_SHAPE, Reals(-100, 100)), Arg("a", (), Reals(0.01, 100))), SHAPE_SIZES),
@@ -310,7 +331,8 @@ RECORDS: tuple[Formula, ...] = (
          _at("x = 0: dy/dx = ln a", [0.0] * 4, [0.01, 0.5, 2.0, 100.0])),
     ),
     Formula(
-        name="logarithm", section="003 §7.2.1", equation="y = log_a x: dy/dx = 1/(x·ln a)",
+        name="logarithm", section="Backward Propagation Algorithm §7.2.1",
+        equation="y = log_a x: dy/dx = 1/(x·ln a)",
         kind="elementwise",
         forward=elementary.logarithm,
         derivative=elementary.logarithm_grad,
@@ -323,7 +345,7 @@ RECORDS: tuple[Formula, ...] = (
     ),
     Formula(
         name="quadratic_objective",
-        section="003 §7.2.3",
+        section="Backward Propagation Algorithm §7.2.3",
         equation="L = x·w² + b²: ∂L/∂w = 2xw, ∂L/∂b = 2b", kind="gradient",
         forward=worked.quadratic_objective, derivative=worked.quadratic_objective_grad,
         twin=lambda tf, w, b, x: x * w ** 2 + b ** 2,
@@ -332,7 +354,7 @@ RECORDS: tuple[Formula, ...] = (
     ),
     Formula(
         name="exponential_objective",
-        section="003 §7.2.3",
+        section="Backward Propagation Algorithm §7.2.3",
         equation="L = x·eʷ + eᵇ: ∂L/∂w = x·eʷ, ∂L/∂b = eᵇ", kind="gradient",
         forward=worked.exponential_objective, derivative=worked.exponential_objective_grad,
         twin=lambda tf, w, b, x: x * tf.exp(w) + tf.exp(b),
@@ -340,7 +362,7 @@ RECORDS: tuple[Formula, ...] = (
                 Arg("x", (), Reals(-100, 100))), wrt=(0, 1)),
     ),
     Formula(
-        name="squared_error_objective", section="003 §7.2.3",
+        name="squared_error_objective", section="Backward Propagation Algorithm §7.2.3",
         equation="L = (xw + b − y)²: ∂L/∂w = 2(xw + b − y)x, ∂L/∂b = 2(xw + b − y)", kind="gradient",
         forward=worked.squared_error_objective, derivative=worked.squared_error_objective_grad,
         twin=lambda tf, w, b, x, y: (x * w + b - y) ** 2,
@@ -348,7 +370,8 @@ RECORDS: tuple[Formula, ...] = (
     ),
     Formula(
         name="log_objective",
-        section="003 §7.2.3", equation="L = a·ln(xw + b): ∂L/∂w = a·x/(xw + b), ∂L/∂b = a/(xw + b)",
+        section="Backward Propagation Algorithm §7.2.3",
+        equation="L = a·ln(xw + b): ∂L/∂w = a·x/(xw + b), ∂L/∂b = a/(xw + b)",
         kind="gradient", forward=worked.log_objective, derivative=worked.log_objective_grad,
         twin=lambda tf, w, b, x, a: a * tf.math.log(x * w + b),
         # Positive w, b, x keep xw + b > 0, the logarithm's domain.
@@ -357,7 +380,7 @@ RECORDS: tuple[Formula, ...] = (
     ),
     Formula(
         name="chain_rule_z",
-        section="003 §7.6",
+        section="Backward Propagation Algorithm §7.6",
         equation="z = (2t+1)² + e^{t²}: dz/dt = 4(2t+1) + 2t·e^{t²}", kind="elementwise",
         forward=worked.chain_rule_z, derivative=worked.chain_rule_z_grad,
         twin=lambda tf, t: (2 * t + 1) ** 2 + tf.exp(t ** 2),
@@ -365,7 +388,7 @@ RECORDS: tuple[Formula, ...] = (
     ),
     Formula(
         name="linear_chain",
-        section="003 §7.6",
+        section="Backward Propagation Algorithm §7.6",
         equation="y2 = (x·w1 + b1)·w2 + b2: ∂y2/∂w1 = x·w2 (chain rule)", kind="gradient",
         forward=worked.linear_chain, derivative=worked.linear_chain_grad,
         twin=lambda tf, w1, b1, w2, b2, x: (x * w1 + b1) * w2 + b2,
@@ -374,7 +397,8 @@ RECORDS: tuple[Formula, ...] = (
     ),
     Formula(
         name="one_layer",
-        section="000", equation="∂C/∂W = Xᵀ(∂C/∂y_o ⊙ σ′(y)), C = −Σ p log σ(XW) /N", kind="gradient",
+        section="Further into Backpropagation",
+        equation="∂C/∂W = Xᵀ(∂C/∂y_o ⊙ σ′(y)), C = −Σ p log σ(XW) /N", kind="gradient",
         forward=worked.one_layer_loss, derivative=worked.one_layer_grad,
         twin=lambda tf, W, x, p: _tf_mean_rows(
             tf, -tf.reduce_sum(p * tf.math.log(tf.math.sigmoid(tf.tensordot(x, W, axes=1))), axis=-1)),
@@ -382,12 +406,12 @@ RECORDS: tuple[Formula, ...] = (
         domain=Domain((Arg("W", ("I", "K"), Reals(-1, 1)), Arg("x", ("N?", "I"), Reals(-3, 3)),
                 Arg("p", ("N?", "K"), Targets())), {"N": (1, 5), "I": (1, 5), "K": (1, 4)}),
         specials=(Case((np.array([[0.1, -0.2], [0.3, 0.05], [-0.4, 0.2]]), np.array([2.0, 4.0, -2.0]),
-               np.array([1.0, 0.0])), {}, (0,), "000's X = [2, 4, −2], class 0"),),
+               np.array([1.0, 0.0])), {}, (0,), "Further into Backpropagation's X = [2, 4, −2], class 0"),),
         tape_scale=LOG_OF_SUM,
     ),
     Formula(
         name="two_layer",
-        section="001",
+        section="Backpropagation step by step",
         equation="δ2 = p − y, dW2 = hᵀδ2, δ1 = (δ2 W2ᵀ) ⊙ σ′, dW1 = xᵀδ1", kind="gradient",
         forward=worked.two_layer_loss, derivative=worked.two_layer_grads,
         twin=lambda tf, W1, b1, W2, b2, x, y: _tf_mean_rows(tf, -tf.reduce_sum(

@@ -103,8 +103,8 @@ def attention_backward(q: ArrayLike, k: ArrayLike, v: ArrayLike, dout: ArrayLike
                        mask: ArrayLike | None = None) -> tuple[Array, Array, Array]:
     """Backward pass of `attention_forward`: (dq, dk, dv) from dout = ∂L/∂out.
 
-    Derived in Vaswani et al. 2017 (§3.2.1's attention, differentiated by the chain rule through
-    out = p v, the softmax and s = q kᵀ/√d; the softmax's Jacobian as in 003 §7.4.2):
+    Derived in Vaswani et al. 2017 (§3.2.1's attention, differentiated by the chain rule through out = p v,
+    the softmax and s = q kᵀ/√d; the softmax's Jacobian as in Backward Propagation Algorithm §7.4.2):
 
         dv = pᵀ dout,  dp = dout vᵀ,  ds = p ⊙ (dp − Σ_j p ⊙ dp)   (per query, over its keys),
         dq = ds k/√d,  dk = dsᵀ q/√d.

@@ -40,11 +40,11 @@ def embedding_forward(ids: ArrayLike, W: ArrayLike) -> Array:
 def embedding_backward(ids: ArrayLike, dy: ArrayLike, num_embeddings: int) -> Array:
     """Backward pass of `embedding_forward`: dW = onehot(ids)ᵀ·dy, row v summing dy where ids = v.
 
-    Derived from y = onehot(ids)·W (Bengio et al. 2003's shared feature matrix; the dense layer's
-    dW = xᵀδ, 003 §7.5.2, with one-hot x): an id that occurs k times receives the sum of its k rows
-    of dy. Repeated ids accumulate (np.add.at):
-    writing ``dW[ids] = dy`` keeps only the last of them, the classic wrong backward. Rows of ids
-    that never occur are 0. There is no gradient for ids (integers).
+    Derived from y = onehot(ids)·W (Bengio et al. 2003's shared feature matrix; the dense layer's dW = xᵀδ,
+    Backward Propagation Algorithm §7.5.2, with one-hot x): an id that occurs k times receives the sum of
+    its k rows of dy. Repeated ids accumulate (np.add.at): writing ``dW[ids] = dy`` keeps only the last of
+    them, the classic wrong backward. Rows of ids that never occur are 0. There is no gradient for ids
+    (integers).
 
     Parameters
     ----------
