@@ -806,3 +806,22 @@ def test_the_complex_step_never_passes_an_entry_only_the_gradient_s_scale_could_
     assert "only by the rounding allowed at the gradient's and f's scale" in r.inconclusive[0]
     right = check_grad(lambda v: np.sum(v**2), np.array([1e-8, 1e8]), np.array([2e-8, 2e8]), method="complex")
     assert right.verdict == "pass"
+
+
+@pytest.mark.parametrize("distance", [1e-9, -3e-10, 1e-12])
+def test_a_jump_near_x_but_not_at_it_is_chased_until_it_leaves_the_stencil(distance):
+    # f = Σ (v > 0) is flat within |distance| of x: its derivative there is 0, and a finer step than the
+    # usual refinement depth (h/4096 ≈ 1.5e-9) leaves the jump outside the stencil (adversarial #29)
+    f = lambda v: float(np.sum(v > 0))   # noqa: E731
+    x = np.array([distance, 0.5])
+    right = check_grad(f, x, np.zeros(2))
+    assert right.verdict == "pass", right
+    wrong = check_grad(f, x, np.array([1.0, 0.0]))
+    assert wrong.verdict == "fail" and wrong.worst_index == (0,)
+
+
+@pytest.mark.parametrize("x0", [2.0, -3.0, 1024.0])
+def test_a_jump_at_x_stays_a_jump_down_to_the_finest_step_x_resolves(x0):
+    # floor at an integer: the chase stops where x ± h would round to x, and the jump stands
+    r = check_grad(lambda v: float(np.sum(np.floor(v))), np.array([x0]), np.array([0.0]))
+    assert r.verdict == "inconclusive" and r.inconclusive[0].startswith("x[0]: f jumps at x[0] by 1")

@@ -142,6 +142,10 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
     "tie_slack": (1e-6, "a claim matches a nearby gradient within the rounding bound plus 1e-6 of it: "
                   "on a piecewise-linear f the pieces differ by O(1), and curvature moves a piece's "
                   "gradient by O(δ) = 6e-6·max(|x|, 1) across the points"),
+    "jump_spacing": (64.0, "a jump is chased beyond refine_levels while the step stays above 64 "
+                     "spacings of x_i (the steps actually taken, (x ± h) − x, then lie within 1/128 of the "
+                     "nominal one): a jump at x stays one down to that step, a jump within 1e-9 of x "
+                     "leaves the stencil there"),
     "jump_keep": (0.5, "a one-sided difference that changes by at most half of itself from step h to 2h "
                   "keeps its size: across a jump it stays J, on a smooth f or at a kink it doubles"),
     "jump_steep": (2.0, "... and whose slope exceeds twice the other side's is a jump: a kink at distance "

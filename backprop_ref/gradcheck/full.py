@@ -155,13 +155,17 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
     kinked_before = np.zeros((n, m), bool)
     drifting = np.ones((n, m), bool)
     went_blind = np.zeros((n, m), bool)
+    # the finest step x resolves: below it x ± h rounds towards x and the stencil is no longer f's
+    finest = param("jump_spacing") * np.spacing(np.abs(x))
     for level in range(1, int(param("refine_levels_max")) + 1):
         if level > param("refine_levels"):
-            # beyond the usual depth only a kink near x but not at it is chased (it leaves the stencil
-            # once the step is below its distance), while its gap stands above f's rounding. A kink at
-            # distance a ≪ h passes the steady rule (a slope moves by a/h), so a kink is decided only
-            # when its slopes stopped moving at all (beyond rounding); jumps are decided
-            open_ &= (~kinked_before | drifting) & ~jumped & prev_susp
+            # beyond the usual depth only a kink or a jump near x but not at it is chased (it leaves the
+            # stencil once the step is below its distance): a kink while its gap stands above f's
+            # rounding (a kink at distance a ≪ h passes the steady rule, a slope moving by a/h, so a kink
+            # is decided only when its slopes stopped moving at all, beyond rounding), a jump while the
+            # step stays above what x resolves (f flat within 1e-9 of x has the derivative 0 there)
+            chase = (h0 / factor ** level >= finest)[:, None]
+            open_ &= ((~kinked_before | drifting) & ~jumped & prev_susp) | (jumped & chase)
         rows = np.flatnonzero(open_.any(1))
         if rows.size == 0:
             break
