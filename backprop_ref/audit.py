@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_ref import _numeric, tf_twins
+from backprop_ref import _numeric, catalogue, tf_twins
 from backprop_ref._validate import integer
 from backprop_ref.audit_report import (
     FAIL,
@@ -42,7 +42,7 @@ from backprop_ref.audit_report import (
     to_junit_xml,
     to_markdown,
 )
-from backprop_ref.catalogue import CATALOGUE, Formula, at_kink, check_tasks
+from backprop_ref.catalogue import Formula, at_kink, check_tasks
 from backprop_ref.domains import Case
 from backprop_ref.tolerances import TAPE_ATOL_EPS, TAPE_RTOL
 
@@ -230,7 +230,7 @@ def _skip(formula: Formula, oracle: str, note: str) -> Record:
 
 
 def run_audit(
-    formulas: Iterable[Formula] = CATALOGUE,
+    formulas: Iterable[Formula] | None = None,
     *,
     samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
@@ -240,12 +240,13 @@ def run_audit(
 ) -> AuditReport:
     """Check every formula with every oracle; return the records (nothing is printed).
 
-    `use_tf=None` uses TensorFlow when it is installed; False skips the tape column ("not
-    installed" when it is absent, "disabled" otherwise). Raises TypeError for a `samples` that is
-    not an integer, ValueError for a non-positive one or an unknown oracle; the caller decides what a
-    missing TensorFlow means.
+    `formulas`: the `Formula` records to audit, the user's own (see `backprop_ref.catalogue` for what a
+    record holds) or, when None, backprop_ref's catalogue (`catalogue.CATALOGUE`). `use_tf=None` uses
+    TensorFlow when it is installed; False skips the tape column ("not installed" when it is absent,
+    "disabled" otherwise). Raises TypeError for a `samples` that is not an integer, ValueError for a
+    non-positive one or an unknown oracle; the caller decides what a missing TensorFlow means.
     """
-    formulas = tuple(formulas)
+    formulas = catalogue.CATALOGUE if formulas is None else tuple(formulas)
     samples = integer(samples, "samples", minimum=1)
     unknown = set(oracles) - set(ORACLES)
     if unknown:

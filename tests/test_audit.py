@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import io
 import json
+import pydoc
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
-from backprop_ref import audit, audit_report, tf_twins
+from backprop_ref import audit, audit_report, catalogue, tf_twins
 from backprop_ref.audit import ORACLES, draw_cases, format_table, run_audit, to_json
 from backprop_ref.audit_report import VERDICTS
 from backprop_ref.catalogue import BY_NAME, CATALOGUE, get
@@ -186,6 +188,14 @@ def test_progress_is_reported_for_every_step():
     run_audit([SIGMOID, BY_NAME["tanh"]], samples=1, use_tf=False, progress=lambda *a: calls.append(a))
     assert [c[0] for c in calls] == list(range(7))
     assert calls[-1] == (6, 6, "done") and calls[0][2] == "sigmoid central"
+
+
+def test_formulas_defaults_to_none_so_help_does_not_print_the_catalogue(monkeypatch):
+    assert inspect.signature(run_audit).parameters["formulas"].default is None
+    assert "Formula(" not in pydoc.render_doc(run_audit, renderer=pydoc.plaintext)
+    # None is the catalogue as it is at the call, not as it was at import
+    monkeypatch.setattr(catalogue, "CATALOGUE", (BY_NAME["tanh"],))
+    assert run_audit(samples=1, use_tf=False).formulas == ("tanh",)
 
 
 def test_the_table_has_the_columns_and_a_summary_line_last(full_report):
