@@ -214,27 +214,6 @@ def _build_parser() -> _Parser:
 
 # ---- commands -------------------------------------------------------------------------------
 
-def _load_tensorflow_quietly() -> None:
-    """Import TensorFlow with its C++ start-up lines (oneDNN, absl) kept off the user's stderr,
-    and its Python warnings (e.g. pfor retracing inside tape.jacobian) turned down to errors."""
-    from backprop_ref import tf_twins
-
-    try:
-        fd = sys.__stderr__.fileno() if sys.__stderr__ is not None else 2
-        saved = os.dup(fd)
-    except (AttributeError, OSError, ValueError):
-        tf = tf_twins.tensorflow()
-    else:
-        try:
-            with open(os.devnull, "w") as sink:
-                os.dup2(sink.fileno(), fd)
-                tf = tf_twins.tensorflow()
-        finally:
-            os.dup2(saved, fd)
-            os.close(saved)
-    tf.get_logger().setLevel("ERROR")
-
-
 def _write(path: Path | None, text: str) -> None:
     if path is not None:
         path.write_text(text, encoding="utf-8")
@@ -299,7 +278,7 @@ def _run_audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     use_tf = False if args.no_tf else None
     if not args.no_tf and tf_twins.available():
         try:
-            _load_tensorflow_quietly()
+            tf_twins.tensorflow()   # quietly: no oneDNN or absl lines on stderr
         except ImportError as exc:  # installed but broken: say so rather than crash
             if args.require_tf:
                 raise UsageError(f"{PROG} audit: --require-tf: TensorFlow fails to import ({exc})") from None
@@ -423,15 +402,13 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from backprop_ref import demos, tf_twins
+    from backprop_ref import demos
 
     if args.out is not None and args.name != "moons":
         raise UsageError(f"{PROG} demo {args.name}: --out: this demo writes no files (only moons draws "
                          "figures)")
     if args.out is not None:
         _make_dir(args.out, "demo")
-    if not args.no_tf and args.name != "moons" and tf_twins.available():
-        _load_tensorflow_quietly()
     progress = ProgressLine(err, every=1.0)
     try:
         result = demos.run(args.name, seed=args.seed, use_tf=not args.no_tf, out_dir=args.out,

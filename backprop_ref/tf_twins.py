@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -28,16 +31,46 @@ def available() -> bool:
     return importlib.util.find_spec("tensorflow") is not None
 
 
+@contextmanager
+def _stderr_to_devnull() -> Iterator[None]:
+    """The process's stderr (file descriptor 2, which C++ writes to) sent to os.devnull meanwhile."""
+    try:
+        fd = sys.__stderr__.fileno() if sys.__stderr__ is not None else 2
+        saved = os.dup(fd)
+    except (AttributeError, OSError, ValueError):   # no real stderr (embedded): nothing to hide
+        yield
+        return
+    sys.stderr.flush()
+    try:
+        with open(os.devnull, "w") as sink:
+            os.dup2(sink.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
 @cache
 def tensorflow() -> Any:
-    """Import TensorFlow once, quietly; ImportError with the install hint when it is absent."""
+    """Import TensorFlow once, quietly; ImportError with the install hint when it is absent.
+
+    Quietly, when this call is the one that imports it: its C++ start-up lines (oneDNN's "custom
+    operations are on", absl's "All log messages before absl::InitializeLog()"), which reach stderr
+    before TF_CPP_MIN_LOG_LEVEL applies, go to os.devnull, and its Python logger is turned down to
+    errors (pfor's retracing warnings inside tape.jacobian). The CLI and the Python API share this; a
+    TensorFlow the caller imported first is left as they configured it.
+    """
+    first = "tensorflow" not in sys.modules
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no C++ start-up banner in reports
     try:
-        import tensorflow as tf
+        with _stderr_to_devnull() if first else nullcontext():
+            import tensorflow as tf
     except ImportError as exc:
         raise ImportError(
             "TensorFlow is not installed; install the extra: pip install 'backprop-ref[tf]'"
         ) from exc
+    if first:
+        tf.get_logger().setLevel("ERROR")
     return tf
 
 

@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 from backprop_ref import demos, tf_twins
-from backprop_ref.cli import _load_tensorflow_quietly
 from backprop_ref.network import MLP
 
 AGREE = 1e-9
@@ -149,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     notes = []
     if tf_twins.available():
-        _load_tensorflow_quietly()
+        tf_twins.tensorflow()   # quietly: no oneDNN or absl lines on stderr
         reference = ours(args.seed, args.compare_steps)
         for compiled in (False, True):
             name = "tf.GradientTape under tf.function" if compiled else "tf.GradientTape, eager"

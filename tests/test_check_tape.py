@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from backprop_ref import tf_twins
 from backprop_ref.tf_twins import check_tape
 
+ROOT = Path(__file__).resolve().parents[1]
 X = np.linspace(-3.0, 3.0, 7)
 
 
@@ -65,3 +71,14 @@ def test_without_tensorflow_it_says_how_to_install(monkeypatch):
     monkeypatch.setattr(tf_twins, "tensorflow", absent)
     with pytest.raises(ImportError, match=r"pip install 'backprop-ref\[tf\]'"):
         check_tape(lambda v: v, X)
+
+
+def test_importing_tensorflow_through_the_python_api_prints_nothing(tf, tmp_path):
+    # the CLI and the Python API share tf_twins.tensorflow(): neither lets TensorFlow's C++ start-up
+    # lines (oneDNN, absl) reach the user's stderr
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, "-c", "from backprop_ref import tf_twins; tf_twins.tensorflow()"],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "oneDNN" not in proc.stderr and "absl" not in proc.stderr, proc.stderr
