@@ -64,8 +64,9 @@ def repeat_noise(ev: Evaluator, x: Array, f0: Array) -> Array:
     sample standard deviation of f(x) and its repeats. Summation order that changes between calls
     (threads, GPU atomics) perturbs a value relative to the terms summed, and so perturbs the complex
     step's Im f(x + ih)/h by the same relative amount."""
-    values = [f0] + [ev.real(x.copy()) for _ in range(int(param("noise_repeats")))]
-    return np.std(np.array(values), axis=0, ddof=1)
+    values = np.array([f0] + [ev.real(x.copy()) for _ in range(int(param("noise_repeats")))])
+    # exactly 0 where f repeated itself (the mean of equal values can round away from them)
+    return np.where((values == f0).all(axis=0), 0.0, np.std(values, axis=0, ddof=1))
 
 
 def complex_slopes(ev: Evaluator, x: Array, num: Array, failing: Mask) -> Array:

@@ -154,7 +154,8 @@ ERROR_MODEL: dict[str, tuple[float, str]] = {
                     "stencil is a float32 (float16) number and at least 3 of them differ: a float64 result "
                     "is such a number with probability 2^-29 per value"),
     "noise_repeats": (2.0, "when an entry fails the complex step, or a direction fails or passes by more "
-                      "than rounding, full complex and directional mode evaluate f(x) twice more: a "
+                      "than rounding, or (central, Richardson) an output has no entry its first step "
+                      "resolves, full and directional mode evaluate f(x) twice more: a "
                       "deterministic f repeats itself, a noisy one (summation order changing between "
                       "calls: threads, GPU atomics) scatters; in directional mode its directions' second "
                       "differences then join these samples of σ; the complex step counts noise_cover·σ/|f| "

@@ -72,12 +72,16 @@ class Probed:
     curv: Array       # |f″| per (entry, output) from the first level's one-sided gap: |F − B|/h
     notes: dict[int, str] = field(default_factory=dict)   # entries whose step shrank to stay in f's domain
     noisy: bool = False   # the noise seen along the clean entries stands above f's modelled rounding
+    noise: Array | None = None   # (m,) that noise σ per output, where noisy
+    repeated: bool = False       # f(x) was evaluated again to measure its noise
 
 
-def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None = None) -> Probed:
+def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None = None,
+               repeats: Array | None = None) -> Probed:
     """Probe every entry, refining where needed and growing the step where f's rounding swamps it;
     `G` (the claim, (m, n)) floors the scale of f's intermediates (max|x_i·g_i|) and sets the accuracy
-    an entry asks for."""
+    an entry asks for; `repeats`, f's scatter over repeated evaluations at x (repeat_noise) when it was
+    measured already."""
     n, m = x.size, f0.size
     floor = first_order_scale(G, x) if G is not None else np.zeros(m)
     refine_ratio, factor = param("refine_ratio"), param("refine_factor")
@@ -93,6 +97,17 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
     clean = (~suspect(lv.gap1, lv.gap2, e_model, lv.h, lv.finite)
              & (lv.trunc <= refine_ratio * e_model * lv.coef[:, None]) & lv.finite)
     pool = np.max(np.where(clean, lv.sigma, 0.0), axis=0, initial=0.0)   # f's noise, seen where clean
+    if repeats is None and n and not clean.any(axis=0).all():
+        # an output with no clean entry: noise above 100× f's modelled rounding (1e-8 relative) makes
+        # every entry's truncation estimate that noise over h, and leaves nothing to pool it from. f(x)
+        # repeated tells noise (it scatters) from curvature, kinks and jumps (it repeats itself)
+        repeats = repeat_noise(ev, x, f0)
+    if repeats is not None:
+        # where it scatters above f's modelled rounding, the entries' fourth differences (each spread as
+        # σ) join its 3 samples, their median; that σ counts noise_cover times, as in directional mode
+        found = repeats > np.max(e_model, axis=0, initial=0.0)
+        sigma = param("noise_cover") * np.maximum(repeats, np.median(lv.sigma, axis=0))
+        pool = np.maximum(pool, np.where(found, sigma, 0.0))
     # the noise seen along the entries clean at the first step stands above f's modelled rounding: f is
     # noisy, and the Taylor test's remainders would be that noise (taylor.second_opinion). Only there:
     # where noise leaves no entry clean (1e-8 relative) the Taylor test still doubts a marginal pass
@@ -143,7 +158,7 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
     out = Probed(lv.est.copy(), lv.trunc.copy(), rnd0, np.zeros((n, m), bool), np.zeros((n, m), bool),
                  lv.left.copy(), lv.right.copy(), lv.side_err.copy(), np.repeat(h0[:, None], m, 1),
                  {int(j): bad[j] for j in np.flatnonzero(~lv.finite.all(1))}, np.zeros((n, m)), eps_f,
-                 _curvature(lv, e0, h0), out_notes, noisy)
+                 _curvature(lv, e0, h0), out_notes, noisy, pool if noisy else None, repeats is not None)
     # Whether a step resolves an entry is judged with the model's rounding: an entry's own fourth
     # difference also carries any kink inside the stencil and would hide it.
     open_ = ~(~susp & (lv.trunc <= refine_ratio * e0 * lv.coef[:, None])) & lv.finite
@@ -321,6 +336,14 @@ def _failing(G: Array, num: Array, bound: Array, user: UserTolerance | None) -> 
     return ~(np.abs(G - num) <= bound) & np.isfinite(num)
 
 
+def _doubtful(G: Array, pr: Probed, ana_rnd: Array, user: UserTolerance | None) -> bool:
+    """Whether any entry fails the model's smooth bound or sits at a kink, a jump or an unresolved
+    step: the probes' verdicts that f's noise, if it were larger than seen, would make wrong."""
+    odd = (pr.kink | pr.fallback | (pr.jump > 0)).T
+    bound = model_bound(pr.trunc.T, pr.rnd.T, ana_rnd)
+    return bool(odd.any() or _failing(G, pr.numerical.T, bound, user).any())
+
+
 def _conditioning(x: Array, slope: Array, failing: Mask) -> Array:
     """The conditioning term of the claimed rounding, per (output, entry), for the entries in
     `failing` (0 for the others): conditioning·eps·max(|x_i|, 1)·|∂g_i/∂x_i|. The claim (and the
@@ -352,6 +375,14 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
         steps: object = h.reshape(x_shape)
     else:
         pr = probe_real(ev, x, f0, method, G)
+        if not pr.repeated and _doubtful(G, pr, claim_rounding(eps_g, np.abs(G) + g_max(G)[:, None],
+                                                               claim_floor(G, f0)), user):
+            # a claim the probes doubt: is f noisy beyond what one fourth difference per entry showed?
+            # (f·(1 + 1e-10·ξ) seen at 6e-14 along its clean entries failed a right claim); a
+            # deterministic f repeats itself exactly and costs nothing more
+            repeats = repeat_noise(ev, x, f0)
+            if repeats.any():
+                pr = probe_real(ev, x, f0, method, G, repeats)
         bad = pr.problems
         num, trunc, rnd = pr.numerical.T, pr.trunc.T, pr.rnd.T
         evidence = KinkEvidence(pr.kink.T, pr.fallback.T, pr.left.T, pr.right.T,
@@ -415,6 +446,10 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
                    f"counted as {param('noise_cover'):g}× that, relative to |f|, in the complex estimate")
     if method == "complex" and max(ev.out_eps, ev.complex_eps) != EPS:
         reason += f"; f works in {dtype_name(max(ev.out_eps, ev.complex_eps))}: its rounding in its eps"
+    if method != "complex" and pr.noise is not None:
+        i = int(np.argmax(pr.noise))
+        reason += (f"; f is noisy: its values scatter by {pr.noise[i]:.3g} (repeated at x, or in its fourth "
+                   f"differences), which f's rounding counts")
     if method != "complex" and pr.eps_f != EPS:
         reason += f"; f works in {dtype_name(pr.eps_f)}: steps and f's rounding in its eps"
     notes = [] if method == "complex" else [f"entry {_name(i, x_shape, '')}: {why}"
