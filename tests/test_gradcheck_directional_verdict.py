@@ -455,6 +455,25 @@ def test_several_kinks_along_a_direction_raise_no_false_alarm(at_bounds, seed):
 
 
 @pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("at_bounds", ["w", "zero", "mixed"])
+def test_separate_kinks_along_a_direction_pass_where_f_adds_up_over_the_blocks(at_bounds, seed):
+    # Σ w·clip: the entries' kinks do not interact, f(x + t·d) − f(x) = Σ_blocks (f(x + t·d_b) − f(x))
+    # exactly; every block's claim lies within its own slopes, so the claim is a subgradient of each
+    # separate piece and passes (it was inconclusive: adversarial #44)
+    r = check_grad(clipped, X_CLIP, clip_claim(at_bounds), directions=6, seed=seed)
+    assert r.verdict == "pass", str(r)
+
+
+def test_kinks_that_interact_along_a_direction_are_not_passed_by_the_blocks():
+    # relu(v0 + v1) + relu(v0 − v1) at 0, its entries repeated: the blocks' moves do not add up (each
+    # kink spans both halves), so consistent blocks prove nothing, and (2, 2), outside the hull of the
+    # pieces' gradients, is never passed
+    f = lambda v: float(np.sum(np.maximum(v[:4] + v[4:], 0.0) + np.maximum(v[:4] - v[4:], 0.0)))  # noqa: E731
+    r = check_grad(f, np.zeros(8), np.full(8, 2.0) * np.r_[np.ones(4), np.ones(4)], directions=6, seed=0)
+    assert r.verdict in ("fail", "inconclusive"), str(r)
+
+
+@pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("wrong", ["inside entry 2 off by 0.5", "bound entry 3 at 3w"])
 def test_several_kinks_along_a_direction_do_not_excuse_a_wrong_claim(wrong, seed):
     g = clip_claim("zero")

@@ -34,9 +34,9 @@ Array = NDArray[np.float64]
 
 def bisect(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Array, out_k: int,
            user: UserTolerance | None, x_shape: tuple[int, ...],
-           rng: np.random.Generator) -> tuple[list[tuple[int, ...]], str]:
+           rng: np.random.Generator, eps_f: float = EPS) -> tuple[list[tuple[int, ...]], str]:
     """The entries (indices in x's shape) found wrong along direction `d` for output `out_k`, and a note;
-    `rng` (drawn from the check's seed) weights the blocks."""
+    `rng` (drawn from the check's seed) weights the blocks; `eps_f` is the precision f works in."""
     found: list[tuple[int, ...]] = []
     stuck: list[tuple[int, int]] = []
     unjudged: list[tuple[int, int]] = []
@@ -56,7 +56,7 @@ def bisect(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Array,
         dmax = float(np.max(np.abs(v)))
         if dmax == 0:
             return False
-        t = step("central") * scale / dmax
+        t = step("central", eps_f) * scale / dmax
         fp, fm = np.empty((2, 1, 1)), np.empty((2, 1, 1))
         for s, mult in enumerate((1.0, 2.0)):
             fp[s, 0] = ev.real(x + (mult * t) * v)[out_k]
@@ -68,8 +68,8 @@ def bisect(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, d: Array,
             unjudged.append((lo, hi))
             return False
         a = float(G[out_k, lo:hi] @ v[lo:hi])
-        rep = 0.5 * EPS * float(absg[lo:hi] @ np.abs(x[lo:hi]))
-        e_f = max(float(f_rounding(float(lv.fmax[0, 0]), 0.0)), float(lv.sigma[0, 0])) + rep
+        rep = 0.5 * eps_f * float(absg[lo:hi] @ np.abs(x[lo:hi]))
+        e_f = max(float(f_rounding(float(lv.fmax[0, 0]), 0.0, eps_f)), float(lv.sigma[0, 0])) + rep
         n_ = float(lv.est[0, 0])
         if user is not None:
             tol = float(user.bound(n_))

@@ -9,7 +9,8 @@ that lowers the bound, and the report states σ. The repeats' points are compare
 A claim outside the one-sided slopes of a kink at x is wrong only if one kink lies along the direction:
 separate kinks (entries on their own bounds) add up beyond the slopes of their sum. Such a direction is
 split into blocks probed alone (`_split_kink`): an entry outside its own slopes fails it; when every
-block agrees, the direction is not judged and the report says why.
+block agrees and f adds up over the blocks (their kinks do not interact) the claim passes; when every
+block agrees but f does not add up, the direction is not judged and the report says why.
 """
 
 from __future__ import annotations
@@ -21,8 +22,16 @@ from numpy.typing import NDArray
 
 from backprop_ref.gradcheck.bisection import bisect
 from backprop_ref.gradcheck.directions import Claim, Probes, norms, probe, replay, scratch, signs, unchanged
-from backprop_ref.gradcheck.error_model import EPS, claim_rounding, f_rounding, model_bound, param, rms
-from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance
+from backprop_ref.gradcheck.error_model import (
+    EPS,
+    claim_rounding,
+    dtype_name,
+    f_rounding,
+    model_bound,
+    param,
+    rms,
+)
+from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance, working_precision
 from backprop_ref.gradcheck.kinks import KinkEvidence, above_noise, steady
 from backprop_ref.gradcheck.result import Directional, Judged, Kink, model_reason
 from backprop_ref.gradcheck.verdict import judge
@@ -110,6 +119,13 @@ def _conditioned(ev: Evaluator, x: Array, cl: Claim, dr: Probes, failing: NDArra
     dr.tol = model_bound(dr.trunc, dr.rnd, dr.ana_rnd)
 
 
+def _float32_numbers(f0: Array, dr: Probes) -> bool:
+    """Whether every finite value f gave, at x and on the stencils, is a float32 number."""
+    seen = np.concatenate([f0, dr.values.ravel()])
+    seen = seen[np.isfinite(seen)]
+    return bool(seen.size and np.array_equal(seen.astype(np.float32).astype(np.float64), seen))
+
+
 def _evidence(p: int, m: int) -> KinkEvidence:
     nan = np.full((p, m), np.nan)
     return KinkEvidence(np.zeros((p, m), bool), np.zeros((p, m), bool), nan, nan.copy(), np.zeros((p, m)),
@@ -137,24 +153,30 @@ def _jumps(coarse: Probes, fine: Probes, found: KinkEvidence, rows: NDArray[np.b
 
 
 def _split_kink(ev: Evaluator, x: Array, f0: Array, cl: Claim, d: Array, out: int, t: float,
-                user: UserTolerance | None, f_noise: Array) -> str:
+                user: UserTolerance | None, f_noise: Array, sides: tuple[float, float],
+                eps_f: float = EPS) -> str:
     """A direction whose claim lies outside its one-sided slopes at a kink at x: is it wrong, or do
-    several kinks lie along it? "wrong", "several" or "cap".
+    several kinks lie along it? "wrong", "separate", "several" or "cap".
 
     Separate kinks along one direction (entries on their own bounds, each free to take any subgradient)
     add up beyond the slopes of their sum: a valid claim can lie outside them. The direction is split
     into halves, each probed alone (d restricted to it) at the step that saw the kink; a block whose
     claim lies within its own one-sided slopes (give or take their rounding 2e_f/t and the claim's) is
     consistent, one outside them is split again. A single entry outside its slopes is wrong, as full
-    mode would find it; when every block is consistent the direction cannot be decided along it
-    ("several"); kink_split_blocks probes at most ("cap").
+    mode would find it; kink_split_blocks probes at most ("cap"). When every block is consistent and f
+    adds up over them, the direction's moves f(x ± t·d) − f(x) (`sides`: its left and right slopes)
+    being the sums of the blocks' own (within safety × the rounding of the 2 + blocks values each sum
+    combines), the blocks' kinks do not interact: the claim is a subgradient of each separate piece
+    ("separate", a pass). Where they do not add up, nothing along the direction decides ("several").
     """
     n = x.size
-    e_f = float(f_rounding(abs(float(f0[out])), 0.0) + cl.rep_err[out]
+    e_f = float(f_rounding(abs(float(f0[out])), 0.0, eps_f) + cl.rep_err[out] * (eps_f / EPS)
                 + param("noise_cover") * f_noise[out])
     stack = [(n // 2, n), (0, n // 2)] if n > 1 else []
     probes = 0
     point = np.empty(n)
+    moved = [0.0, 0.0]   # Σ over the consistent blocks of f(x + t·d_b) − f(x) and of f(x) − f(x − t·d_b)
+    blocks = 0
     while stack:
         lo, hi = stack.pop()
         if probes >= param("kink_split_blocks"):
@@ -180,12 +202,17 @@ def _split_kink(ev: Evaluator, x: Array, f0: Array, cl: Claim, d: Array, out: in
         if not (np.isfinite(fp) and np.isfinite(fm)):
             return "cap"
         if min(left, right) - tol <= claim <= max(left, right) + tol:
+            moved[0] += fp - float(f0[out])
+            moved[1] += float(f0[out]) - fm
+            blocks += 1
             continue
         if hi - lo == 1:
             return "wrong"
         mid = (lo + hi) // 2
         stack += [(mid, hi), (lo, mid)]
-    return "several"
+    slack = param("safety") * (blocks + 2) * e_f
+    adds_up = abs(moved[0] - sides[1] * t) <= slack and abs(moved[1] - sides[0] * t) <= slack
+    return "separate" if adds_up else "several"
 
 
 def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, method: str,
@@ -209,7 +236,21 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     x_rms = rms(x)
     scale = max(1.0, x_rms)   # rms_scale(x), from the rms that ‖x‖ is also read from
     cl = Claim.of(G, eps_g, gnorm, x_rms * math.sqrt(n), f0, own)
-    dr = probe(ev, x, f0, cl, method, scale, k, seed)
+    # f's working precision: its dtype's, or float32's (float16's) where every value it returned is a
+    # number of that dtype (f computed in float32 and returned as a float): probed again in its eps
+    eps_f = ev.out_eps if method != "complex" else EPS
+    dr = probe(ev, x, f0, cl, method, scale, k, seed, eps_f=eps_f)
+    if eps_f == EPS and method != "complex" and _float32_numbers(f0, dr) and not judge(
+            dr.analytic, dr.numerical, dr.tol, _evidence(p, m), user).ok.all():
+        # a direction fails where f returned only float32 numbers (f computed in float32 and returned as
+        # a float): float64's steps may lie below what f resolves. float32's steps, which are no power of
+        # two (a float64 f's values there are no float32 numbers), tell by the values f returns there
+        f32 = float(np.finfo(np.float32).eps)
+        trial = probe(ev, x, f0, cl, method, scale, k, seed, eps_f=f32)
+        seen = working_precision(EPS, np.concatenate([f0, trial.values.ravel()]))
+        if seen != EPS:
+            eps_f = seen
+            dr = trial if seen == f32 else probe(ev, x, f0, cl, method, scale, k, seed, eps_f=seen)
     first_steps = dr.steps.copy()
     found = _evidence(p, m)
     v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
@@ -225,7 +266,8 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
         # A noisy f's rounding σ/t swamps the step balanced for eps: grow the step 16× at a time where
         # that lowers the bound and the estimate stays within both bounds (no kink entered the stencil)
         for level in range(1, int(param("noise_grow_levels")) + 1 if dr.noise.any() else 0):
-            big = probe(ev, x, f0, cl, method, scale * param("refine_factor") ** level, k, seed, dr.noise)
+            big = probe(ev, x, f0, cl, method, scale * param("refine_factor") ** level, k, seed, dr.noise,
+                        eps_f)
             better = ((big.tol < dr.tol) & (np.abs(big.numerical - dr.numerical) <= big.tol + dr.tol)).all(
                 axis=1) & judged & ~np.isin(np.arange(p), list(big.problems))
             if not better.any():
@@ -248,7 +290,8 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
                        & ~np.isin(np.arange(p), list(dr.problems)))
             if not failing.any():
                 break
-            fine = probe(ev, x, f0, cl, method, scale / param("refine_factor") ** level, k, seed, dr.noise)
+            fine = probe(ev, x, f0, cl, method, scale / param("refine_factor") ** level, k, seed, dr.noise,
+                         eps_f)
             fine_tol = judge(fine.analytic, fine.numerical, fine.tol, _evidence(p, m), user).tolerance
             usable = failing & ~np.isin(np.arange(p), list(fine.problems))
             jumped = _jumps(coarse, fine, found, usable & (method == "central"))
@@ -262,12 +305,17 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
     # A claim outside the one-sided slopes at a kink: wrong, or several kinks along the direction
     undecided = np.zeros((p, m), bool)
+    separate = np.zeros((p, m), bool)   # passed: the kinks along it are separate pieces of f
     inconclusive: list[str] = []
     for j, c in zip(*np.nonzero(v.kink & ~v.kink_ok)):
         d = signs(replay(seed, int(j), n)) if j < k else G[0] / float(gnorm[0])
-        why = _split_kink(ev, x, f0, cl, d, int(c), float(found.step[j, c]), user, dr.noise)
+        why = _split_kink(ev, x, f0, cl, d, int(c), float(found.step[j, c]), user, dr.noise,
+                          (float(found.left[j, c]), float(found.right[j, c])), eps_f)
         if why == "wrong":
             break   # the check fails: the other directions' figures stand as they are
+        if why == "separate":
+            separate[j, c] = True
+            continue
         undecided[j, c] = True
         lo, hi = sorted((float(found.left[j, c]), float(found.right[j, c])))
         output = f" (output {int(c)})" if jacobian else ""
@@ -279,8 +327,8 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
         inconclusive.append(head + told + "; separate kinks (any subgradient of each) add up beyond the "
                             "slopes of their sum, so a finite difference along it cannot tell that from a "
                             "wrong claim: check those entries in full mode")
-    if undecided.any():
-        v = judge(dr.analytic, dr.numerical, dr.tol, found, user, undecided=undecided)
+    if undecided.any() or separate.any():
+        v = judge(dr.analytic, dr.numerical, dr.tol, found, user, undecided=undecided, limiting=separate)
     # f finite on the stencil, yet a derivative beyond float64 (⟨g, d⟩ or Im f/t above 1.8e308); a claim
     # with a non-finite entry is reported as such, once, not again along every direction
     overflowed = ~np.isfinite(dr.analytic).all(axis=1)
@@ -300,13 +348,17 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     if v.n_failed and not problems:
         j, c = (int(i[0]) for i in np.nonzero(~v.ok & ~v.undecided))
         d = signs(replay(seed, j, n)) if j < k else G[0] / float(gnorm[0])
-        localised, why = bisect(ev, x, f0, G, eps_g, d, c, user, x_shape, np.random.default_rng([seed, j]))
+        localised, why = bisect(ev, x, f0, G, eps_g, d, c, user, x_shape, np.random.default_rng([seed, j]),
+                                eps_f)
         note += f"; {why}" if why else ""
     detectable = 2.0 * math.sqrt(n) * float(np.max(np.where(np.isfinite(slack), slack, 0.0)))
     extras = Directional(k, 2.0 ** -k, detectable, localised, note)
     s = param("safety")
+    eps_c = max(ev.out_eps, ev.complex_eps) if method == "complex" else eps_f
+    what = "its rounding" if method == "complex" else "steps and f's rounding"
+    precision = f"; f works in {dtype_name(eps_c)}: {what} in its eps" if eps_c != EPS else ""
     return Judged("directional", dr.analytic, v, shape, kinks, problems,
                   model_reason(dr.trunc, dr.rnd, dr.ana_rnd, method, eps_g, directional=True)
-                  + noise_reason(dr.noise, f0), dr.steps,
+                  + noise_reason(dr.noise, f0) + precision, dr.steps,
                   (s * dr.trunc, s * dr.rnd, dr.ana_rnd), extras, inconclusive,
                   refined=np.repeat((dr.steps < first_steps)[:, None], m, axis=1))

@@ -119,6 +119,8 @@ class Probes:
     steps: Array       # (p,)
     problems: dict[int, str]
     noise: Array       # (m,) f's noise found at x (0 where none stands above its rounding): see `noise`
+    values: Array      # the real f values of the stencils, (·, m): what f's working precision is read from
+    eps_f: float       # the precision f was taken to work in: its steps and rounding
 
     def take(self, other: Probes, rows: NDArray[np.bool_]) -> None:
         """Replace the figures of the directions in `rows` by `other`'s (measured at a finer step)."""
@@ -165,10 +167,11 @@ def unchanged(passed: Array, expected: Array) -> None:
 
 
 def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: float, k: int,
-          seed: int, f_noise: Array | None = None) -> Probes:
+          seed: int, f_noise: Array | None = None, eps_f: float = EPS) -> Probes:
     """Probe the k random directions of `seed` (and the own one) with steps at `scale`; `f_noise` is
     f's noise found at x (None: the first probe, which checks that f leaves its input alone; Richardson's
-    reads the noise off its directions' fourth differences, the largest counting for all)."""
+    reads the noise off its directions' fourth differences, the largest counting for all); `eps_f` the
+    precision f works in (float32's: steps and rounding in its eps, x ± t·d rounded to it by f)."""
     G = cl.G
     n, m = x.size, f0.size
     p = k + cl.own
@@ -178,7 +181,8 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
     problems: dict[int, str] = {}
     rng = np.random.default_rng(seed)
     c_unit = 1.0 / math.sqrt(n)
-    c = param("directional_step") * scale   # central: the per-entry perturbation of a random direction
+    c = step("directional", eps_f) * scale   # central: the per-entry perturbation of a random direction
+    rep_err = cl.rep_err * (eps_f / EPS)     # f rounds x ± t·d to its own precision
     # Σ|g_i d_i| ≤ ‖g‖ (Cauchy–Schwarz with ‖d‖ = 1; = ‖g‖ along g itself) and Σ|d_i| ≤ √n, for every
     # direction: the claimed values' rounding along any of them, with no |g| temporary
     arnd = np.repeat(claim_rounding(cl.eps_g, cl.gnorm + cl.gmax * math.sqrt(n), cl.dfloor)[None, :], p,
@@ -202,7 +206,7 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
             else:
                 # the claimed gradient's own direction d = g/‖g‖: ⟨g, d⟩ = ‖g‖
                 ana[j] = cl.gnorm
-                steps[j] = param("directional_step") * scale / own_dmax
+                steps[j] = step("directional", eps_f) * scale / own_dmax
                 np.multiply(np.divide(G[0], cl.gnorm[0], out=v), steps[j], out=v)
                 lo = hi = x
             fp[j] = ev.real(np.add(lo, v, out=point))
@@ -214,7 +218,7 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
         right, left = (fp - f0) / t, (f0 - fm) / t
         fmax = np.maximum(np.abs(f0), np.maximum(np.abs(fp), np.abs(fm)))
         f_noise = np.zeros(m) if f_noise is None else f_noise
-        rnd = (f_rounding(fmax, 0.0) + cl.rep_err + param("noise_cover") * f_noise) / t
+        rnd = (f_rounding(fmax, 0.0, eps_f) + rep_err + param("noise_cover") * f_noise) / t
         # the curvature bound t·|φ″|/6, φ″ from the second difference; a direction at an inflection
         # point borrows the median curvature of the others
         curv = np.abs(right - left) / t
@@ -224,9 +228,11 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
             bad = fp[row] if not np.isfinite(fp[row]).all() else fm[row]
             problems[int(row)] = f"f(x ± {steps[row]:.3g}·d_{row}) = {bad[~np.isfinite(bad)][0]}"
         return Probes(ana, num, model_bound(trunc, rnd, arnd), trunc, rnd, arnd, left, right, steps, problems,
-                      f_noise)
+                      f_noise, np.concatenate([fp, fm]), eps_f)
     e_f, coefs = np.empty((p, m)), np.empty((p, m))
     sigmas = np.zeros((p, m))
+    seen = []
+    eps_c = max(ev.out_eps, ev.complex_eps)   # f's precision along the complex step (complex64)
     for j in range(p):
         if j < k:
             d = signs(replay_next(rng, n))
@@ -237,7 +243,7 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
             d = G[0] / cl.gnorm[0]
             ana[j] = cl.gnorm
             dmax = own_dmax
-        tj = step(method) * scale / dmax
+        tj = step(method, eps_f) * scale / dmax
         steps[j] = tj
         if method == "complex":
             xc = x + (1j * tj) * d
@@ -245,7 +251,7 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
             if first and j == 0:
                 unchanged(xc, x + (1j * tj) * d)
             num[j] = y.imag / tj
-            rnd[j] = (complex_rounding(np.abs(num[j]) + np.abs(ana[j]) + cl.floor)
+            rnd[j] = (complex_rounding(np.abs(num[j]) + np.abs(ana[j]) + cl.floor, eps_c)
                       + underflow(tj))
             if not np.isfinite(y).all():
                 problems[j] = f"f(x + {tj:.3g}i·d_{j}) = {y[~np.isfinite(y)][0]}"
@@ -260,7 +266,8 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
         hs = np.array([[tj], [2 * tj], [4 * tj]])
         lv = level_stats(f0, fps, fms, hs, hs, np.array([tj]), method)
         num[j], trunc[j] = lv.est[0], lv.trunc[0]
-        e_f[j], coefs[j] = f_rounding(lv.fmax[0], 0.0), lv.coef[0]
+        e_f[j], coefs[j] = f_rounding(lv.fmax[0], 0.0, eps_f), lv.coef[0]
+        seen.append(lv.values.reshape(-1, m))
         sigmas[j] = np.where(lv.finite[0], lv.sigma[0], 0.0)
         if not lv.finite[0].all():
             problems[j] = f"f(x ± {tj:.3g}·d_{j}) (or at 2t, 4t) is not finite"
@@ -268,6 +275,7 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
         # every direction's fourth difference samples f's noise: the largest of them counts for all
         if f_noise is None:
             f_noise = np.where(np.max(sigmas, axis=0) > np.max(e_f, axis=0), np.max(sigmas, axis=0), 0.0)
-        rnd = (np.maximum(np.maximum(e_f, sigmas), f_noise) + cl.rep_err) * coefs
+        rnd = (np.maximum(np.maximum(e_f, sigmas), f_noise) + rep_err) * coefs
     return Probes(ana, num, model_bound(trunc, rnd, arnd), trunc, rnd, arnd, left, right, steps, problems,
-                  np.zeros(m) if f_noise is None else f_noise)
+                  np.zeros(m) if f_noise is None else f_noise,
+                  np.concatenate(seen) if seen else np.zeros((0, m)), eps_f)
