@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 __all__ = [
     "as_array", "same_shape", "require_finite", "require_nonnegative", "choose", "real_scalar", "integer",
+    "function",
 ]
 
 
@@ -88,3 +89,14 @@ def integer(value: Any, name: str, *, minimum: int = 0, or_none: str = "") -> in
     if value < minimum:
         raise ValueError(f"{name} must be {alt}an integer ≥ {minimum}, got {value}")
     return int(value)
+
+
+def function(value: Any, name: str, *, or_none: str = "") -> Any:
+    """Return `value` if it is callable, else TypeError naming `name`. `or_none` says what None would have
+    meant, for fields that also take None (which is then returned): "None (no twin) or a callable"."""
+    if value is None and or_none:
+        return None
+    if not callable(value):
+        alt = f"None ({or_none}) or " if or_none else ""
+        raise TypeError(f"{name} must be {alt}a callable, got {type(value).__name__} {value!r}")
+    return value

@@ -152,6 +152,21 @@ def _replay(report: AuditReport) -> str:
             + " ".join(names))
 
 
+def _cited(r: Record) -> str:
+    """The record as a failure names it: its name, and its [section] when it gives one."""
+    return r.formula + (f" [{r.section}]" if r.section else "")
+
+
+def _equation(r: Record) -> str:
+    return f" ({r.equation})" if r.equation else ""
+
+
+def _md_source(r: Record) -> list[str]:
+    """Markdown's line under a failure's heading: where the formula is derived and the equation, if given."""
+    text = ": ".join(s for s in (r.section, f"`{r.equation}`" if r.equation else "") if s)
+    return [text, ""] if text else []
+
+
 def _rows(report: AuditReport) -> list[tuple[str, ...]]:
     return [(r.formula, r.section, r.oracle, str(r.samples) if r.samples else "—", _format_rel(r),
              r.tolerance or "—", _verdict(r)) for r in report.records]
@@ -172,10 +187,10 @@ def format_table(report: AuditReport, *, failures: bool = True) -> str:
     if failures and (report.failures or report.inconclusive):
         out.append("")
         for r in report.failures:
-            out.append(f"FAILED {r.formula} [{r.section}] by {r.oracle} ({r.equation}); first failing case:")
+            out.append(f"FAILED {_cited(r)} by {r.oracle}{_equation(r)}; first failing case:")
             out.extend("    " + s for s in (r.failure or "").splitlines())
         for r in report.inconclusive:
-            out.append(f"INCONCLUSIVE {r.formula} [{r.section}] by {r.oracle} ({r.equation}): "
+            out.append(f"INCONCLUSIVE {_cited(r)} by {r.oracle}{_equation(r)}: "
                        f"{r.n_inconclusive} of {r.samples} cases could not be judged; the first:")
             out.extend("    " + s for s in (r.inconclusive or "").splitlines())
         out.append("replay: " + _replay(report))
@@ -221,12 +236,12 @@ def to_markdown(report: AuditReport) -> str:
     if report.failures:
         out += ["", "## Failures", ""]
         for r in report.failures:
-            out += [f"### {r.formula} — {r.oracle}", "", f"{r.section}: `{r.equation}`", "",
+            out += [f"### {r.formula} — {r.oracle}", "", *_md_source(r),
                     "```", r.failure or "", "```", ""]
     if report.inconclusive:
         out += ["", "## Inconclusive", ""]
         for r in report.inconclusive:
-            out += [f"### {r.formula} — {r.oracle}", "", f"{r.section}: `{r.equation}`", "",
+            out += [f"### {r.formula} — {r.oracle}", "", *_md_source(r),
                     f"{r.n_inconclusive} of {r.samples} cases could not be judged; the first:", "",
                     "```", r.inconclusive or "", "```", ""]
     if report.failures or report.inconclusive:
@@ -271,7 +286,7 @@ def to_junit_xml(report: AuditReport) -> str:
         })
         if r.verdict == FAIL:
             failure = ET.SubElement(case, "failure", {
-                "message": f"{r.formula} [{r.section}] fails the {r.oracle} check; "
+                "message": f"{_cited(r)} fails the {r.oracle} check; "
                            f"worst rel err {_format_rel(r)}",
             })
             failure.text = r.failure

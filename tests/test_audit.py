@@ -251,7 +251,7 @@ def test_a_case_the_checker_cannot_decide_is_inconclusive_not_a_pass_or_a_failur
     assert central.verdict == "inconclusive" and not central.passed and central.failure is None
     assert central.n_inconclusive == len(kinks_at_0) and central.samples == 2 + len(HEAVISIDE.specials)
     assert "elementwise derivative check INCONCLUSIVE" in central.inconclusive
-    assert central.reason.startswith("case 'kink at 0', heaviside_grad: ")
+    assert central.reason.startswith("case 'kink at 0', heaviside_grad (∂/∂x): ")
     assert "f jumps at x[0]" in central.reason
     # f's jump makes the numerical value at x = 0 about 1/h, no estimate of a derivative: the error
     # columns leave the undecided entries out
@@ -276,7 +276,7 @@ def test_the_table_shows_the_inconclusive_record_its_report_and_the_replay(undec
     assert row.endswith("inconclusive (1 of 3 cases)")
     assert ("INCONCLUSIVE heaviside [Backward Propagation Algorithm §7.3.2] by central "
             "(ReLU′(x) = 1 for x ≥ 0, 0 for x < 0): 1 of 3 cases could not be judged; the first:") in text
-    assert "    case 'kink at 0', heaviside_grad:" in text and "FAILED" not in text
+    assert "    case 'kink at 0', heaviside_grad (∂/∂x):" in text and "FAILED" not in text
     assert "replay: backprop-ref audit --seed 5 --samples 2 --only heaviside" in text
     assert text.splitlines()[-1] == undecided_report.summary()
     assert undecided_report.summary().startswith(

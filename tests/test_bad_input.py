@@ -400,9 +400,11 @@ def test_audit_marks_a_nan_derivative_as_a_failure_with_its_index():
         return g
 
     broken = Formula(
-        "broken_sigmoid", "test", "σ′ with a NaN planted at index 1", "elementwise",
-        act.sigmoid, nan_at_1, None, Domain((Arg("x", ("three",), Reals(-3, 3)),), {"three": (3, 3)}),
-        (Case((np.array([0.1, 0.2, 0.3]),), {}, (0,), "planted"),),
+        name="broken_sigmoid", section="test", equation="σ′ with a NaN planted at index 1",
+        kind="elementwise",
+        forward=act.sigmoid, derivative=nan_at_1,
+        domain=Domain((Arg("x", ("three",), Reals(-3, 3)),), {"three": (3, 3)}),
+        specials=(Case((np.array([0.1, 0.2, 0.3]),), {}, (0,), "planted"),),
     )
     report = run_audit([broken], samples=2, seed=0, oracles=("central",), use_tf=False)
     assert not report.passed

@@ -6,15 +6,30 @@ gradient is ever hand-coded), the input domain, the special values, and whether 
 differentiation applies at the special values too. The test suite and the audit iterate over
 `CATALOGUE`; a formula added to it is checked everywhere with no new test code.
 
-The records live in one module per part, each a tuple `RECORDS` built from the machinery here:
-- `chapter`: the source documents' formulas (Backward Propagation Algorithm §7.1–§7.8; Further into
-Backpropagation; Backpropagation step by step);
-- `beyond`: the activations and losses that came after the chapter (GELU, softplus, ELU, ...);
-- `layers`: the layers (batch norm, convolution, pooling, recurrent cells, attention).
-`CATALOGUE` is their concatenation, in that order.
+Your own records are built the same way, with keywords, and audited by `backprop-ref audit
+--catalogue MODULE:NAME`, `backprop_ref.audit.run_audit(records)` or, in pytest,
+`backprop_ref.testing.catalogue_tests(records)`:
 
-Twins are written as `lambda tf, *args, **kwargs: …` so that this package never imports
-TensorFlow: `backprop_ref.tf_twins` passes the module in.
+    Formula(name="student_b", section="HW2 Q3", equation="∂L/∂z = σ(z)", kind="gradient",
+            forward=loss, derivative=loss_grad,
+            domain=Domain(args=(Arg("z", ("n",), Reals(-5.0, 5.0)),), sizes={"n": (2, 4)}))
+
+The fields (required: name, kind, forward, derivative, domain):
+- `name`: a non-empty str, unique within a catalogue; what reports, `--only` and the replay line use.
+- `section`: where the formula is derived ("Backward Propagation Algorithm §7.3.1", "HW2 Q3"); "".
+- `equation`: the formula as the reports print it ("σ′(x) = σ(x)(1 − σ(x))"); "".
+- `kind`: one of `KINDS`, what `derivative` returns (below).
+- `forward(*args, **kwargs)`: the function whose derivative is claimed, in NumPy (complex input must
+  work for the complex-step oracle; a forward that only takes reals fails it).
+- `derivative(*args, **kwargs)`: the claim under test; for "vjp", `derivative(*args, dy, **kwargs)`.
+- `twin(tf, *args, **kwargs)`: the forward in TensorFlow ops, or None (the default): no tape column.
+- `domain`: a `backprop_ref.domains.Domain` (named arrays `Arg(name, dims, values)`, the dimensions'
+  `sizes`, keyword constants `kwargs`, the differentiated arguments `wrt` — (0,), the first one, by
+  default: name every argument checked — and, for "vjp", the `Cotangent` dy) or an `MLPDomain`.
+- `specials`: `Case`s checked besides the random draws (saturation, kinks, a worked example); ().
+- `kinks`, `smooth`, `tape_scale`: see `Formula`.
+A record is checked as it is built: a wrong field is a TypeError or ValueError naming the record and the
+field.
 
 Kinds of derivative:
 - "elementwise": derivative(x) = f′(x), x's shape; its Jacobian is diagonal.
@@ -25,7 +40,19 @@ Kinds of derivative:
   ∂⟨dy, y⟩/∂args[i] for each i in case.wrt (aligned as for "gradient"), dy being the case's
   cotangent, drawn in the domain (`Domain.cotangent`). Checked by `check_vjp` with that cotangent,
   every wrt argument at once and each named; the tape computes tape.gradient(y, args,
-  output_gradients=dy) on the twin.
+  output_gradients=dy) on the twin. A dense layer: forward(x, W, b) = x @ W + b, derivative(x, W, b,
+  dy) = (dy @ W.T, x.T @ dy, dy.sum(axis=0)), wrt=(0, 1, 2).
+
+backprop_ref's records live in one module per part, each a tuple `RECORDS` built from the machinery
+here:
+- `chapter`: the source documents' formulas (Backward Propagation Algorithm §7.1–§7.8; Further into
+  Backpropagation; Backpropagation step by step);
+- `beyond`: the activations and losses that came after the chapter (GELU, softplus, ELU, ...);
+- `layers`: the layers (batch norm, convolution, pooling, recurrent cells, attention).
+`CATALOGUE` is their concatenation, in that order.
+
+Twins are written as `lambda tf, *args, **kwargs: …` so that this package never imports
+TensorFlow: `backprop_ref.tf_twins` passes the module in.
 """
 
 from __future__ import annotations
@@ -38,16 +65,27 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_ref import network
+from backprop_ref._validate import choose, function
 from backprop_ref.domains import AnyDomain, Case, Domain, MLPDomain, Reals, mlp_pack, mlp_unpack
 
-__all__ = ["Formula", "CheckTask", "CATALOGUE", "BY_NAME", "get", "check_tasks", "derivatives", "at_kink"]
+__all__ = [
+    "Formula", "KINDS", "CheckTask", "CATALOGUE", "BY_NAME", "get", "check_tasks", "derivatives", "at_kink",
+]
 
 Array = NDArray[Any]
 
 
-@dataclass(frozen=True)
+KINDS = ("gradient", "elementwise", "jacobian", "vjp")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Formula:
     """One derived formula: what it computes, where it is derived, and how to check it.
+
+    Built with keywords only; `name`, `kind`, `forward`, `derivative` and `domain` are required, the rest
+    have defaults (see the module docstring for each field). Checked as it is built: a field of the
+    wrong type or value is a TypeError or ValueError naming the record and the field. `specials` may be
+    given as a list; it is kept as a tuple, as `kinks` is.
 
     `kinks` are the points where an elementwise formula is not differentiable (the domain keeps
     random draws away from them; the specials sit on them). `smooth` is False for formulas with
@@ -58,21 +96,56 @@ class Formula:
     """
 
     name: str
-    section: str
-    equation: str
+    section: str = ""
+    equation: str = ""
     kind: str
     forward: Callable[..., Any]
     derivative: Callable[..., Any]
-    twin: Callable[..., Any] | None
+    twin: Callable[..., Any] | None = None
     domain: AnyDomain
     specials: tuple[Case, ...] = ()
     kinks: tuple[float, ...] = ()
     smooth: bool = True
     tape_scale: tuple[float, str] = (0.0, "")
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"Formula: name must be a str, got {type(self.name).__name__} {self.name!r}")
+        if not self.name:
+            raise ValueError("Formula: name must be a non-empty str, got ''")
+        try:
+            _check_fields(self)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"Formula {self.name!r}: {exc}") from None
+
     @property
     def derivative_name(self) -> str:
         return getattr(self.derivative, "__name__", self.name + " derivative")
+
+
+def _check_fields(r: Formula) -> None:
+    """Each field of `r` but its name, as `Formula` declares it; lists of specials and kinks as tuples."""
+    for field in ("section", "equation"):
+        if not isinstance(getattr(r, field), str):
+            raise TypeError(f"{field} must be a str, got {type(getattr(r, field)).__name__}")
+    choose(r.kind, "kind", KINDS)
+    for field in ("forward", "derivative"):
+        function(getattr(r, field), field)
+    function(r.twin, "twin", or_none="no TensorFlow twin: the tape column is skipped")
+    if not isinstance(r.domain, (Domain, MLPDomain)):
+        raise TypeError(f"domain must be a backprop_ref.domains.Domain or MLPDomain, got "
+                        f"{type(r.domain).__name__}")
+    if r.kind == "vjp" and not (isinstance(r.domain, Domain) and r.domain.cotangent is not None):
+        raise ValueError('kind "vjp" needs a domain with a cotangent: Domain(..., cotangent=Cotangent(...))')
+    for field in ("specials", "kinks"):
+        value = getattr(r, field)
+        if isinstance(value, list):
+            object.__setattr__(r, field, tuple(value))   # frozen: the one place a field is set
+        elif not isinstance(value, tuple):
+            raise TypeError(f"{field} must be a tuple (or list), got {type(value).__name__}")
+    for i, case in enumerate(r.specials):
+        if not isinstance(case, Case):
+            raise TypeError(f"specials[{i}] must be a backprop_ref.domains.Case, got {type(case).__name__}")
 
 
 @dataclass(frozen=True)
@@ -168,15 +241,15 @@ def _block_jacobian(blocks: Array) -> Array:
 def check_tasks(formula: Formula, case: Case) -> list[CheckTask]:
     """The checker tasks that verify `formula`'s derivative at `case`, one per wrt argument."""
     claimed = derivatives(formula, case)
-    if formula.kind == "elementwise":
-        x = case.args[0]
-        diag = np.diagflat(np.ravel(claimed[0])).reshape(x.shape + x.shape)
-        return [CheckTask(formula.derivative_name, _substitute(formula, case, 0), x, diag, True,
-                          np.asarray(claimed[0]))]
-    if formula.kind == "jacobian":
-        full = _block_jacobian(np.asarray(claimed[0]))
-        return [CheckTask(formula.derivative_name, _substitute(formula, case, 0), case.args[0], full, True)]
     names = _arg_names(formula, case)
+    if formula.kind in ("elementwise", "jacobian"):   # the derivative named, and the argument (x's entries)
+        label = f"{formula.derivative_name} (∂/∂{names[0]})"
+        x = case.args[0]
+        if formula.kind == "jacobian":
+            full = _block_jacobian(np.asarray(claimed[0]))
+            return [CheckTask(label, _substitute(formula, case, 0), x, full, True)]
+        diag = np.diagflat(np.ravel(claimed[0])).reshape(x.shape + x.shape)
+        return [CheckTask(label, _substitute(formula, case, 0), x, diag, True, np.asarray(claimed[0]))]
     if formula.kind == "vjp":
         point = {names[i]: case.args[i] for i in case.wrt}
 

@@ -1,0 +1,175 @@
+"""The user's own records: one of each kind, built with keywords and defaults, passes the audit; a bug
+planted in each fails it, naming the record and the argument; a malformed record is an error naming the
+field."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+import pytest
+
+from backprop_ref.audit import format_table, run_audit
+from backprop_ref.catalogue import KINDS, Formula
+from backprop_ref.domains import Arg, Case, Cotangent, Domain, Reals
+
+# ---- one record of each kind, as a user writes it -----------------------------------------------
+
+def squared_error(w, b, x, y):              # L = mean (xw + b − y)²
+    return np.mean((x * w + b - y) ** 2)
+
+
+def squared_error_grads(w, b, x, y):        # ∂L/∂w = 2·mean(r·x), ∂L/∂b = 2·mean(r), r = xw + b − y
+    r = x * w + b - y
+    return 2 * np.mean(r * x), 2 * np.mean(r)
+
+
+def squared_error_grads_b_halved(w, b, x, y):
+    r = x * w + b - y
+    return 2 * np.mean(r * x), np.mean(r)   # the chain rule's 2 forgotten in ∂L/∂b
+
+
+def cube(t):
+    return t ** 3
+
+
+def cube_grad(t):
+    return 3 * t ** 2
+
+
+def cube_grad_power_dropped(t):
+    return 3 * t
+
+
+def row_scaled(z):                          # f_i = z_i · Σ_k z_k, row by row
+    return z * z.sum(axis=-1, keepdims=True)
+
+
+def row_scaled_jacobian(z):                 # ∂f_i/∂z_j = δ_ij Σ_k z_k + z_i
+    k = z.shape[-1]
+    return np.eye(k) * z.sum(axis=-1)[..., None, None] + z[..., :, None]
+
+
+def row_scaled_jacobian_transposed(z):      # δ_ij Σ_k z_k + z_j: the blocks transposed
+    k = z.shape[-1]
+    return np.eye(k) * z.sum(axis=-1)[..., None, None] + z[..., None, :]
+
+
+def dense(x, W, b):
+    return x @ W + b
+
+
+def dense_backward(x, W, b, dy):            # (dx, dW, db)
+    return dy @ W.T, x.T @ dy, dy.sum(axis=0)
+
+
+def dense_backward_dW_scaled(x, W, b, dy):
+    return dy @ W.T, 1.01 * (x.T @ dy), dy.sum(axis=0)
+
+
+SCALARS = Domain(args=(Arg(name="w", dims=(), values=Reals(lo=-3.0, hi=3.0)), Arg("b", (), Reals(-3.0, 3.0)),
+                       Arg("x", ("n",), Reals(-3.0, 3.0)), Arg("y", ("n",), Reals(-3.0, 3.0))),
+                 sizes={"n": (1, 5)}, wrt=(0, 1))
+VECTOR = Domain(args=(Arg("t", ("n",), Reals(-3.0, 3.0)),), sizes={"n": (1, 4)})
+ROWS = Domain(args=(Arg("z", ("N", "K"), Reals(-3.0, 3.0)),), sizes={"N": (1, 3), "K": (1, 4)})
+LAYER = Domain(args=(Arg("x", ("N", "I"), Reals(-3.0, 3.0)), Arg("W", ("I", "O"), Reals(-1.0, 1.0)),
+                     Arg("b", ("O",), Reals(-1.0, 1.0))),
+               sizes={"N": (1, 4), "I": (1, 4), "O": (1, 3)}, wrt=(0, 1, 2),
+               cotangent=Cotangent(dims=("N", "O"), values=Reals(-1.0, 1.0)))
+
+RIGHT = {
+    "gradient": Formula(name="squared_error", kind="gradient", forward=squared_error,
+                        derivative=squared_error_grads, domain=SCALARS),
+    "elementwise": Formula(name="cube", kind="elementwise", forward=cube, derivative=cube_grad, domain=VECTOR,
+                           specials=[Case(args=(np.array([0.0, -1.0, 2.0]),), label="t = 0, −1, 2")]),
+    "jacobian": Formula(name="row_scaled", kind="jacobian", forward=row_scaled,
+                        derivative=row_scaled_jacobian, domain=ROWS),
+    "vjp": Formula(name="my_dense", section="HW3 Q1", equation="dx = dy Wᵀ, dW = xᵀ dy, db = Σ_rows dy",
+                   kind="vjp", forward=dense, derivative=dense_backward, domain=LAYER),
+}
+# each with a bug planted, and the words of the report that name the argument it is in
+WRONG = {
+    "gradient": (dataclasses.replace(RIGHT["gradient"], name="squared_error_b",
+                                     derivative=squared_error_grads_b_halved), "∂/∂b", "∂/∂w"),
+    "elementwise": (dataclasses.replace(RIGHT["elementwise"], name="cube_b",
+                                        derivative=cube_grad_power_dropped),
+                    "cube_grad_power_dropped (∂/∂t)", None),
+    "jacobian": (dataclasses.replace(RIGHT["jacobian"], name="row_scaled_b",
+                                     derivative=row_scaled_jacobian_transposed),
+                 "row_scaled_jacobian_transposed (∂/∂z)", None),
+    "vjp": (dataclasses.replace(RIGHT["vjp"], name="my_dense_b", derivative=dense_backward_dW_scaled),
+            "VJP check FAILED for W:", "FAILED for x"),
+}
+
+
+def test_a_record_needs_only_name_kind_forward_derivative_and_domain():
+    r = RIGHT["gradient"]
+    assert (r.section, r.equation, r.twin, r.specials, r.kinks, r.smooth) == ("", "", None, (), (), True)
+    assert isinstance(RIGHT["elementwise"].specials, tuple)   # given as a list
+    assert set(RIGHT) == set(KINDS)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_right_user_record_of_each_kind_passes_the_audit(kind):
+    report = run_audit([RIGHT[kind]], samples=3, use_tf=False)
+    assert report.verdict == "pass", format_table(report)
+    assert [(r.oracle, r.verdict) for r in report.records] == [
+        ("central", "pass"), ("complex", "pass"), ("tape", "skipped")]
+    assert all(r.samples >= 3 for r in report.records[:2])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_planted_bug_fails_naming_the_record_and_the_argument(kind):
+    record, argument, not_this = WRONG[kind]
+    report = run_audit([record], samples=3, use_tf=False)
+    text = format_table(report)
+    assert report.verdict == "fail", text
+    assert [r.oracle for r in report.failures] == ["central", "complex"]
+    for r in report.failures:
+        assert r.formula == record.name
+        assert argument in (r.failure or ""), r.failure
+        assert not_this is None or not_this not in (r.failure or "")
+        cited = f" [{record.section}]" if record.section else ""   # no empty [] for a record without one
+        assert f"FAILED {record.name}{cited} by {r.oracle}" in text
+
+
+def test_a_user_layer_is_checked_by_the_tape_through_its_twin(tf):
+    layer = dataclasses.replace(RIGHT["vjp"], twin=lambda tf, x, W, b: tf.matmul(x, W) + b)
+    report = run_audit([layer], samples=2)
+    assert [(r.oracle, r.verdict) for r in report.records] == [
+        ("central", "pass"), ("complex", "pass"), ("tape", "pass")], format_table(report)
+
+
+# ---- a malformed record: the error names the record and the field -------------------------------
+
+@pytest.mark.parametrize("change, error, says", [
+    ({"kind": "grad"}, ValueError,
+     "Formula 'r': unknown kind 'grad'; valid names are gradient, elementwise, jacobian, vjp"),
+    ({"name": ""}, ValueError, "Formula: name must be a non-empty str"),
+    ({"name": 3}, TypeError, "Formula: name must be a str, got int 3"),
+    ({"section": None}, TypeError, "Formula 'r': section must be a str, got NoneType"),
+    ({"forward": "squared_error"}, TypeError, "Formula 'r': forward must be a callable, got str"),
+    ({"derivative": None}, TypeError, "Formula 'r': derivative must be a callable, got NoneType"),
+    ({"twin": 1.0}, TypeError, "Formula 'r': twin must be None (no TensorFlow twin"),
+    ({"domain": SCALARS.args}, TypeError, "Formula 'r': domain must be a backprop_ref.domains.Domain or "
+                                          "MLPDomain, got tuple"),
+    ({"specials": (np.zeros(2),)}, TypeError, "Formula 'r': specials[0] must be a backprop_ref.domains.Case"),
+    ({"specials": Case((np.zeros(2),))}, TypeError,
+     "Formula 'r': specials must be a tuple (or list), got Case"),
+    ({"kind": "vjp"}, ValueError, 'Formula \'r\': kind "vjp" needs a domain with a cotangent'),
+])
+def test_a_malformed_record_is_an_error_naming_the_field(change, error, says):
+    fields = {"name": "r", "kind": "gradient", "forward": squared_error, "derivative": squared_error_grads,
+              "domain": SCALARS}
+    with pytest.raises(error, match=re.escape(says)):
+        Formula(**{**fields, **change})
+
+
+def test_a_record_is_built_with_keywords_and_names_a_missing_field():
+    with pytest.raises(TypeError, match="positional"):
+        Formula("r", "", "", "gradient", squared_error, squared_error_grads, None, SCALARS)
+    with pytest.raises(TypeError, match="'domain'"):
+        Formula(name="r", kind="gradient", forward=squared_error, derivative=squared_error_grads)
+    with pytest.raises(ValueError, match="unknown kind 'jac'"):
+        dataclasses.replace(RIGHT["jacobian"], kind="jac")     # replace checks the fields as __init__ does
