@@ -231,7 +231,8 @@ def _audit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _user_catalogue(spec: str) -> list[Any]:
-    """The records named by --catalogue MODULE:NAME, each checked to be a Formula that can run."""
+    """The records named by --catalogue MODULE:NAME, each checked to be a Formula (whose fields Formula
+    checked as the module built it: a malformed record fails the import, with the record and the field)."""
     from backprop_ref.catalogue import Formula
 
     where = f"{PROG} audit: --catalogue {spec}"
@@ -243,9 +244,6 @@ def _user_catalogue(spec: str) -> list[Any]:
         if not isinstance(r, Formula):
             raise UsageError(f"{where}: item {i} is a {type(r).__name__}, not a "
                              "backprop_ref.catalogue.Formula")
-        if not (callable(r.forward) and callable(r.derivative) and hasattr(r.domain, "sample")):
-            raise UsageError(f"{where}: record {r.name!r} needs a callable forward and derivative and a "
-                             "domain with sample()")
     if not records:
         raise UsageError(f"{where}: it holds no records")
     return records
@@ -310,7 +308,7 @@ def _resolve(spec: str, where: str, form: str) -> Any:
         obj: Any = importlib.import_module(module_name)
     except Exception as exc:
         raise UsageError(f"{where}: cannot import module {module_name!r} "
-                         f"({type(exc).__name__}: {exc})") from None
+                         f"({type(exc).__name__}: {' '.join(str(exc).split())})") from None
     for part in attr.split("."):
         if not hasattr(obj, part):
             raise UsageError(f"{where}: module {module_name!r} has no attribute {attr!r}")

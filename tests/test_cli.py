@@ -13,25 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import one_line_error, run
 
 from backprop_ref import catalogue, cli, tf_twins
 from backprop_ref.cli import ProgressLine, main
 from backprop_ref.gradcheck import check_grad
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
-
-
-def one_line_error(err):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 @pytest.fixture
@@ -442,67 +430,3 @@ def test_python_m_check_end_to_end(user_module):
                           cwd=user_module)
     assert (ok.returncode, bad.returncode, undecided.returncode) == (0, 1, 3), (
         ok.stderr + bad.stderr + undecided.stderr)
-
-
-# ---- the user's own catalogue ---------------------------------------------------------------
-
-@pytest.fixture
-def course(tmp_path, monkeypatch):
-    """A course's catalogue: one right record, one wrong (the chain rule's σ′ dropped), keywords only."""
-    (tmp_path / "course.py").write_text(textwrap.dedent("""
-        import numpy as np
-        from backprop_ref.catalogue import Formula
-        from backprop_ref.domains import Arg, Domain, Reals
-
-        def loss(z):
-            return np.sum(np.log1p(np.exp(z)))
-
-        def loss_grad(z):                       # σ(z): right
-            return 1 / (1 + np.exp(-z))
-
-        def loss_grad_b(z):                     # student B: σ(z)·(1 − σ(z)), wrong
-            s = 1 / (1 + np.exp(-z))
-            return s * (1 - s)
-
-        DOMAIN = Domain(args=(Arg("z", ("n",), Reals(-5.0, 5.0)),), sizes={"n": (2, 4)})
-        CATALOGUE = [
-            Formula(name="softplus_a", section="HW2 Q3", equation="∂L/∂z = σ(z)", kind="gradient",
-                    forward=loss, derivative=loss_grad, twin=None, domain=DOMAIN),
-            Formula(name="softplus_b", section="HW2 Q3", equation="∂L/∂z = σ(z)", kind="gradient",
-                    forward=loss, derivative=loss_grad_b, twin=None, domain=DOMAIN),
-        ]
-        NOT_RECORDS = [1, 2]
-    """))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    yield tmp_path
-    sys.modules.pop("course", None)
-
-
-def test_audit_catalogue_audits_the_users_records_and_replays_the_failure(course):
-    code, out, _ = run("audit", "--catalogue", "course:CATALOGUE", "--samples", "3", "--no-tf", "--quiet")
-    assert code == 1
-    assert "softplus_a" in out and "FAILED softplus_b [HW2 Q3] by central" in out
-    replay = next(line for line in out.splitlines() if line.startswith("replay: "))[len("replay: "):]
-    assert replay == "backprop-ref audit --catalogue course:CATALOGUE --seed 0 --samples 3 --only softplus_b"
-    code2, out2, _ = run(*replay.split()[1:], "--no-tf", "--quiet")
-    assert code2 == 1 and "FAILED softplus_b" in out2 and "softplus_a" not in out2
-    code3, out3, _ = run("audit", "--catalogue", "course:CATALOGUE", "--only", "softplus_a", "--no-tf", "-q")
-    assert code3 == 0, out3
-
-
-@pytest.mark.parametrize("spec, says", [
-    ("nosuch:CATALOGUE", "--catalogue nosuch:CATALOGUE: cannot import module 'nosuch'"),
-    ("course:MISSING", "--catalogue course:MISSING: module 'course' has no attribute 'MISSING'"),
-    ("course:NOT_RECORDS", "item 0 is a int, not a backprop_ref.catalogue.Formula"),
-    ("course", "--catalogue must be MODULE:NAME, got 'course'"),
-])
-def test_audit_catalogue_that_cannot_be_read_is_one_line_and_exit_2(course, spec, says):
-    code, _, err = run("audit", "--catalogue", spec)
-    assert code == 2 and says in one_line_error(err)
-
-
-def test_audit_catalogue_only_names_its_own_records(course):
-    code, _, err = run("audit", "--catalogue", "course:CATALOGUE", "--only", "sigmoid")
-    assert code == 2
-    assert "--only: unknown formula 'sigmoid'; valid names are softplus_a, softplus_b" in one_line_error(err)
