@@ -12,7 +12,7 @@ import pytest
 
 from backprop_ref.audit import format_table, run_audit
 from backprop_ref.catalogue import KINDS, Formula
-from backprop_ref.domains import Arg, Case, Cotangent, Domain, Reals
+from backprop_ref.domains import Arg, Case, Cotangent, Domain, Reals, Targets
 
 # ---- one record of each kind, as a user writes it -----------------------------------------------
 
@@ -173,3 +173,15 @@ def test_a_record_is_built_with_keywords_and_names_a_missing_field():
         Formula(name="r", kind="gradient", forward=squared_error, derivative=squared_error_grads)
     with pytest.raises(ValueError, match="unknown kind 'jac'"):
         dataclasses.replace(RIGHT["jacobian"], kind="jac")     # replace checks the fields as __init__ does
+
+
+def test_the_domain_records_build_with_keywords_and_their_defaults():
+    case = Case(args=(np.zeros(2),))
+    assert (dict(case.kwargs), case.wrt, case.label, case.cotangent) == ({}, (0,), "random", None)
+    values = Reals(lo=-1.0, hi=1.0)
+    assert (values.kinks, values.margin, values.tiny) == ((), 0.0, 1e-6)
+    assert Targets().kinds == ("onehot", "soft", "counts")
+    dy = Cotangent(dims=("N",), values=values)
+    assert (dict(dy.derived), dy.distinct) == ({}, True)
+    domain = Domain(args=(Arg(name="z", dims=("N",), values=values),))
+    assert (dict(domain.sizes), dict(domain.kwargs), domain.wrt, domain.cotangent) == ({}, {}, (0,), None)
