@@ -1,6 +1,5 @@
 """Dense layers and the MLP (Backward Propagation Algorithm §7.5, §7.7): hand-derived gradients, identities,
-the batch 1/N, training, and validation. The tape and finite-difference checks are in
-test_mlp_oracles.py."""
+the batch 1/N, training, validation. The tape and finite-difference checks are in test_mlp_oracles.py."""
 
 from __future__ import annotations
 
@@ -51,8 +50,7 @@ def test_dense_forward_exact():
 
 @given(st.integers(1, 5), st.integers(1, 4), st.integers(1, 4), st.data())
 def test_dense_backward_is_the_sum_over_rows_of_x_j_delta_k(n, n_in, n_out, data):
-    # Backward Propagation Algorithm §7.5.2: ∂L/∂w_jk = Σ_n x_nj δ_nk, ∂L/∂b_k = Σ_n δ_nk,
-    # ∂L/∂x_nj = Σ_k δ_nk w_jk: loops.
+    # §7.5.2: ∂L/∂w_jk = Σ_n x_nj δ_nk, ∂L/∂b_k = Σ_n δ_nk, ∂L/∂x_nj = Σ_k δ_nk w_jk: loops.
     ints = st.integers(-5, 5).map(float)
     x = data.draw(hnp.arrays(np.float64, (n, n_in), elements=ints))
     W = data.draw(hnp.arrays(np.float64, (n_in, n_out), elements=ints))
@@ -204,8 +202,7 @@ def test_layer_gradient_is_delta_k_times_x_j(n, J, K, data):
     b = data.draw(hnp.arrays(np.float64, K, elements=SMALL))
     x = data.draw(hnp.arrays(np.float64, (n, J), elements=SMALL))
     t = data.draw(hnp.arrays(np.float64, (n, K), elements=st.floats(0, 1)))
-    # Backward Propagation Algorithm §7.5.2 per row: o_k = σ(Σ_j x_j w_jk + b_k),
-    # δ_k = (o_k − t_k)·o_k·(1 − o_k), ∂L/∂w_jk = δ_k·x_j.
+    # §7.5.2 per row: o_k = σ(Σ_j x_j w_jk + b_k), δ_k = (o_k − t_k)·o_k·(1 − o_k), ∂L/∂w_jk = δ_k·x_j.
     o = [[1 / (1 + math.exp(-(sum(x[r, j] * W[j, k] for j in range(J)) + b[k]))) for k in range(K)]
          for r in range(n)]
     delta = [[(o[r][k] - t[r, k]) * o[r][k] * (1 - o[r][k]) for k in range(K)] for r in range(n)]
@@ -235,8 +232,7 @@ def test_layer_of_one_output_is_the_neuron():
 
 
 def test_layer_is_the_one_layer_sigmoid_mlp():
-    # The same derivation, reached before only as a special case of the MLP (Backward Propagation Algorithm
-    # §7.7 with one layer).
+    # The same derivation, reached before only as a special case of the MLP (§7.7 with one layer).
     W, b, x, t = normal(3, 2), normal(2), normal(5, 3), RNG.uniform(size=(5, 2))
     loss, [(eW, eb)] = MLP([(W, b)], ["sigmoid"], "mse").loss_and_grads(x, t)
     dW, db = sigmoid_layer_grads(W, b, x, t)
