@@ -483,3 +483,36 @@ def test_several_kinks_along_a_direction_do_not_excuse_a_wrong_claim(wrong, seed
         g[3] = 3.0 * W10[3]
     r = check_grad(clipped, X_CLIP, g, directions=6, seed=seed)
     assert r.verdict == "fail", str(r)
+
+
+# ---- f's rounding swamps the step ----------------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["central", "richardson"])
+def test_where_fs_rounding_swamps_the_step_the_directional_step_grows(method):
+    # f = 1e10 + Σ sin x rounds at ≈ 2e-6, more than its moves at the directional step (1.5e-8 per
+    # entry): every numerical directional derivative read 0 under a bound of 1e3, and a sign-flipped
+    # entry passed (issue 11, class 3). The step grows 4× at a time while that lowers the bound
+    x = np.random.default_rng(1).normal(size=64)
+    f = lambda v: 1e10 + np.sum(np.sin(v))   # noqa: E731
+    g = np.cos(x)
+    wrong = g.copy()
+    wrong[np.argmax(np.abs(g))] *= -1
+    for seed in range(3):
+        r = check_grad(f, x, g, method=method, directions=8, seed=seed)
+        assert r.verdict == "pass", str(r)
+        assert float(np.max(r.tolerance)) < 0.1 * float(np.linalg.norm(g))
+        assert check_grad(f, x, wrong, method=method, directions=8, seed=seed).verdict == "fail"
+
+
+def test_a_direction_no_admissible_step_resolves_is_not_judged():
+    # f = 1e16 + Σ sin x rounds at ≈ 2 per value: even full mode's widest step leaves a bound above
+    # every directional derivative, so neither the right claim nor a sign-flipped one can be judged
+    x = np.random.default_rng(1).normal(size=64)
+    f = lambda v: 1e16 + np.sum(np.sin(v))   # noqa: E731
+    g = np.cos(x)
+    wrong = g.copy()
+    wrong[np.argmax(np.abs(g))] *= -1
+    for claim in (g, wrong):
+        r = check_grad(f, x, claim, directions=8, seed=0)
+        assert r.verdict == "inconclusive", str(r)
+        assert all("below f's rounding at every admissible step" in s for s in r.inconclusive)

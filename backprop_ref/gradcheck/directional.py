@@ -24,17 +24,19 @@ from backprop_ref.gradcheck.bisection import bisect
 from backprop_ref.gradcheck.directions import Claim, Probes, norms, probe, replay, scratch, signs, unchanged
 from backprop_ref.gradcheck.error_model import (
     EPS,
+    TINY,
     claim_rounding,
     dtype_name,
     f_rounding,
     model_bound,
     param,
     rms,
+    step,
 )
 from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance, working_precision
 from backprop_ref.gradcheck.kinks import KinkEvidence, above_noise, steady
 from backprop_ref.gradcheck.result import Directional, Judged, Kink, model_reason
-from backprop_ref.gradcheck.verdict import judge
+from backprop_ref.gradcheck.verdict import Verdict, judge
 
 __all__ = ["noise", "noise_reason", "judge_directional"]
 
@@ -124,6 +126,60 @@ def _float32_numbers(f0: Array, dr: Probes) -> bool:
     seen = np.concatenate([f0, dr.values.ravel()])
     seen = seen[np.isfinite(seen)]
     return bool(seen.size and np.array_equal(seen.astype(np.float32).astype(np.float64), seen))
+
+
+def _grow(ev: Evaluator, x: Array, f0: Array, cl: Claim, dr: Probes, method: str, scale: float, k: int,
+          seed: int, eps_f: float, judged: NDArray[np.bool_]) -> bool:
+    """Grow the steps where f's rounding swamps them (f = 1e10 + Σ sin x: its moves at the directional
+    step lie below its rounding, and every estimate reads 0 under a bound of 1e3): where rounding is
+    the larger term and the bound exceeds the accuracy a direction asks for (eps_f^resolve_power of the
+    largest of its claim, its estimate and the claim's norm), probe again at grow_factor× the step, up to
+    full mode's widest step (step("central")·grow_factor^grow_levels per entry: still local), and take
+    the directions whose bound falls while the estimates agree within both bounds. True if any grew."""
+    power = param("resolve_power") if eps_f == EPS else param("resolve_power_low")
+    top = np.max(np.where(np.isfinite(dr.analytic), np.abs(dr.analytic), 0.0), axis=0, initial=0.0)
+    widest = step("central", eps_f) * param("grow_factor") ** param("grow_levels")
+    levels = int(math.log(widest / step(method if method == "richardson" else "directional", eps_f))
+                 / math.log(param("grow_factor")))
+    grew = False
+    for level in range(1, levels + 1):
+        # (a claim and estimate below the smallest normal number count as 0: nothing to resolve)
+        wanted = eps_f ** power * np.maximum(np.maximum(np.abs(dr.analytic), np.abs(dr.numerical)), top)
+        rows = judged & ((dr.rnd >= dr.trunc) & (param("safety") * (dr.rnd + dr.trunc) > wanted)
+                         & (wanted >= eps_f ** power * param("flush_floor") * TINY)).any(axis=1)
+        if not rows.any():
+            break
+        big = probe(ev, x, f0, cl, method, scale * param("grow_factor") ** level, k, seed, dr.noise, eps_f)
+        better = rows & ((big.tol < dr.tol) & (np.abs(big.numerical - dr.numerical) <= big.tol + dr.tol)).all(
+            axis=1) & ~np.isin(np.arange(dr.steps.size), list(big.problems))
+        if not better.any():
+            break
+        dr.take(big, better)
+        grew = True
+    return grew
+
+
+def _buried(dr: Probes, v: Verdict, judged: NDArray[np.bool_], eps_f: float, method: str,
+            jacobian: bool) -> tuple[NDArray[np.bool_], list[str]]:
+    """The (direction, output) pairs whose bound, at the step the probes ended with, has rounding as its
+    larger term and exceeds the pair's own claim and estimate and eps_f^judge_power of the claim's
+    largest directional derivative (as full mode's rule): its effect on f is below f's rounding at every
+    admissible step, and it is not judged where it would pass. Where every claim and estimate is 0 (f
+    flat, an unused parameter claimed 0; below the smallest normal number, flush_floor) the pair is
+    judged."""
+    if method == "complex":
+        return np.zeros(dr.analytic.shape, bool), []
+    top = np.max(np.where(np.isfinite(dr.analytic), np.abs(dr.analytic), 0.0), axis=0, initial=0.0)
+    own = np.maximum(np.abs(dr.analytic), np.abs(dr.numerical))
+    limit = np.maximum(own, eps_f ** param("judge_power") * top)
+    buried = (judged[:, None] & v.ok & ~v.kink & (dr.rnd > dr.trunc) & (dr.tol - dr.ana_rnd > limit)
+              & (np.maximum(own, top) >= param("flush_floor") * TINY))
+    why = [f"direction {int(j)}{f' (output {int(c)})' if jacobian else ''}: its effect on f is below f's "
+           f"rounding at every admissible step (bound {float(dr.tol[j, c]):.3g} at step "
+           f"{float(dr.steps[j]):.3g}, above the claim {float(dr.analytic[j, c]):.3g}, the estimate "
+           f"{float(dr.numerical[j, c]):.3g} and the claim's scale {float(top[c]):.3g})"
+           for j, c in zip(*np.nonzero(buried))]
+    return buried, why
 
 
 def _evidence(p: int, m: int) -> KinkEvidence:
@@ -274,6 +330,8 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
                 break
             dr.take(big, better)
         v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
+    if method != "complex" and _grow(ev, x, f0, cl, dr, method, scale, k, seed, eps_f, judged):
+        v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
     if method != "complex":
         # A failing direction is probed again at a 16× smaller step, and so, once, is a passing one
         # whose error exceeds what rounding explains (its pass rests on the curvature bound, which at a
@@ -303,10 +361,10 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
             v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
             coarse = fine
     v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
+    # A direction f's rounding buries even at the widest step is not judged (where it would pass)
+    undecided, inconclusive = _buried(dr, v, judged, eps_f, method, jacobian)
     # A claim outside the one-sided slopes at a kink: wrong, or several kinks along the direction
-    undecided = np.zeros((p, m), bool)
     separate = np.zeros((p, m), bool)   # passed: the kinks along it are separate pieces of f
-    inconclusive: list[str] = []
     for j, c in zip(*np.nonzero(v.kink & ~v.kink_ok)):
         d = signs(replay(seed, int(j), n)) if j < k else G[0] / float(gnorm[0])
         why = _split_kink(ev, x, f0, cl, d, int(c), float(found.step[j, c]), user, dr.noise,
