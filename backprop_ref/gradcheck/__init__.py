@@ -27,7 +27,10 @@ How a verdict is reached (every number below lives in `ERROR_MODEL`, with its re
   the best step still exceeds its own value and eps_f^(1/3) of the gradient's scale (at a stationary
   point: of how much it moves over x's scale, |f″|·max(|x_i|, 1)) moves f by less than its rounding: it
   is not judged. Nor is a jump: a one-sided difference that keeps its size as the step
-  shrinks (f has no derivative there).
+  shrinks, down to 64 spacings of x_i (f has no derivative there; a jump 1e-9 from x leaves the stencil).
+- Noise: where an output has no entry its first step resolves, or a claim fails or sits at a kink, f(x)
+  is evaluated twice more; where it scatters above f's rounding, noise_cover times that noise joins
+  e_f (the entries re-probed with it) and the report states it.
 - Kinks: the one-sided slopes F = (f(x+h) − f(x))/h and B = (f(x) − f(x−h))/h differ by h·f″ on a
   smooth function (the gap doubles with the step) and by a constant jump at a kink. An entry whose gap
   does not scale with the step is re-probed with steps 16, 256 and 4096 times smaller, and further
@@ -35,15 +38,19 @@ How a verdict is reached (every number below lives in `ERROR_MODEL`, with its re
   kink the entry passes when the analytic value lies between the one-sided slopes (a subgradient); the
   report lists left and right.
 - Directional mode (``directions=k``) compares k directional derivatives along random Rademacher unit
-  directions (plus the claimed gradient's own direction) at 2 evaluations each; the truncation along a
-  direction is bounded by its curvature, t·|φ″|/6, seen in the second difference with f(x). A direction
-  that fails, or passes only by that bound, is probed again at a 16× smaller step: a one-sided gap that
-  keeps its size is a kink at x, judged by the kink rule with the slopes' own error (the curvature bound
-  would count the jump as truncation). A failing direction is localised by bisection over blocks of
-  entries.
+  directions (plus the claimed gradient's own direction) at 2 evaluations each, with steps and f's
+  rounding in eps_f; the truncation along a direction is bounded by its curvature, t·|φ″|/6, seen in the
+  second difference with f(x). Where rounding swamps the step it grows as in full mode; a direction no
+  step resolves is not judged. A direction that fails, or passes only by that bound, is probed again at
+  a 16× smaller step: a one-sided gap that keeps its size is a kink at x, judged by the kink rule with
+  the slopes' own error (the curvature bound would count the jump as truncation); a claim outside those
+  slopes is split into blocks, and passes where each block holds within its own and f adds up over the
+  blocks (separate kinks). A failing direction is localised by bisection over blocks of entries.
 - Complex step: Im f(x + ih·e_i)/h has no subtractive cancellation; its error is that of an analytic
   derivative, complex_rounding·eps·(|n_i| + max|n| + max(|f|, max_s|n_si|)) + tiny/h; an entry (or
   direction) it would fail adds the conditioning term, its slope read from the complex step at x ± δ.
+  An entry within its bound only by the rounding allowed at the gradient's and f's scale, a bound above
+  the entry itself, is not judged (a sign error could hide there).
 - The verdict: one rule (`verdict.judge`) decides every entry or direction in both modes: the smooth
   bound, or at a kink the interval between the one-sided slopes; the user's atol + rtol·|numerical|
   replaces the model's bound when given. A marginal verdict asks the Taylor test for a second opinion.
@@ -57,6 +64,7 @@ The layout, one module per step of the algorithm; each imports only the ones abo
     verdict       judge(): the one pass/fail rule; Verdict
     stencils      one probe level of central or Richardson differences and its statistics
     report        the report: the first line that stands alone, the worst entries, by argument
+    diagnosis     what a failure's pattern says (a factor, a sign, a transpose, a swap, ...)
     result        GradCheckResult, Kink, TaylorResult (frozen), Judged → build_result(), combine()
     ties          where several kinks meet in one output: do they interact, is the claim in the hull
     complex_step  the complex step's probes: its noise, its conditioning slope, the not-analytic recheck
@@ -66,7 +74,6 @@ The layout, one module per step of the algorithm; each imports only the ones abo
     directional   judge_directional(): f's noise, kinks along a direction, localising
     taylor        taylor_test() and the marginal verdict's second opinion
     arguments     structured x (a tuple called as f(*x), a dict as f(x)), wrt, the arguments' labels
-    diagnosis     what a failure's pattern says (a factor, a sign, a transpose, a swap, ...)
     api           check_grad, assert_grad, check_jacobian, assert_jacobian, numerical_grad/jacobian:
                   each checked argument judged on its own, combined (result.by_argument)
     rules         check_vjp, check_jvp, check_adjoint: the user's backward and forward passes
