@@ -23,9 +23,9 @@ anything else is a miss. backprop_ref's cells are misses as well when its report
 verdict ("pass" beside a Taylor test saying "the gradient is WRONG"), when it changes the caller's
 arrays, or when a directional failure does not localise every planted entry. A directional check states
 its resolution (`detectable_error`: an error that large in any one entry is seen by each random
-direction with probability ≥ 1/2): its pass on a wrong twin whose error, in every entry, lies below
-that is counted apart ("pass, below its stated resolution", acceptable), as an inconclusive verdict is;
-full mode judges such twins.
+direction with probability ≥ 1/2): its pass or inconclusive on a wrong twin whose error, in every
+entry, lies below that is counted apart ("pass, below its stated resolution", acceptable), as a
+justified inconclusive verdict is; full mode judges such twins.
 
 Options: --write PATH (the markdown report), --peers-python PATH (a Python with torch 2.13; default
 /work/venv-peers/bin/python when it exists; without it the torch column reads "not installed"),
@@ -531,10 +531,11 @@ def judge_ours(case: Case, f: Callable[[Any], Any], cell: str, twin: str) -> Cel
     out = score(case, twin, cell, r.verdict)
     out.reason = r.reason
     err = float(np.max(np.abs(np.asarray(case.wrong, float) - np.asarray(case.right, float))))
-    if cell == "directional" and twin == "wrong" and r.verdict == "pass" and err < r.detectable_error:
-        out = Cell("pass, below its stated resolution", True, reason=(
+    if (cell == "directional" and twin == "wrong" and r.verdict in ("pass", "inconclusive")
+            and err < r.detectable_error):
+        out = Cell(f"{r.verdict}, below its stated resolution", True, reason=(
             f"the twin's error ({err:.2g} in one entry) lies below the resolution the report states "
-            f"({r.detectable_error:.3g} in any one entry)"))
+            f"({r.detectable_error:.3g} in any one entry): {r.reason or 'passed'}"))
     report = str(r)
     if not np.array_equal(x, x_before) or not np.array_equal(claim, claim_before):
         out.ok, out.miss = False, "changed the caller's arrays"
@@ -642,7 +643,7 @@ def totals(all_cases: list[Case], results: dict[str, Any]) -> str:
         judged = [c for c in counted if c.ok is not None]
         misses = Counter(c.miss for c in judged if c.ok is False)
         ok_inc = sum(c.ok is True and (c.verdict in ("inconclusive", "refused")
-                                       or c.verdict.startswith("pass, ")) for c in judged)
+                                       or c.verdict.endswith("below its stated resolution")) for c in judged)
         alarms = misses["false alarm"] + misses["false alarm (error)"]
         other = sum(misses.values()) - alarms - misses["false pass"] - misses["unjustified inconclusive"]
         rows.append(f"| {HEADERS[ch]} | {len(judged)} | {sum(c.ok is True for c in judged)} | {alarms} | "
@@ -675,7 +676,7 @@ def details(all_cases: list[Case], results: dict[str, Any]) -> str:
         for ch in CHECKERS:
             for twin, c in zip(("right", "wrong"), results[case.name][ch]):
                 if c.ok is False or (ch in CELLS and (c.verdict in ("inconclusive", "refused")
-                                                      or c.verdict.startswith("pass, "))):
+                                                      or c.verdict.endswith("below its stated resolution"))):
                     tag = f"MISS ({c.miss})" if c.ok is False else "acceptable"
                     reason = " ".join(c.reason.split())
                     reason = reason if len(reason) <= 300 else reason[:297] + "…"
