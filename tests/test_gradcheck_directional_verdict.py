@@ -516,3 +516,14 @@ def test_a_direction_no_admissible_step_resolves_is_not_judged():
         r = check_grad(f, x, claim, directions=8, seed=0)
         assert r.verdict == "inconclusive", str(r)
         assert all("below f's rounding at every admissible step" in s for s in r.inconclusive)
+
+
+def test_a_grown_step_measures_its_truncation_from_two_step_sizes():
+    # Σσ with entries saturated on both sides (found by benchmarks/checker.py): the rounding of f ≈ 3
+    # grew the step to 1.2 per direction, where the curvature bound t·|φ″|/6 saw the entries' φ″ cancel
+    # while the truncation t²·|φ‴|/6 (4% of the estimate) did not: the right claim failed at err/tol 1.3
+    x = np.array([-36.15078875, -27.65444888, 27.27186445, -30.68484167, -28.60809329, 39.21362736])
+    f = lambda v: np.sum(1.0 / (1.0 + np.exp(-v)))   # noqa: E731
+    s = 1.0 / (1.0 + np.exp(-x))
+    r = check_grad(f, x, s * (1 - s), directions=8, seed=1286)
+    assert r.verdict != "fail", str(r)

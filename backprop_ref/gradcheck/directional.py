@@ -135,9 +135,15 @@ def _grow(ev: Evaluator, x: Array, f0: Array, cl: Claim, dr: Probes, method: str
     the larger term and the bound exceeds the accuracy a direction asks for (eps_f^resolve_power of the
     largest of its claim, its estimate and the claim's norm), probe again at grow_factor× the step, up to
     full mode's widest step (step("central")·grow_factor^grow_levels per entry: still local), and take
-    the directions whose bound falls while the estimates agree within both bounds. True if any grew."""
+    the directions whose bound falls. At such steps the curvature bound t·|φ″|/6 no longer bounds the
+    truncation t²·|φ‴|/6 (Σσ with entries saturated on both sides: their φ″ cancel, their φ‴ do not),
+    so a grown step's truncation is measured as full mode's is, from two step sizes: |D(t) − D(t′)|/(1 −
+    (t′/t)²) against the estimate D(t′) the direction had (its rounding counted in, which only widens
+    the bound). True if any grew."""
     power = param("resolve_power") if eps_f == EPS else param("resolve_power_low")
-    top = np.max(np.where(np.isfinite(dr.analytic), np.abs(dr.analytic), 0.0), axis=0, initial=0.0)
+    # the claim's scale over every output, as full mode's: a Jacobian row of tiny derivatives is judged
+    # against the Jacobian's scale, as its error would be seen in J·v
+    top = np.max(np.where(np.isfinite(dr.analytic), np.abs(dr.analytic), 0.0), initial=0.0)
     widest = step("central", eps_f) * param("grow_factor") ** param("grow_levels")
     levels = int(math.log(widest / step(method if method == "richardson" else "directional", eps_f))
                  / math.log(param("grow_factor")))
@@ -150,8 +156,11 @@ def _grow(ev: Evaluator, x: Array, f0: Array, cl: Claim, dr: Probes, method: str
         if not rows.any():
             break
         big = probe(ev, x, f0, cl, method, scale * param("grow_factor") ** level, k, seed, dr.noise, eps_f)
-        better = rows & ((big.tol < dr.tol) & (np.abs(big.numerical - dr.numerical) <= big.tol + dr.tol)).all(
-            axis=1) & ~np.isin(np.arange(dr.steps.size), list(big.problems))
+        shrink = 1.0 - (dr.steps / big.steps) ** 2
+        big.trunc = np.maximum(big.trunc, np.abs(big.numerical - dr.numerical) / shrink[:, None])
+        big.tol = model_bound(big.trunc, big.rnd, big.ana_rnd)
+        usable = ~np.isin(np.arange(dr.steps.size), list(big.problems))
+        better = rows & (big.tol < dr.tol).all(axis=1) & usable
         if not better.any():
             break
         dr.take(big, better)
@@ -169,7 +178,9 @@ def _buried(dr: Probes, v: Verdict, judged: NDArray[np.bool_], eps_f: float, met
     judged."""
     if method == "complex":
         return np.zeros(dr.analytic.shape, bool), []
-    top = np.max(np.where(np.isfinite(dr.analytic), np.abs(dr.analytic), 0.0), axis=0, initial=0.0)
+    # the claim's scale over every output, as full mode's: a Jacobian row of tiny derivatives is judged
+    # against the Jacobian's scale, as its error would be seen in J·v
+    top = np.max(np.where(np.isfinite(dr.analytic), np.abs(dr.analytic), 0.0), initial=0.0)
     own = np.maximum(np.abs(dr.analytic), np.abs(dr.numerical))
     limit = np.maximum(own, eps_f ** param("judge_power") * top)
     buried = (judged[:, None] & v.ok & ~v.kink & (dr.rnd > dr.trunc) & (dr.tol - dr.ana_rnd > limit)
@@ -177,7 +188,7 @@ def _buried(dr: Probes, v: Verdict, judged: NDArray[np.bool_], eps_f: float, met
     why = [f"direction {int(j)}{f' (output {int(c)})' if jacobian else ''}: its effect on f is below f's "
            f"rounding at every admissible step (bound {float(dr.tol[j, c]):.3g} at step "
            f"{float(dr.steps[j]):.3g}, above the claim {float(dr.analytic[j, c]):.3g}, the estimate "
-           f"{float(dr.numerical[j, c]):.3g} and the claim's scale {float(top[c]):.3g})"
+           f"{float(dr.numerical[j, c]):.3g} and the claim's scale {top:.3g})"
            for j, c in zip(*np.nonzero(buried))]
     return buried, why
 
