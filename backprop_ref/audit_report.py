@@ -254,9 +254,10 @@ ERROR = "error"   # the run's verdict when it could not start (a usage error, ex
 
 
 def error_json(message: str) -> str:
-    """The JSON written under --json when the audit could not run: the verdict "error" and why."""
-    return json.dumps({"verdict": ERROR, "passed": False, "error": message, "counts": {},
-                       "records": []}, indent=2, ensure_ascii=False)
+    """The JSON written under --json when the audit could not run: the verdict "error" and why, with a
+    run's `counts` (each 0) and no records."""
+    return json.dumps({"verdict": ERROR, "passed": False, "error": message,
+                       "counts": dict.fromkeys(VERDICTS, 0), "records": []}, indent=2, ensure_ascii=False)
 
 
 def error_junit_xml(message: str) -> str:

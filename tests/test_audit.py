@@ -345,6 +345,8 @@ def test_a_run_that_cannot_start_still_writes_its_report_files(tmp_path):
     assert code == 2
     doc = json.loads(paths["--json"].read_text())
     assert doc["verdict"] == "error" and "unknown formula 'nosuch'" in doc["error"]
+    # the same counts as a run's, each 0: a script reading doc["counts"]["fail"] meets no KeyError
+    assert doc["counts"] == {"pass": 0, "fail": 0, "inconclusive": 0, "skipped": 0} and doc["records"] == []
     suite = ET.fromstring(paths["--junit-xml"].read_text())
     error = suite.find("testcase/error")
     assert suite.get("errors") == "1" and error is not None
