@@ -35,6 +35,8 @@ from backprop_ref.audit_report import (
     ORACLES,
     PASS,
     SKIP,
+    TF_ABSENT,
+    TF_DISABLED,
     AuditReport,
     Record,
     format_table,
@@ -243,8 +245,9 @@ def run_audit(
     `formulas`: the `Formula` records to audit, the user's own (see `backprop_ref.catalogue` for what a
     record holds) or, when None, backprop_ref's catalogue (`catalogue.CATALOGUE`). `use_tf=None` uses
     TensorFlow when it is installed; False skips the tape column ("not installed" when it is absent,
-    "disabled" otherwise). Raises TypeError for a `samples` that is not an integer, ValueError for a
-    non-positive one or an unknown oracle; the caller decides what a missing TensorFlow means.
+    "disabled" otherwise: the rows' note, the summary and `AuditReport.tf_status` say which). Raises
+    TypeError for a `samples` that is not an integer, ValueError for a non-positive one or an unknown
+    oracle; the caller decides what a missing TensorFlow means.
     """
     formulas = catalogue.CATALOGUE if formulas is None else tuple(formulas)
     samples = integer(samples, "samples", minimum=1)
@@ -255,6 +258,7 @@ def run_audit(
     if use_tf is None:
         use_tf = installed
     tf_version = str(tf_twins.tensorflow().__version__) if use_tf else None
+    without_tf = TF_DISABLED if installed else TF_ABSENT   # the tape rows' note when use_tf is False
     start = time.perf_counter()
     total = len(formulas) * len(oracles)
     done = 0
@@ -269,7 +273,7 @@ def run_audit(
                 progress(done, total, f"{formula.name} {oracle}")
             t0 = time.perf_counter()
             if oracle == "tape" and not use_tf:
-                records.append(_skip(formula, oracle, "not installed" if not installed else "disabled"))
+                records.append(_skip(formula, oracle, without_tf))
             elif oracle == "tape" and formula.twin is None:
                 records.append(_skip(formula, oracle, "no TensorFlow twin"))
             else:
@@ -289,4 +293,4 @@ def run_audit(
     if progress is not None:
         progress(total, total, "done")
     return AuditReport(tuple(records), seed, samples, tf_version, time.perf_counter() - start,
-                       tuple(f.name for f in formulas))
+                       tuple(f.name for f in formulas), tf_disabled=installed and not use_tf)

@@ -30,7 +30,8 @@ from xml.etree import ElementTree as ET
 import numpy as np
 
 __all__ = [
-    "ORACLES", "PASS", "FAIL", "SKIP", "INCONCLUSIVE", "VERDICTS", "ERROR", "COLUMNS", "error_json",
+    "ORACLES", "PASS", "FAIL", "SKIP", "INCONCLUSIVE", "VERDICTS", "ERROR", "COLUMNS", "TF_STATUSES",
+    "error_json",
     "error_junit_xml", "Record", "AuditReport", "format_table",
     "to_json", "to_markdown", "to_junit_xml",
 ]
@@ -39,6 +40,10 @@ ORACLES = ("central", "complex", "tape")
 PASS, FAIL, SKIP = "pass", "fail", "skipped"
 INCONCLUSIVE = "inconclusive"
 VERDICTS = (PASS, FAIL, INCONCLUSIVE, SKIP)
+# What the tape column had of TensorFlow: used (the report names its version), installed but disabled
+# (run_audit(use_tf=False), --no-tf), or not installed. The skipped tape rows' note is the same word.
+TF_USED, TF_DISABLED, TF_ABSENT = "used", "disabled", "not installed"
+TF_STATUSES = (TF_USED, TF_DISABLED, TF_ABSENT)
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,11 @@ class Record:
 
 @dataclass(frozen=True)
 class AuditReport:
-    """All records of one audit run, with what is needed to replay it."""
+    """All records of one audit run, with what is needed to replay it.
+
+    `tf_version` is the version of the TensorFlow the tape column used (None when it used none);
+    `tf_disabled` says that TensorFlow was installed but not used (`run_audit(use_tf=False)`, `--no-tf`).
+    """
 
     records: tuple[Record, ...]
     seed: int
@@ -86,6 +95,14 @@ class AuditReport:
     seconds: float
     formulas: tuple[str, ...] = field(default=())
     catalogues: tuple[str, ...] = field(default=())   # the user's MODULE:NAME specs, for the replay
+    tf_disabled: bool = False
+
+    @property
+    def tf_status(self) -> str:
+        """One of `TF_STATUSES`: "used", "disabled" (installed, not used) or "not installed"."""
+        if self.tf_version is not None:
+            return TF_USED
+        return TF_DISABLED if self.tf_disabled else TF_ABSENT
 
     @property
     def verdict(self) -> str:
@@ -114,7 +131,7 @@ class AuditReport:
 
     def summary(self) -> str:
         c = self.counts()
-        tf = f"TensorFlow {self.tf_version}" if self.tf_version else "TensorFlow not installed"
+        tf = f"TensorFlow {self.tf_version or self.tf_status}"
         return (f"{self.verdict.upper()}: {c[PASS]} passed, {c[FAIL]} failed, "
                 f"{c[INCONCLUSIVE]} inconclusive, {c[SKIP]} skipped "
                 f"({count_of(len(self.formulas), 'formula')} × {len(ORACLES)} oracles, "
@@ -213,6 +230,7 @@ def to_json(report: AuditReport) -> str:
         "seed": report.seed,
         "samples": report.samples,
         "tensorflow": report.tf_version,
+        "tensorflow_status": report.tf_status,
         "seconds": round(report.seconds, 3),
         "counts": report.counts(),
         "summary": report.summary(),
@@ -279,7 +297,7 @@ def to_junit_xml(report: AuditReport) -> str:
     })
     props = ET.SubElement(suite, "properties")
     for name, value in (("seed", report.seed), ("samples", report.samples),
-                        ("tensorflow", report.tf_version or "not installed")):
+                        ("tensorflow", report.tf_version or report.tf_status)):
         ET.SubElement(props, "property", {"name": name, "value": str(value)})
     for r in report.records:
         case = ET.SubElement(suite, "testcase", {

@@ -145,6 +145,31 @@ def test_without_tensorflow_the_tape_column_is_skipped_not_failed(monkeypatch):
     assert report.passed and report.tf_version is None
     assert "TensorFlow not installed" in report.summary()
     assert "skipped (not installed)" in format_table(report)
+    assert json.loads(to_json(report))["tensorflow_status"] == "not installed"
+    # use_tf=False says "not installed" too when it is not: nothing was disabled
+    assert run_audit([BY_NAME["tanh"]], samples=1, use_tf=False).tf_status == "not installed"
+
+
+def test_with_tensorflow_installed_use_tf_false_says_disabled_not_not_installed(tf):
+    report = run_audit([BY_NAME["tanh"]], samples=1, seed=0, use_tf=False)
+    tape = next(r for r in report.records if r.oracle == "tape")
+    assert (tape.verdict, tape.note) == ("skipped", "disabled")
+    assert report.tf_version is None and report.tf_status == "disabled"
+    assert "; TensorFlow disabled; " in report.summary() and "not installed" not in report.summary()
+    doc = json.loads(to_json(report))
+    assert (doc["tensorflow"], doc["tensorflow_status"]) == (None, "disabled")
+    props = {p.get("name"): p.get("value")
+             for p in ET.fromstring(audit.to_junit_xml(report)).iter("property")}
+    assert props["tensorflow"] == "disabled"
+
+
+def test_the_json_and_junit_name_the_tensorflow_used(tf):
+    report = run_audit([BY_NAME["tanh"]], samples=1, seed=0, oracles=("tape",))
+    doc = json.loads(to_json(report))
+    assert (doc["tensorflow"], doc["tensorflow_status"]) == (tf.__version__, "used")
+    props = {p.get("name"): p.get("value")
+             for p in ET.fromstring(audit.to_junit_xml(report)).iter("property")}
+    assert props["tensorflow"] == tf.__version__
 
 
 def test_relative_error_leaves_out_entries_within_their_atol_masked_or_not_finite():

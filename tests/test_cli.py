@@ -241,6 +241,15 @@ def test_without_tensorflow_the_tape_column_reads_not_installed(monkeypatch):
     assert "skipped (not installed)" in out and "TensorFlow not installed" in out
 
 
+def test_no_tf_with_tensorflow_installed_reads_disabled(tf, tmp_path):
+    code, out, _ = run("audit", "--only", "tanh", "--samples", "1", "--no-tf", "--quiet",
+                       "--json", str(tmp_path / "a.json"))
+    assert code == 0
+    assert "skipped (disabled)" in out and "; TensorFlow disabled; " in out.splitlines()[-1]
+    assert "not installed" not in out
+    assert json.loads((tmp_path / "a.json").read_text())["tensorflow_status"] == "disabled"
+
+
 def test_audit_output_is_deterministic_for_a_seed():
     def table():
         _, out, _ = run("audit", "--only", "mlp", "softmax", "--samples", "3", "--seed", "9", "--no-tf")
