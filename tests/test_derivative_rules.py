@@ -112,7 +112,7 @@ def test_the_familys_denominators_stay_away_from_0_on_the_points_drawn():
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("rule", RULES, ids=list(RULES))
 @given(data=st.data())
-def test_rule_of_003_7_2_2(rule, method, data):
+def test_rule_of_section_7_2_2(rule, method, data):
     make, second = RULES[rule]
     f = data.draw(st.sampled_from(FAMILY), label="f")
     g = data.draw(st.sampled_from(second), label="g")

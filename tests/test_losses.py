@@ -247,7 +247,7 @@ def test_binary_cross_entropy_is_softplus_minus_yz(z, data):
 
 
 @given(floats(-20, 20), floats(0, 1))
-def test_binary_cross_entropy_is_000s_cross_entropy_over_two_classes(z, y):
+def test_binary_cross_entropy_is_further_into_backpropagations_cross_entropy_over_two_classes(z, y):
     # One logit is a two-class distribution (σ(z), σ(−z)) with targets (y, 1 − y): Further into
     # Backpropagation's −Σ p log q. log σ near 1 errs by eps absolute there, so the bound has an absolute
     # part.

@@ -132,7 +132,7 @@ SMALL = st.floats(-1, 1, allow_nan=False, allow_infinity=False)
 
 
 @given(st.integers(1, 5), st.integers(1, 4), st.data())
-def test_neuron_gradient_is_003_7_5_1_term_by_term(n, J, data):
+def test_neuron_gradient_is_section_7_5_1_term_by_term(n, J, data):
     w = data.draw(hnp.arrays(np.float64, J, elements=SMALL))
     b = data.draw(SMALL)
     x = data.draw(hnp.arrays(np.float64, (n, J), elements=SMALL))
@@ -265,7 +265,7 @@ def test_layer_validates_its_arguments():
 
 # ---- MLP: the delta recursion against the chapter's hand-written formulas --------------------
 
-def test_one_sigmoid_layer_with_mse_matches_003_7_5_2():
+def test_one_sigmoid_layer_with_mse_matches_section_7_5_2():
     # δ_k = (o_k − t_k) o_k (1 − o_k), ∂L/∂w_jk = δ_k x_j, with the batch mean's 1/N.
     X, W, b = normal(5, 3), normal(3, 2), normal(2)
     T = RNG.uniform(size=(5, 2))
@@ -277,7 +277,7 @@ def test_one_sigmoid_layer_with_mse_matches_003_7_5_2():
     assert_sums_close(db, delta.sum(axis=0))
 
 
-def test_two_sigmoid_layers_with_mse_match_003_7_7():
+def test_two_sigmoid_layers_with_mse_match_section_7_7():
     # Output layer δ_k = o_k(1 − o_k)(o_k − t_k); penultimate δ_j = o_j(1 − o_j) Σ_k δ_k w_jk.
     X, W1, b1, W2, b2 = normal(4, 3), normal(3, 5), normal(5), normal(5, 2), normal(2)
     T = RNG.uniform(size=(4, 2))

@@ -48,7 +48,7 @@ def test_himmelblau_by_hand():
     assert np.array_equal(himmelblau_grad([1.0, 1.0]), [-46.0, -38.0])
 
 
-def test_himmelblau_minima_from_003_7_8():
+def test_himmelblau_minima_from_section_7_8():
     # (3, 2) is exact; the other three are given to 6 decimals (|error| ≤ 5e-7 per coordinate).
     assert himmelblau([3.0, 2.0]) == 0.0 and np.array_equal(himmelblau_grad([3.0, 2.0]), [0.0, 0.0])
     others = np.array([[-2.805118, 3.131312], [-3.779310, -3.283186], [3.584428, -1.848126]])
@@ -133,7 +133,7 @@ def test_chain_rule_z_overflows_to_inf_silently(strict):
     assert np.isfinite(chain_rule_z(26.6)) and np.isfinite(chain_rule_z_grad(26.0))
 
 
-def test_linear_chain_is_003_7_6s_tape_example():
+def test_linear_chain_is_the_tape_example_of_section_7_6():
     # x = 1, w1 = 2, b1 = 1, w2 = 2, b2 = 1: y1 = 3, y2 = 7; the book prints ∂y2/∂w1 = 2.0.
     assert linear_chain(2.0, 1.0, 2.0, 1.0, 1.0) == 7.0
     assert linear_chain_grad(2.0, 1.0, 2.0, 1.0, 1.0) == (2.0, 2.0, 3.0, 1.0)
@@ -152,7 +152,7 @@ W_FURTHER = np.array([[0.1, -0.2], [0.3, 0.05], [-0.4, 0.2]])
 X_FURTHER = np.array([2.0, 4.0, -2.0])  # Further into Backpropagation's X = [2, 4, −2], class 0
 
 
-def test_one_layer_matches_000s_elementwise_chain():
+def test_one_layer_matches_further_into_backpropagations_elementwise_chain():
     # ∂C/∂W_ij = −(p_j / y_oj) · σ(y_j)(1 − σ(y_j)) · x_i, with y = xW (no bias), term by term.
     p = [1.0, 0.0]
     y = [sum(X_FURTHER[i] * W_FURTHER[i, j] for i in range(3)) for j in range(2)]
@@ -171,7 +171,7 @@ def test_one_layer_batch_is_the_mean_of_its_rows():
         sum(one_layer_loss(W_FURTHER, X[n], P[n]) for n in range(4)) / 4, rel=1e-13)
 
 
-def test_one_gradient_step_lowers_000s_cost():
+def test_one_gradient_step_lowers_the_cost_as_in_further_into_backpropagation():
     # Further into Backpropagation: one step W ← W − h·∂C/∂W with h = 0.01 lowers the cost (their run:
     # 7.87 → 7.63).
     W = np.random.default_rng(1).normal(size=(3, 2))
@@ -224,3 +224,18 @@ def test_two_layer_matches_the_generic_delta_recursion():
     assert two_layer_loss(W1, b1, W2, b2, x, y) == pytest.approx(loss, rel=1e-14)
     for ours, theirs in zip(two_layer_grads(W1, b1, W2, b2, x, y), (eW1, eb1, eW2, eb2)):
         np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=1e-16)
+
+
+def test_the_tests_name_the_sources_by_title_not_by_file_key():
+    # A name like test_..._000s_cost cites a file key ("000", "003") that a clone does not contain;
+    # the tests, as the docstrings, name a source by its title (further_into_backpropagation) or the
+    # chapter's section (section_7_2_2).
+    import pathlib
+    import re
+
+    here = pathlib.Path(__file__).parent
+    names = [m.group(1) for path in sorted(here.glob("test_*.py"))
+             for m in re.finditer(r"^def (test_\w+)", path.read_text(encoding="utf-8"), re.M)]
+    assert len(names) > 100   # the scan found the suite's tests
+    keyed = [n for n in names if re.search(r"_00\d(s|_|$)", n)]   # (not 1e_300)
+    assert keyed == []
