@@ -42,7 +42,7 @@ How a verdict is reached (every number below lives in `ERROR_MODEL`, with its re
   rounding in eps_f; the truncation along a direction is bounded by its curvature, t·|φ″|/6, seen in the
   second difference with f(x). Where rounding swamps the step it grows as in full mode; a direction no
   step resolves is not judged. A direction that fails, or passes only by that bound, is probed again at
-  a 16× smaller step: a one-sided gap that keeps its size is a kink at x, judged by the kink rule with
+  a 16× smaller step; one whose stencil leaves f's domain shrinks its step: a one-sided gap that keeps its size is a kink at x, judged by the kink rule with
   the slopes' own error (the curvature bound would count the jump as truncation); a claim outside those
   slopes is split into blocks, and passes where each block holds within its own and f adds up over the
   blocks (separate kinks). A failing direction is localised by bisection over blocks of entries.
@@ -71,6 +71,7 @@ The layout, one module per step of the algorithm; each imports only the ones abo
     full          full mode: refinement, judge_full()
     bisection     localising a failing direction's wrong entries
     directions    replay(seed, j, n), the random directions and the probes along them
+    directional_steps  where the first step does not do: f's domain, a swamped step, no step at all
     directional   judge_directional(): f's noise, kinks along a direction, localising
     taylor        taylor_test() and the marginal verdict's second opinion
     arguments     structured x (a tuple called as f(*x), a dict as f(x)), wrt, the arguments' labels

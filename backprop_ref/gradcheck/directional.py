@@ -21,22 +21,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop_ref.gradcheck.bisection import bisect
+from backprop_ref.gradcheck.directional_steps import buried, float32_numbers, grow, inside_domain
 from backprop_ref.gradcheck.directions import Claim, Probes, norms, probe, replay, scratch, signs, unchanged
 from backprop_ref.gradcheck.error_model import (
     EPS,
-    TINY,
     claim_rounding,
     dtype_name,
     f_rounding,
     model_bound,
     param,
     rms,
-    step,
 )
 from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance, working_precision
 from backprop_ref.gradcheck.kinks import KinkEvidence, above_noise, steady
 from backprop_ref.gradcheck.result import Directional, Judged, Kink, model_reason
-from backprop_ref.gradcheck.verdict import Verdict, judge
+from backprop_ref.gradcheck.verdict import judge
 
 __all__ = ["noise", "noise_reason", "judge_directional"]
 
@@ -121,76 +120,12 @@ def _conditioned(ev: Evaluator, x: Array, cl: Claim, dr: Probes, failing: NDArra
     dr.tol = model_bound(dr.trunc, dr.rnd, dr.ana_rnd)
 
 
-def _float32_numbers(f0: Array, dr: Probes) -> bool:
-    """Whether every finite value f gave, at x and on the stencils, is a float32 number."""
-    seen = np.concatenate([f0, dr.values.ravel()])
-    seen = seen[np.isfinite(seen)]
-    return bool(seen.size and np.array_equal(seen.astype(np.float32).astype(np.float64), seen))
 
 
-def _grow(ev: Evaluator, x: Array, f0: Array, cl: Claim, dr: Probes, method: str, scale: float, k: int,
-          seed: int, eps_f: float, judged: NDArray[np.bool_]) -> bool:
-    """Grow the steps where f's rounding swamps them (f = 1e10 + Σ sin x: its moves at the directional
-    step lie below its rounding, and every estimate reads 0 under a bound of 1e3): where rounding is
-    the larger term and the bound exceeds the accuracy a direction asks for (eps_f^resolve_power of the
-    largest of its claim, its estimate and the claim's norm), probe again at grow_factor× the step, up to
-    full mode's widest step (step("central")·grow_factor^grow_levels per entry: still local), and take
-    the directions whose bound falls. At such steps the curvature bound t·|φ″|/6 no longer bounds the
-    truncation t²·|φ‴|/6 (Σσ with entries saturated on both sides: their φ″ cancel, their φ‴ do not),
-    so a grown step's truncation is measured as full mode's is, from two step sizes: |D(t) − D(t′)|/(1 −
-    (t′/t)²) against the estimate D(t′) the direction had (its rounding counted in, which only widens
-    the bound). True if any grew."""
-    power = param("resolve_power") if eps_f == EPS else param("resolve_power_low")
-    # the claim's scale over every output, as full mode's: a Jacobian row of tiny derivatives is judged
-    # against the Jacobian's scale, as its error would be seen in J·v
-    top = np.max(np.where(np.isfinite(dr.analytic), np.abs(dr.analytic), 0.0), initial=0.0)
-    widest = step("central", eps_f) * param("grow_factor") ** param("grow_levels")
-    levels = int(math.log(widest / step(method if method == "richardson" else "directional", eps_f))
-                 / math.log(param("grow_factor")))
-    grew = False
-    for level in range(1, levels + 1):
-        # (a claim and estimate below the smallest normal number count as 0: nothing to resolve)
-        wanted = eps_f ** power * np.maximum(np.maximum(np.abs(dr.analytic), np.abs(dr.numerical)), top)
-        rows = judged & ((dr.rnd >= dr.trunc) & (param("safety") * (dr.rnd + dr.trunc) > wanted)
-                         & (wanted >= eps_f ** power * param("flush_floor") * TINY)).any(axis=1)
-        if not rows.any():
-            break
-        big = probe(ev, x, f0, cl, method, scale * param("grow_factor") ** level, k, seed, dr.noise, eps_f)
-        shrink = 1.0 - (dr.steps / big.steps) ** 2
-        big.trunc = np.maximum(big.trunc, np.abs(big.numerical - dr.numerical) / shrink[:, None])
-        big.tol = model_bound(big.trunc, big.rnd, big.ana_rnd)
-        usable = ~np.isin(np.arange(dr.steps.size), list(big.problems))
-        better = rows & (big.tol < dr.tol).all(axis=1) & usable
-        if not better.any():
-            break
-        dr.take(big, better)
-        grew = True
-    return grew
 
 
-def _buried(dr: Probes, v: Verdict, judged: NDArray[np.bool_], eps_f: float, method: str,
-            jacobian: bool) -> tuple[NDArray[np.bool_], list[str]]:
-    """The (direction, output) pairs whose bound, at the step the probes ended with, has rounding as its
-    larger term and exceeds the pair's own claim and estimate and eps_f^judge_power of the claim's
-    largest directional derivative (as full mode's rule): its effect on f is below f's rounding at every
-    admissible step, and it is not judged where it would pass. Where every claim and estimate is 0 (f
-    flat, an unused parameter claimed 0; below the smallest normal number, flush_floor) the pair is
-    judged."""
-    if method == "complex":
-        return np.zeros(dr.analytic.shape, bool), []
-    # the claim's scale over every output, as full mode's: a Jacobian row of tiny derivatives is judged
-    # against the Jacobian's scale, as its error would be seen in J·v
-    top = np.max(np.where(np.isfinite(dr.analytic), np.abs(dr.analytic), 0.0), initial=0.0)
-    own = np.maximum(np.abs(dr.analytic), np.abs(dr.numerical))
-    limit = np.maximum(own, eps_f ** param("judge_power") * top)
-    buried = (judged[:, None] & v.ok & ~v.kink & (dr.rnd > dr.trunc) & (dr.tol - dr.ana_rnd > limit)
-              & (np.maximum(own, top) >= param("flush_floor") * TINY))
-    why = [f"direction {int(j)}{f' (output {int(c)})' if jacobian else ''}: its effect on f is below f's "
-           f"rounding at every admissible step (bound {float(dr.tol[j, c]):.3g} at step "
-           f"{float(dr.steps[j]):.3g}, above the claim {float(dr.analytic[j, c]):.3g}, the estimate "
-           f"{float(dr.numerical[j, c]):.3g} and the claim's scale {top:.3g})"
-           for j, c in zip(*np.nonzero(buried))]
-    return buried, why
+
+
 
 
 def _evidence(p: int, m: int) -> KinkEvidence:
@@ -307,7 +242,7 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     # number of that dtype (f computed in float32 and returned as a float): probed again in its eps
     eps_f = ev.out_eps if method != "complex" else EPS
     dr = probe(ev, x, f0, cl, method, scale, k, seed, eps_f=eps_f)
-    if eps_f == EPS and method != "complex" and _float32_numbers(f0, dr) and not judge(
+    if eps_f == EPS and method != "complex" and float32_numbers(f0, dr) and not judge(
             dr.analytic, dr.numerical, dr.tol, _evidence(p, m), user).ok.all():
         # a direction fails where f returned only float32 numbers (f computed in float32 and returned as
         # a float): float64's steps may lie below what f resolves. float32's steps, which are no power of
@@ -318,6 +253,11 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
         if seen != EPS:
             eps_f = seen
             dr = trial if seen == f32 else probe(ev, x, f0, cl, method, scale, k, seed, eps_f=seen)
+    notes: list[str] = []
+    if dr.problems:
+        # later probes (refinement, growth) start from the deepest step the domain needed
+        notes, shrunk = inside_domain(ev, x, f0, cl, dr, method, scale, k, seed, eps_f)
+        scale /= param("refine_factor") ** shrunk
     first_steps = dr.steps.copy()
     found = _evidence(p, m)
     v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
@@ -341,7 +281,7 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
                 break
             dr.take(big, better)
         v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
-    if method != "complex" and _grow(ev, x, f0, cl, dr, method, scale, k, seed, eps_f, judged):
+    if method != "complex" and grow(ev, x, f0, cl, dr, method, scale, k, seed, eps_f, judged):
         v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
     if method != "complex":
         # A failing direction is probed again at a 16× smaller step, and so, once, is a passing one
@@ -373,7 +313,7 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
             coarse = fine
     v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
     # A direction f's rounding buries even at the widest step is not judged (where it would pass)
-    undecided, inconclusive = _buried(dr, v, judged, eps_f, method, jacobian)
+    undecided, inconclusive = buried(dr, v, judged, eps_f, method, jacobian)
     # A claim outside the one-sided slopes at a kink: wrong, or several kinks along the direction
     separate = np.zeros((p, m), bool)   # passed: the kinks along it are separate pieces of f
     for j, c in zip(*np.nonzero(v.kink & ~v.kink_ok)):
@@ -430,4 +370,4 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
                   model_reason(dr.trunc, dr.rnd, dr.ana_rnd, method, eps_g, directional=True)
                   + noise_reason(dr.noise, f0) + precision, dr.steps,
                   (s * dr.trunc, s * dr.rnd, dr.ana_rnd), extras, inconclusive,
-                  refined=np.repeat((dr.steps < first_steps)[:, None], m, axis=1))
+                  refined=np.repeat((dr.steps < first_steps)[:, None], m, axis=1), notes=notes)

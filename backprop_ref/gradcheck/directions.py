@@ -166,6 +166,19 @@ def unchanged(passed: Array, expected: Array) -> None:
         raise ValueError(MUTATED)
 
 
+def _real(ev: Evaluator, point: Array, m: int, j: int, sign: str, t: float,
+          raised: dict[int, str]) -> Array:
+    """f at a stencil point of direction j; NaN where f raises there (f accepted x itself: its domain
+    ends within the step, as math.log of a negative number), the error kept for the report."""
+    try:
+        return ev.real(point)
+    except (ArithmeticError, ValueError) as exc:
+        if str(exc) == MUTATED:
+            raise
+        raised.setdefault(j, f"f raised {type(exc).__name__} at x {sign} {t:.3g}·d_{j}: {exc}")
+        return np.full(m, np.nan)
+
+
 def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: float, k: int,
           seed: int, f_noise: Array | None = None, eps_f: float = EPS) -> Probes:
     """Probe the k random directions of `seed` (and the own one) with steps at `scale`; `f_noise` is
@@ -179,6 +192,7 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
     left, right = np.full((p, m), np.nan), np.full((p, m), np.nan)
     steps = np.empty(p)
     problems: dict[int, str] = {}
+    raised: dict[int, str] = {}   # per direction, the first error f raised on its stencil
     rng = np.random.default_rng(seed)
     c_unit = 1.0 / math.sqrt(n)
     c = step("directional", eps_f) * scale   # central: the per-entry perturbation of a random direction
@@ -209,10 +223,10 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
                 steps[j] = step("directional", eps_f) * scale / own_dmax
                 np.multiply(np.divide(G[0], cl.gnorm[0], out=v), steps[j], out=v)
                 lo = hi = x
-            fp[j] = ev.real(np.add(lo, v, out=point))
+            fp[j] = _real(ev, np.add(lo, v, out=point), m, j, "+", steps[j], raised)
             if first and j == 0:
                 unchanged(point, lo + v)   # (once per check: the only n-vector temporary)
-            fm[j] = ev.real(np.subtract(hi, v, out=point))
+            fm[j] = _real(ev, np.subtract(hi, v, out=point), m, j, "−", steps[j], raised)
         t = steps[:, None]
         num = (fp - fm) / (2.0 * t)
         right, left = (fp - f0) / t, (f0 - fm) / t
@@ -226,7 +240,8 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
         trunc = t * np.maximum(fin, np.median(fin, axis=0)) / 6.0
         for row in np.flatnonzero(~(np.isfinite(fp) & np.isfinite(fm)).all(axis=1)):
             bad = fp[row] if not np.isfinite(fp[row]).all() else fm[row]
-            problems[int(row)] = f"f(x ± {steps[row]:.3g}·d_{row}) = {bad[~np.isfinite(bad)][0]}"
+            problems[int(row)] = raised.get(int(row)) or (f"f(x ± {steps[row]:.3g}·d_{row}) = "
+                                                           f"{bad[~np.isfinite(bad)][0]}")
         return Probes(ana, num, model_bound(trunc, rnd, arnd), trunc, rnd, arnd, left, right, steps, problems,
                       f_noise, np.concatenate([fp, fm]), eps_f)
     e_f, coefs = np.empty((p, m)), np.empty((p, m))
@@ -259,10 +274,10 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
         fps, fms = np.empty((3, 1, m)), np.empty((3, 1, m))
         for s, mult in enumerate(MULTIPLES["richardson"]):
             xp = x + (mult * tj) * d
-            fps[s, 0] = ev.real(xp)
+            fps[s, 0] = _real(ev, xp, m, j, "+", mult * tj, raised)
             if first and j == 0 and s == 0:
                 unchanged(xp, x + (mult * tj) * d)
-            fms[s, 0] = ev.real(x - (mult * tj) * d)
+            fms[s, 0] = _real(ev, x - (mult * tj) * d, m, j, "−", mult * tj, raised)
         hs = np.array([[tj], [2 * tj], [4 * tj]])
         lv = level_stats(f0, fps, fms, hs, hs, np.array([tj]), method)
         num[j], trunc[j] = lv.est[0], lv.trunc[0]
@@ -270,7 +285,7 @@ def probe(ev: Evaluator, x: Array, f0: Array, cl: Claim, method: str, scale: flo
         seen.append(lv.values.reshape(-1, m))
         sigmas[j] = np.where(lv.finite[0], lv.sigma[0], 0.0)
         if not lv.finite[0].all():
-            problems[j] = f"f(x ± {tj:.3g}·d_{j}) (or at 2t, 4t) is not finite"
+            problems[j] = raised.get(j) or f"f(x ± {tj:.3g}·d_{j}) (or at 2t, 4t) is not finite"
     if method == "richardson":
         # every direction's fourth difference samples f's noise: the largest of them counts for all
         if f_noise is None:
