@@ -8,7 +8,8 @@ and checks the analytic derivative with three oracles:
   formula, `check_elementwise` (kink-aware; `CheckTask.check` picks), on every random case and
   every special value;
 - "complex": the complex step, on every random case (each lies on one smooth piece) and on the
-  specials only when the formula is smooth there;
+  specials only when the formula is smooth there; skipped, with the checker's reason, for a forward
+  that does not carry complex input through (`catalogue.ComplexStepRefused`);
 - "tape": TensorFlow's `tf.GradientTape` on the formula's twin, compared with
   `tolerances.agree` (forward against the twin's forward too), when TensorFlow is installed.
   Entries exactly at a declared kink are not compared (the conventions differ there by design);
@@ -44,7 +45,7 @@ from backprop_ref.audit_report import (
     to_junit_xml,
     to_markdown,
 )
-from backprop_ref.catalogue import Formula, at_kink, check_tasks
+from backprop_ref.catalogue import ComplexStepRefused, Formula, at_kink, check_tasks
 from backprop_ref.domains import Case
 from backprop_ref.tolerances import TAPE_ATOL_EPS, TAPE_RTOL
 
@@ -57,6 +58,8 @@ DEFAULT_SAMPLES = 20
 # an undecided random draw is replaced by a fresh one, at most this many times per sample drawn
 REDRAWS = 4
 DEFAULT_SEED = 0
+# the note of a complex column skipped because the formula's forward cannot carry the complex step
+NOT_APPLICABLE = "not applicable: the forward does not carry complex input"
 
 Progress = Callable[[int, int, str], None]
 """progress(done, total, label): called before each formula × oracle starts and once at the end."""
@@ -107,6 +110,7 @@ class _Tally:
         self.tolerances: list[str] = []
         self.ratio = 0.0  # finite differences: the worst error as a fraction of its tolerance
         self.set_aside = 0  # undecided random draws replaced by fresh ones
+        self.refused = ""   # why the oracle does not apply to the formula (the complex step), if it does not
 
     def add(self, rel_err: float, verdict: str, report: str, tolerance: str | None = None,
             reason: str = "") -> None:
@@ -173,6 +177,9 @@ def _finite_difference(formula: Formula, cases: Sequence[Case], method: str, see
             results = []
             for task in check_tasks(formula, case):
                 results.append((task, task.check(method, seed)))
+        except ComplexStepRefused as exc:   # the forward's fault for this oracle, not the derivative's
+            tally.refused = f"{describe(case)}: {exc}"
+            break
         except Exception as exc:  # a planted or broken derivative may not even have the right shape
             tally.samples += 1
             tally.raised(case, exc)
@@ -216,6 +223,11 @@ def _record(formula: Formula, oracle: str, tally: _Tally, seconds: float, note: 
     if tally.set_aside:
         note = (note + "; " if note else "") + (f"{tally.set_aside} random draw(s) no finite difference "
                                                 "could judge replaced by fresh ones")
+    if tally.refused and tally.failure is None:   # the checker's reason as the record's
+        return _skip(formula, oracle, NOT_APPLICABLE, seconds, reason=tally.refused)
+    if tally.refused:   # a case it did apply to failed: that stands
+        note = (note + "; " if note else "") + (f"stopped where the forward does not carry complex "
+                                                f"input: {tally.refused}")
     if tally.samples == 0:
         return Record(formula.name, formula.section, formula.equation, oracle, 0, None, "", SKIP,
                       None, note or "no cases", seconds)
@@ -227,8 +239,9 @@ def _record(formula: Formula, oracle: str, tally: _Tally, seconds: float, note: 
                   reason=tally.reason if verdict == INCONCLUSIVE else "")
 
 
-def _skip(formula: Formula, oracle: str, note: str) -> Record:
-    return Record(formula.name, formula.section, formula.equation, oracle, 0, None, "", SKIP, None, note)
+def _skip(formula: Formula, oracle: str, note: str, seconds: float = 0.0, reason: str = "") -> Record:
+    return Record(formula.name, formula.section, formula.equation, oracle, 0, None, "", SKIP, None, note,
+                  seconds, reason=reason)
 
 
 def run_audit(

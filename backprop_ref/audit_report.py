@@ -55,8 +55,9 @@ class Record:
     absolute tolerance (see `relative_error`; None when nothing ran),
     `tolerance` says which bound applied, `failure` is the first failing case's full report.
     `n_inconclusive` counts the cases the checker could not decide, `inconclusive` is the first one's
-    full report and `reason` says why in one sentence (its case and the checker's reason; empty
-    unless the verdict is "inconclusive").
+    full report and `reason` says why in one sentence (its case and the checker's reason). `reason` is
+    empty unless the verdict is "inconclusive", or "skipped" for an oracle that does not apply to the
+    formula (the complex step through a forward that drops complex input: the checker's reason).
     """
 
     formula: str
@@ -184,14 +185,19 @@ def _md_source(r: Record) -> list[str]:
     return [text, ""] if text else []
 
 
+def _not_applicable(report: AuditReport) -> list[Record]:
+    """The skipped records that say why the oracle does not apply (their `reason`)."""
+    return [r for r in report.records if r.verdict == SKIP and r.reason]
+
+
 def _rows(report: AuditReport) -> list[tuple[str, ...]]:
     return [(r.formula, r.section, r.oracle, str(r.samples) if r.samples else "—", _format_rel(r),
              r.tolerance or "—", _verdict(r)) for r in report.records]
 
 
 def format_table(report: AuditReport, *, failures: bool = True) -> str:
-    """The plain-text table, the first failing and inconclusive cases' reports (when `failures`), and
-    the summary line."""
+    """The plain-text table; when `failures`, why each skipped oracle that does not apply does not, and the
+    first failing and inconclusive cases' reports; the summary line."""
     rows = [COLUMNS] + _rows(report)
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     right = {3, 4}
@@ -201,6 +207,11 @@ def format_table(report: AuditReport, *, failures: bool = True) -> str:
         return "  ".join(cells).rstrip()
 
     out = [line(rows[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in rows[1:]]
+    if failures and _not_applicable(report):
+        out.append("")
+        for r in _not_applicable(report):
+            out.append(f"SKIPPED {_cited(r)} by {r.oracle} ({r.note}):")
+            out.append(f"    {r.reason}")
     if failures and (report.failures or report.inconclusive):
         out.append("")
         for r in report.failures:
@@ -262,6 +273,11 @@ def to_markdown(report: AuditReport) -> str:
             out += [f"### {r.formula} — {r.oracle}", "", *_md_source(r),
                     f"{r.n_inconclusive} of {r.samples} cases could not be judged; the first:", "",
                     "```", r.inconclusive or "", "```", ""]
+    if _not_applicable(report):
+        out += ["", "## Not applicable", ""]
+        for r in _not_applicable(report):
+            out += [f"- **{r.formula} — {r.oracle}** ({r.note}): {r.reason}"]
+        out.append("")
     if report.failures or report.inconclusive:
         out.append(f"Replay: `{_replay(report)}`")
     out.append("")
@@ -317,7 +333,7 @@ def to_junit_xml(report: AuditReport) -> str:
             })
             skipped.text = r.inconclusive
         elif r.verdict == SKIP:
-            ET.SubElement(case, "skipped", {"message": r.note})
+            ET.SubElement(case, "skipped", {"message": r.note + (f": {r.reason}" if r.reason else "")})
         else:
             out = ET.SubElement(case, "system-out")
             out.text = f"{r.samples} samples, worst rel err {_format_rel(r)}, tolerance {r.tolerance}"

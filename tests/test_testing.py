@@ -32,6 +32,8 @@ CATALOGUE = [
             specials=ZERO),
     Formula(name="softplus_b", section="HW2 Q3", equation="∂L/∂z = σ(z)", kind="gradient", forward=loss,
             derivative=wrong, twin=None, domain=DOMAIN, specials=ZERO),
+    Formula(name="real_only", kind="gradient", forward=lambda z: float(np.sum(z ** 2)),
+            derivative=lambda z: 2 * z, domain=DOMAIN, specials=ZERO),
 ]
 '''
 
@@ -44,7 +46,7 @@ test_draws, test_specials = catalogue_tests(CATALOGUE, max_examples=10)
 
 def test_a_users_catalogue_gets_one_test_per_record_and_oracle(pytester):
     pytester.makepyfile(course=COURSE, test_course=TESTS)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-v")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-v", "-rs")
     out = result.stdout.str()
     for passed in ("test_draws[softplus_a-central] PASSED", "test_draws[softplus_a-complex] PASSED",
                    "test_specials[softplus_a-central] PASSED", "test_specials[softplus_a-complex] PASSED"):
@@ -55,6 +57,12 @@ def test_a_users_catalogue_gets_one_test_per_record_and_oracle(pytester):
     assert "softplus_b-tape" not in out   # no twin, no tape test
     tape = [line for line in result.stdout.lines if "[softplus_a-tape]" in line]
     assert len(tape) == 2 and all(" PASSED" in line or " SKIPPED" in line for line in tape)
+    # a forward that drops complex input: the complex step does not apply, and says why
+    for verdict in ("test_draws[real_only-central] PASSED", "test_specials[real_only-central] PASSED",
+                    "test_draws[real_only-complex] SKIPPED", "test_specials[real_only-complex] SKIPPED"):
+        assert verdict in out, out
+    assert out.count("real_only: the complex step does not apply: method='complex' needs an f that "
+                     "carries complex input through") == 2, out
 
 
 def test_it_takes_records_only():

@@ -5,12 +5,15 @@ field."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import re
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
-from backprop_ref.audit import format_table, run_audit
+from backprop_ref.audit import format_table, run_audit, to_json, to_junit_xml, to_markdown
 from backprop_ref.catalogue import KINDS, Formula
 from backprop_ref.domains import Arg, Case, Cotangent, Domain, Reals, Targets
 
@@ -139,6 +142,85 @@ def test_a_user_layer_is_checked_by_the_tape_through_its_twin(tf):
     report = run_audit([layer], samples=2)
     assert [(r.oracle, r.verdict) for r in report.records] == [
         ("central", "pass"), ("complex", "pass"), ("tape", "pass")], format_table(report)
+
+
+# ---- a forward the complex step cannot see through: that oracle does not apply -------------------
+
+def squares_summed(t):                      # float() keeps the real part only
+    return float(np.sum(t ** 2))
+
+
+def squares_exp(t):                         # math.exp takes no complex number
+    return math.exp(float(np.sum(t ** 2)) / 10)
+
+
+def squares_real(t):                        # np.real drops the imaginary part
+    return np.sum(np.real(t) ** 2)
+
+
+def cube_root(t):                           # np.cbrt has no complex loop: it raises TypeError
+    return np.cbrt(t)
+
+
+POSITIVE = Domain(args=(Arg("t", ("n",), Reals(0.5, 3.0)),), sizes={"n": (1, 4)})
+REAL_ONLY = {
+    "float()": Formula(name="squares_summed", kind="gradient", forward=squares_summed,
+                       derivative=lambda t: 2 * t, domain=VECTOR),
+    "math.exp": Formula(name="squares_exp", kind="gradient", forward=squares_exp,
+                        derivative=lambda t: squares_exp(t) * t / 5, domain=VECTOR),
+    "np.real": Formula(name="squares_real", kind="gradient", forward=squares_real,
+                       derivative=lambda t: 2 * t, domain=VECTOR),
+    "np.cbrt": Formula(name="cube_root", kind="elementwise", forward=cube_root,
+                       derivative=lambda t: 1 / (3 * np.cbrt(t) ** 2), domain=POSITIVE,
+                       specials=[Case(args=(np.array([1.0, 8.0]),), label="t = 1, 8")]),
+    "a layer's np.real": Formula(name="real_dense", kind="vjp", derivative=dense_backward, domain=LAYER,
+                                 forward=lambda x, W, b: np.real(dense(x, W, b))),
+}
+
+
+@pytest.mark.parametrize("how", REAL_ONLY)
+def test_a_forward_that_rejects_complex_input_skips_the_complex_step_with_the_reason(how):
+    # A record is not faulted for an oracle that does not apply to it: the central column judges it.
+    record = REAL_ONLY[how]
+    report = run_audit([record], samples=3, use_tf=False)
+    central, complex_step, _ = report.records
+    assert (central.verdict, central.samples) == ("pass", 3 + len(record.specials)), format_table(report)
+    assert complex_step.verdict == "skipped" and complex_step.failure is None, format_table(report)
+    assert complex_step.note == "not applicable: the forward does not carry complex input"
+    # the checker's reason, with the case it met
+    assert complex_step.reason.startswith("case 'random': method='complex' needs an f that ")
+    assert complex_step.reason.endswith("Use method='central'.")
+    assert report.verdict == "pass"
+    text = format_table(report)
+    assert f"skipped ({complex_step.note})" in text
+    assert (f"SKIPPED {record.name} by complex ({complex_step.note}):\n    {complex_step.reason}\n"
+            in text)
+    doc = json.loads(to_json(report))
+    assert doc["records"][1]["verdict"] == "skipped" and doc["records"][1]["reason"] == complex_step.reason
+    skipped = ET.fromstring(to_junit_xml(report)).find("testsuite/testcase[@name='complex']/skipped")
+    assert skipped.get("message") == f"{complex_step.note}: {complex_step.reason}"
+    md = to_markdown(report)
+    assert f"- **{record.name} — complex** ({complex_step.note}): {complex_step.reason}" in md
+
+
+def test_a_wrong_derivative_of_a_real_only_forward_still_fails_by_central():
+    record = dataclasses.replace(REAL_ONLY["float()"], derivative=lambda t: 2.01 * t)
+    report = run_audit([record], samples=3, use_tf=False)
+    assert [(r.oracle, r.verdict) for r in report.records] == [
+        ("central", "fail"), ("complex", "skipped"), ("tape", "skipped")], format_table(report)
+
+
+def test_a_failure_the_complex_step_found_stands_where_it_stops_applying_later():
+    def squares_real_at_five(t):        # carries complex input, except at five entries (the special)
+        return np.sum((np.real(t) if t.size == 5 else t) ** 2)
+
+    record = Formula(name="squares_b", kind="gradient", forward=squares_real_at_five,
+                     derivative=lambda t: 2.01 * t, domain=VECTOR,
+                     specials=[Case(args=(np.ones(5),), label="five ones")])
+    (complex_step,) = run_audit([record], samples=2, oracles=("complex",), use_tf=False).records
+    assert (complex_step.verdict, complex_step.samples) == ("fail", 2)
+    assert complex_step.note.startswith("stopped where the forward does not carry complex input: "
+                                        "case 'five ones': method='complex' needs an f that ")
 
 
 # ---- a malformed record: the error names the record and the field -------------------------------

@@ -19,8 +19,10 @@ The fields (required: name, kind, forward, derivative, domain):
 - `section`: where the formula is derived ("Backward Propagation Algorithm §7.3.1", "HW2 Q3"); "".
 - `equation`: the formula as the reports print it ("σ′(x) = σ(x)(1 − σ(x))"); "".
 - `kind`: one of `KINDS`, what `derivative` returns (below).
-- `forward(*args, **kwargs)`: the function whose derivative is claimed, in NumPy (complex input must
-  work for the complex-step oracle; a forward that only takes reals fails it).
+- `forward(*args, **kwargs)`: the function whose derivative is claimed, in NumPy. The complex-step
+  oracle needs a forward that carries complex input through; one that rejects it or drops the imaginary
+  part (float(), math.exp, np.real) has that column skipped with the checker's reason
+  (`ComplexStepRefused`), and the central column judges it.
 - `derivative(*args, **kwargs)`: the claim under test; for "vjp", `derivative(*args, dy, **kwargs)`.
 - `twin(tf, *args, **kwargs)`: the forward in TensorFlow ops, or None (the default): no tape column.
 - `domain`: a `backprop_ref.domains.Domain` (named arrays `Arg(name, dims, values)`, the dimensions'
@@ -69,7 +71,8 @@ from backprop_ref._validate import choose, function
 from backprop_ref.domains import AnyDomain, Case, Domain, MLPDomain, Reals, mlp_pack, mlp_unpack
 
 __all__ = [
-    "Formula", "KINDS", "CheckTask", "CATALOGUE", "BY_NAME", "get", "check_tasks", "derivatives", "at_kink",
+    "Formula", "KINDS", "CheckTask", "ComplexStepRefused", "CATALOGUE", "BY_NAME", "get", "check_tasks",
+    "derivatives", "at_kink",
 ]
 
 Array = NDArray[Any]
@@ -148,6 +151,22 @@ def _check_fields(r: Formula) -> None:
             raise TypeError(f"specials[{i}] must be a backprop_ref.domains.Case, got {type(case).__name__}")
 
 
+class ComplexStepRefused(TypeError):
+    """The complex step does not apply: the record's forward rejects complex input or drops its imaginary
+    part (float(), math.exp, np.real). Raised by `CheckTask.check` with the checker's reason; the audit
+    skips the complex column with it and the test templates skip the test, since no derivative is at
+    fault for an oracle that cannot see through its forward (the central column still judges it)."""
+
+
+# how the checker's TypeError begins when f cannot carry the complex step (gradcheck's evaluation)
+_REFUSAL = "method='complex' needs an f that"
+
+
+def _complex(x: Any) -> bool:
+    """Whether the checker called f at a complex point (x an array, or a dict of them for a VJP)."""
+    return any(np.iscomplexobj(v) for v in (x.values() if isinstance(x, dict) else (x,)))
+
+
 @dataclass(frozen=True)
 class CheckTask:
     """One task for the gradient checker: f at x, the claimed derivative, and its form.
@@ -168,16 +187,39 @@ class CheckTask:
 
     def check(self, method: str = "central", seed: int | None = None) -> Any:
         """The checker's result for this task (`check_elementwise`, `check_vjp`, `check_jacobian` or
-        `check_grad`)."""
+        `check_grad`); `ComplexStepRefused` when method is "complex" and f cannot carry it."""
+        if method != "complex":
+            return self._check(self.f, method, seed)
+        refusals: list[BaseException] = []
+
+        def f(x: Any) -> Any:
+            try:
+                return self.f(x)
+            except (TypeError, ValueError) as exc:
+                if _complex(x):   # f's own refusal: check_elementwise passes it on unworded
+                    refusals.append(exc)
+                raise
+
+        try:
+            return self._check(f, method, seed)
+        except (TypeError, ValueError) as exc:
+            if str(exc).startswith(_REFUSAL):
+                raise ComplexStepRefused(str(exc)) from exc
+            if exc in refusals:
+                raise ComplexStepRefused(f"{_REFUSAL} accepts complex input; f raised {type(exc).__name__}: "
+                                         f"{exc}. Use method='central'.") from exc
+            raise
+
+    def _check(self, f: Callable[[Any], Any], method: str, seed: int | None) -> Any:
         from backprop_ref.gradcheck import check_elementwise, check_grad, check_jacobian, check_vjp
 
         if self.fprime is not None:
-            return check_elementwise(self.f, self.fprime, self.x, method=method)
+            return check_elementwise(f, self.fprime, self.x, method=method)
         if self.cotangent is not None:   # the case's own dy: no seed draws anything (full mode)
             claimed = self.claimed
-            return check_vjp(self.f, self.x, lambda u: claimed, cotangent=self.cotangent, method=method)
+            return check_vjp(f, self.x, lambda u: claimed, cotangent=self.cotangent, method=method)
         check = check_jacobian if self.jacobian else check_grad
-        return check(self.f, self.x, self.claimed, method=method, seed=seed)
+        return check(f, self.x, self.claimed, method=method, seed=seed)
 
 
 def derivatives(formula: Formula, case: Case) -> tuple[Array, ...]:
