@@ -569,3 +569,22 @@ def test_a_direction_no_step_keeps_inside_fs_domain_fails_naming_it():
     f = lambda v: float(np.sum(v)) if v[0] == 1.0 else np.nan   # noqa: E731
     r = check_grad(f, x, np.ones(16), directions=4, seed=0)
     assert r.verdict == "fail" and r.problems and all(p.startswith("direction ") for p in r.problems)
+
+
+# ---- the complex step along a direction, on an f that is not complex-analytic -----------------------
+
+def test_the_complex_step_along_a_direction_on_np_var_says_f_is_not_complex_analytic():
+    # batch norm's np.var conjugates nothing, but |z|² under the mean of a complex x is not analytic:
+    # the complex estimate is wrong by O(1), and it failed a right claim along every direction. Central
+    # differences along the failing directions agree with the claim: those are not judged, with why
+    w = np.linspace(-1, 1, 64)
+    f = lambda v: np.sum(w * (v - v.mean()) / np.sqrt(v.var() + 1e-5))   # noqa: E731
+    x = np.random.default_rng(3).normal(size=64)
+    s = np.sqrt(x.var() + 1e-5)
+    xh = (x - x.mean()) / s
+    g = (w - w.mean() - xh * np.mean(w * xh)) / s
+    r = check_grad(f, x, g, method="complex", directions=8, seed=0)
+    assert r.verdict == "inconclusive", str(r)
+    assert all("f is not complex-analytic here" in s and "use method='central'" in s for s in r.inconclusive)
+    assert check_grad(f, x, g * 1.01, method="complex", directions=8, seed=0).verdict == "fail"
+    assert check_grad(f, x, g, directions=8, seed=0).verdict == "pass"

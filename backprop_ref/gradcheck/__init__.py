@@ -39,13 +39,15 @@ How a verdict is reached (every number below lives in `ERROR_MODEL`, with its re
   report lists left and right.
 - Directional mode (``directions=k``) compares k directional derivatives along random Rademacher unit
   directions (plus the claimed gradient's own direction) at 2 evaluations each, with steps and f's
-  rounding in eps_f; the truncation along a direction is bounded by its curvature, t·|φ″|/6, seen in the
-  second difference with f(x). Where rounding swamps the step it grows as in full mode; a direction no
-  step resolves is not judged. A direction that fails, or passes only by that bound, is probed again at
-  a 16× smaller step; one whose stencil leaves f's domain shrinks its step: a one-sided gap that keeps its size is a kink at x, judged by the kink rule with
-  the slopes' own error (the curvature bound would count the jump as truncation); a claim outside those
-  slopes is split into blocks, and passes where each block holds within its own and f adds up over the
-  blocks (separate kinks). A failing direction is localised by bisection over blocks of entries.
+  rounding in eps_f; the truncation along a direction is bounded by its curvature, t·|φ″|/6, seen in
+  the second difference with f(x). A direction whose stencil leaves f's domain shrinks its step until
+  it stays inside; where rounding swamps the step it grows as in full mode (its truncation then
+  measured from two steps); a direction no step resolves is not judged. A direction that fails, or
+  passes only by that bound, is probed again at a 16× smaller step: a one-sided gap that keeps its
+  size is a kink at x, judged by the kink rule with the slopes' own error (the curvature bound would
+  count the jump as truncation); a claim outside those slopes is split into blocks, and passes where
+  each block holds within its own and f adds up over the blocks (separate kinks). A failing
+  direction is localised by bisection over blocks of entries.
 - Complex step: Im f(x + ih·e_i)/h has no subtractive cancellation; its error is that of an analytic
   derivative, complex_rounding·eps·(|n_i| + max|n| + max(|f|, max_s|n_si|)) + tiny/h; an entry (or
   direction) it would fail adds the conditioning term, its slope read from the complex step at x ± δ.

@@ -35,7 +35,7 @@ from backprop_ref.gradcheck.error_model import (
 from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance, working_precision
 from backprop_ref.gradcheck.kinks import KinkEvidence, above_noise, steady
 from backprop_ref.gradcheck.result import Directional, Judged, Kink, model_reason
-from backprop_ref.gradcheck.verdict import judge
+from backprop_ref.gradcheck.verdict import Verdict, judge
 
 __all__ = ["noise", "noise_reason", "judge_directional"]
 
@@ -126,6 +126,29 @@ def _conditioned(ev: Evaluator, x: Array, cl: Claim, dr: Probes, failing: NDArra
 
 
 
+
+
+def _not_analytic(ev: Evaluator, x: Array, f0: Array, cl: Claim, dr: Probes, v: Verdict,
+                  judged: NDArray[np.bool_], scale: float, k: int, seed: int, user: UserTolerance | None,
+                  jacobian: bool) -> tuple[NDArray[np.bool_], list[str]]:
+    """The complex step's failing (direction, output) pairs where central differences along the same
+    directions (2 evaluations each) agree with the claim while the complex estimate lies beyond both
+    bounds: f is not complex-analytic there (np.var, np.abs of a complex x), and they are not judged,
+    as in full mode (complex_step.not_analytic); once that is seen along one direction, neither are
+    the other failing directions where central differences agree with the claim. A claim both fail
+    stands as a failure."""
+    real = probe(ev, x, f0, cl, "central", scale, k, seed, dr.noise)
+    real_tol = real.tol if user is None else user.bound(real.numerical)
+    agrees = np.abs(dr.analytic - real.numerical) <= real_tol
+    apart = np.abs(dr.numerical - real.numerical) > real_tol + v.tolerance
+    finite = ~np.isin(np.arange(dr.steps.size), list(real.problems))
+    hit = ~v.ok & agrees & apart & (judged & finite)[:, None]
+    if hit.any():   # shown along one direction, f's complex step is suspect along the others it fails
+        hit |= ~v.ok & agrees & (judged & finite)[:, None]
+    why = [f"direction {int(j)}{f' (output {int(c)})' if jacobian else ''}: f is not complex-analytic here "
+           f"(the complex step gives {float(dr.numerical[j, c]):.6g}, central differences "
+           f"{float(real.numerical[j, c]):.6g}); use method='central'" for j, c in zip(*np.nonzero(hit))]
+    return hit, why
 
 
 def _evidence(p: int, m: int) -> KinkEvidence:
@@ -265,6 +288,9 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     if method == "complex" and user is None and ((~v.ok).any(axis=1) & judged).any():
         _conditioned(ev, x, cl, dr, (~v.ok) & judged[:, None], seed, k)
         v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
+    mangled, mangled_why = (np.zeros((p, m), bool), [])
+    if method == "complex" and ((~v.ok).any(axis=1) & judged).any():
+        mangled, mangled_why = _not_analytic(ev, x, f0, cl, dr, v, judged, scale, k, seed, user, jacobian)
     if method == "central" and ((~v.ok | (np.abs(dr.analytic - dr.numerical) > param("safety") * dr.rnd
                                           + dr.ana_rnd)).any(axis=1) & judged).any():
         # a direction fails, or passes by more than rounding: is f noisy? (a passing deterministic check
@@ -314,6 +340,7 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
     # A direction f's rounding buries even at the widest step is not judged (where it would pass)
     undecided, inconclusive = buried(dr, v, judged, eps_f, method, jacobian)
+    undecided, inconclusive = undecided | mangled, inconclusive + mangled_why
     # A claim outside the one-sided slopes at a kink: wrong, or several kinks along the direction
     separate = np.zeros((p, m), bool)   # passed: the kinks along it are separate pieces of f
     for j, c in zip(*np.nonzero(v.kink & ~v.kink_ok)):
