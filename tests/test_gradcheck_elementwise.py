@@ -163,3 +163,25 @@ def test_the_complex_steps_truncation_is_measured_where_f_shows_no_scale():
     assert r.numerical[0] == -1e-40
     bad = check_elementwise(lambda v: v**3, np.array([0.0, 3.003]), x, method="complex")
     assert bad.verdict == "fail" and bad.worst == "x[1]"
+
+
+@pytest.mark.parametrize("method", ["central", "complex"])
+def test_a_noisy_elementwise_f_is_judged_through_full_mode_which_measures_its_noise(method):
+    # sin(x)·(1 + 1e-8·ξ), ξ fresh at every call: the entries the elementwise test leaves still moved
+    # (noise), and the check called f "not elementwise". f(x) repeated scatters: f is noisy, and is
+    # judged as the gradient of Σ f in full mode, which measures the noise; the report says so
+    x = np.random.default_rng(3).normal(size=64)
+    wrong = np.cos(x) * (1 + 0.01 * (np.arange(64) == 3))
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        f = lambda v, rng=rng: np.sin(v) * (1 + 1e-8 * rng.standard_normal(np.shape(v)))  # noqa: E731
+        r = check_elementwise(f, np.cos, x, method=method)
+        assert r.verdict == "pass" and r.kind == "elementwise", str(r)
+        assert any("f is not deterministic" in n for n in r.notes), r.notes
+        bad = check_elementwise(f, wrong, x, method=method)
+        assert bad.verdict == "fail" and bad.worst_index == (3,), str(bad)
+
+
+def test_an_f_that_is_deterministic_and_couples_entries_is_still_not_elementwise():
+    with pytest.raises(ValueError, match="f is not elementwise"):
+        check_elementwise(lambda v: v * np.sum(v), lambda v: np.sum(v) + v, np.ones(4))

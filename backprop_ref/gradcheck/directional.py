@@ -288,7 +288,7 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     if method == "complex" and user is None and ((~v.ok).any(axis=1) & judged).any():
         _conditioned(ev, x, cl, dr, (~v.ok) & judged[:, None], seed, k)
         v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
-    mangled, mangled_why = (np.zeros((p, m), bool), [])
+    mangled, mangled_why = np.zeros((p, m), bool), list[str]()
     if method == "complex" and ((~v.ok).any(axis=1) & judged).any():
         mangled, mangled_why = _not_analytic(ev, x, f0, cl, dr, v, judged, scale, k, seed, user, jacobian)
     if method == "central" and ((~v.ok | (np.abs(dr.analytic - dr.numerical) > param("safety") * dr.rnd

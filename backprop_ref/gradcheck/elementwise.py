@@ -23,6 +23,7 @@ the check is refused (ValueError: use check_jacobian).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -104,10 +105,14 @@ def _probe(ev: _Batch, x: Array, f0: Array, rows: NDArray[np.intp], h: Array, me
     return level_stats(f0[rows, None], fp, fm, hp, hm, h, method)
 
 
-def _require_elementwise(ev: _Batch, x: Array, f0: Array, h: Array) -> None:
-    """Moving the even entries must leave the odd ones' values unchanged (and the other way round)."""
+def _require_elementwise(ev: _Batch, x: Array, f0: Array, h: Array) -> float:
+    """Moving the even entries must leave the odd ones' values unchanged (and the other way round).
+
+    Where they changed, f(x) is evaluated again: if it repeats itself, f couples its entries (a
+    ValueError); if it does not, f is noisy (its summation order changing between calls), and the
+    largest scatter of f(x) is returned for the caller to judge f another way (0.0 otherwise)."""
     if x.size < 2:
-        return
+        return 0.0
     for moved in (0, 1):
         buf = x.copy()
         buf[moved::2] += h[moved::2]
@@ -115,9 +120,29 @@ def _require_elementwise(ev: _Batch, x: Array, f0: Array, h: Array) -> None:
         still = np.arange(1 - moved, x.size, 2)
         changed = still[~((y[still] == f0[still]) | (np.isnan(y[still]) & np.isnan(f0[still])))]
         if changed.size:
+            again = ev(x.copy())
+            scatter = np.abs(again - f0)
+            if np.any(scatter[np.isfinite(scatter)] > 0):
+                return float(np.max(scatter[np.isfinite(scatter)]))
             i = int(changed[0])
             raise ValueError(f"f is not elementwise: moving other entries changed f(x) at flat index {i} "
                              f"({f0[i]:.17g} → {y[i]:.17g}); use check_jacobian")
+    return 0.0
+
+
+def _noisy(f: Callable[[Any], Any], x: NDArray[Any], g: NDArray[Any], scatter: float, spent: int,
+           method: str, rtol: float | None, atol: float | None, claim_dtype: Any) -> GradCheckResult:
+    """A noisy elementwise f judged as the gradient of Σ f in full mode (`check_grad`), which measures
+    f's noise and widens its bounds by it: entry i's claim f′(x_i) is ∂(Σ f)/∂x_i; that f is elementwise
+    is taken from the caller, since noise hides whether other entries move f_i."""
+    from backprop_ref.gradcheck.api import check_grad
+
+    r = check_grad(lambda v: np.sum(np.asarray(f(v))), x, g, method=method, rtol=rtol, atol=atol,
+                   claim_dtype=claim_dtype)
+    note = (f"f is not deterministic (f(x) evaluated again moved by up to {scatter:.3g}): judged as the "
+            "gradient of Σ f in full mode, which measures its noise; that f is elementwise is taken, not "
+            "tested")
+    return replace(r, kind="elementwise", notes=[note, *r.notes], n_evals=r.n_evals + spent)
 
 
 def check_elementwise(f: Callable[[Any], Any], fprime: Any, x: Any, *, method: str = "central",
@@ -163,7 +188,11 @@ def check_elementwise(f: Callable[[Any], Any], fprime: Any, x: Any, *, method: s
                     for i in np.flatnonzero(~np.isfinite(g))[:1]]
         problems += [f"f(x) = {f0[i]} at index {_index(int(i), shape)}: f is not finite at x itself"
                      for i in np.flatnonzero(~np.isfinite(f0))[:1]]
-        _require_elementwise(ev, xf, f0, step("central", out_eps) * np.maximum(np.abs(xf), 1.0))
+        scatter = _require_elementwise(ev, xf, f0, step("central", out_eps) * np.maximum(np.abs(xf), 1.0))
+        if scatter:
+            # (the claim's precision as parsed: its dtype's, or the declared one)
+            precision = np.dtype(dtype_name(eps_g))
+            return _noisy(f, x_arr, g_arr, scatter, ev.n_evals, method, rtol, atol, precision)
         # the claim's rounding, as full mode's for a one-entry gradient: |g_i| twice, and its floor
         # (claim_floor) max(|f_i|, |g_i|), no absolute one: c·f is judged as f
         ana = claim_rounding(eps_g, 2.0 * np.abs(g), np.fmax(np.abs(f0), np.abs(g)))
