@@ -588,3 +588,19 @@ def test_the_complex_step_along_a_direction_on_np_var_says_f_is_not_complex_anal
     assert all("f is not complex-analytic here" in s and "use method='central'" in s for s in r.inconclusive)
     assert check_grad(f, x, g * 1.01, method="complex", directions=8, seed=0).verdict == "fail"
     assert check_grad(f, x, g, directions=8, seed=0).verdict == "pass"
+
+
+# ---- a jump along a direction ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("claim", [0.0, 1.0, 1e6])
+def test_a_jump_along_a_direction_has_no_derivative_whatever_the_claim(claim):
+    # ReLU″ at 0 checked as the Jacobian of ReLU′ (a step at x[0] = 0): the central difference along any
+    # direction moving x[0] is ±1/(2t), and the curvature bound, 1/(6t)·4, passed any claim; the
+    # one-sided differences keep their size (1) from t to t/16: f jumps, and those directions are not
+    # judged, never passed
+    x = np.r_[0.0, np.random.default_rng(5).normal(size=15)]
+    J = np.zeros((16, 16))
+    J[0, 0] = claim
+    r = check_jacobian(lambda v: (v >= 0).astype(float), x, J, directions=4, seed=0)
+    assert r.verdict == "inconclusive", str(r)
+    assert any("f jumps along it" in s for s in r.inconclusive), r.inconclusive

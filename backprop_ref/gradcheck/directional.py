@@ -177,6 +177,24 @@ def _jumps(coarse: Probes, fine: Probes, found: KinkEvidence, rows: NDArray[np.b
     return new
 
 
+def _value_jumps(coarse: Probes, fine: Probes, rows: NDArray[np.bool_]) -> Array:
+    """f's jump along each (direction, output) of `rows`, 0 where it has none: a one-sided difference
+    f(x ± t·d) − f(x) above f's rounding that keeps its size (within jump_keep of itself) from the
+    coarse step to the 16× finer one, and whose slope exceeds jump_steep times the other side's. On a
+    smooth f, and at a kink, the differences shrink with the step; a step in f (ReLU″ at 0 as the
+    Jacobian of ReLU′) keeps them, and the central difference ±J/(2t) would pass any claim under the
+    curvature bound. Such a direction has no derivative."""
+    t_f, t_c = fine.steps[:, None], coarse.steps[:, None]
+    size = np.zeros(fine.numerical.shape)
+    for d_f, d_c, other in ((fine.right * t_f, coarse.right * t_c, fine.left),
+                            (fine.left * t_f, coarse.left * t_c, fine.right)):
+        kept = np.abs(d_f - d_c) <= param("jump_keep") * np.abs(d_f)
+        above = np.abs(d_f) > param("safety") * param("gap_noise") * fine.rnd * t_f
+        steep = np.abs(d_f) / t_f > param("jump_steep") * np.abs(other)
+        size = np.maximum(size, np.where(kept & above & steep & np.isfinite(d_f), np.abs(d_f), 0.0))
+    return np.where(rows[:, None], size, 0.0)
+
+
 def _split_kink(ev: Evaluator, x: Array, f0: Array, cl: Claim, d: Array, out: int, t: float,
                 user: UserTolerance | None, f_noise: Array, sides: tuple[float, float],
                 eps_f: float = EPS) -> str:
@@ -309,6 +327,7 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
         v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
     if method != "complex" and grow(ev, x, f0, cl, dr, method, scale, k, seed, eps_f, judged):
         v = judge(dr.analytic, dr.numerical, dr.tol, found, user)
+    leaps = np.zeros((p, m))   # f's jump along a direction (no derivative there), 0 where none
     if method != "complex":
         # A failing direction is probed again at a 16× smaller step, and so, once, is a passing one
         # whose error exceeds what rounding explains (its pass rests on the curvature bound, which at a
@@ -330,6 +349,8 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
             fine_tol = judge(fine.analytic, fine.numerical, fine.tol, _evidence(p, m), user).tolerance
             usable = failing & ~np.isin(np.arange(p), list(fine.problems))
             jumped = _jumps(coarse, fine, found, usable & (method == "central"))
+            if method == "central":
+                leaps = np.maximum(leaps, _value_jumps(coarse, fine, usable))
             moved = (np.abs(fine.numerical - dr.numerical) > fine_tol + v.tolerance) & ~found.at
             take = usable & moved.any(axis=1)
             if not (take.any() or jumped.any()):
@@ -341,6 +362,12 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     # A direction f's rounding buries even at the widest step is not judged (where it would pass)
     undecided, inconclusive = buried(dr, v, judged, eps_f, method, jacobian)
     undecided, inconclusive = undecided | mangled, inconclusive + mangled_why
+    if leaps.any():
+        undecided |= leaps > 0
+        inconclusive += [f"direction {int(j)}{f' (output {int(c)})' if jacobian else ''}: f jumps along it "
+                         f"at x by {float(leaps[j, c]):.3g} (its one-sided differences keep their size as "
+                         f"the step shrinks {param('refine_factor'):g}×): no derivative"
+                         for j, c in zip(*np.nonzero(leaps > 0))]
     # A claim outside the one-sided slopes at a kink: wrong, or several kinks along the direction
     separate = np.zeros((p, m), bool)   # passed: the kinks along it are separate pieces of f
     for j, c in zip(*np.nonzero(v.kink & ~v.kink_ok)):
