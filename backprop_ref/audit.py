@@ -229,19 +229,18 @@ def _record(formula: Formula, oracle: str, tally: _Tally, seconds: float, note: 
         note = (note + "; " if note else "") + (f"stopped where the forward does not carry complex "
                                                 f"input: {tally.refused}")
     if tally.samples == 0:
-        return Record(formula.name, formula.section, formula.equation, oracle, 0, None, "", SKIP,
-                      None, note or "no cases", seconds)
+        return _skip(formula, oracle, note or "no cases", seconds)
     verdict = FAIL if tally.failure is not None else INCONCLUSIVE if tally.n_inconclusive else PASS
     tolerance = " / ".join(tally.tolerances) or f"error model, err/tol ≤ {tally.ratio:.2g}"
     return Record(formula.name, formula.section, formula.equation, oracle, tally.samples, tally.worst,
                   tolerance, verdict, tally.failure, note, seconds, n_inconclusive=tally.n_inconclusive,
                   inconclusive=tally.inconclusive,
-                  reason=tally.reason if verdict == INCONCLUSIVE else "")
+                  reason=tally.reason if verdict == INCONCLUSIVE else "", wrt=formula.differentiated)
 
 
 def _skip(formula: Formula, oracle: str, note: str, seconds: float = 0.0, reason: str = "") -> Record:
     return Record(formula.name, formula.section, formula.equation, oracle, 0, None, "", SKIP, None, note,
-                  seconds, reason=reason)
+                  seconds, reason=reason, wrt=formula.differentiated)
 
 
 def run_audit(

@@ -58,6 +58,8 @@ class Record:
     full report and `reason` says why in one sentence (its case and the checker's reason). `reason` is
     empty unless the verdict is "inconclusive", or "skipped" for an oracle that does not apply to the
     formula (the complex step through a forward that drops complex input: the checker's reason).
+    `wrt` names the arguments whose derivatives the formula claims and the oracle checked
+    (`Formula.differentiated`).
     """
 
     formula: str
@@ -74,6 +76,7 @@ class Record:
     n_inconclusive: int = 0
     inconclusive: str | None = None
     reason: str = ""
+    wrt: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -147,7 +150,15 @@ def count_of(n: int, noun: str) -> str:
 
 # ---- the writers --------------------------------------------------------------------------------
 
-COLUMNS = ("formula", "section", "oracle", "samples", "worst rel err", "tolerance", "verdict")
+COLUMNS = ("formula", "section", "checks", "oracle", "samples", "worst rel err", "tolerance", "verdict")
+_RIGHT = (COLUMNS.index("samples"), COLUMNS.index("worst rel err"))   # the figures, right-aligned
+
+
+def _checks(r: Record) -> str:
+    """What the row checked: "∂/∂z", "∂/∂(x, W, b)"."""
+    if not r.wrt:
+        return "—"
+    return f"∂/∂{r.wrt[0]}" if len(r.wrt) == 1 else f"∂/∂({', '.join(r.wrt)})"
 
 
 def _format_rel(r: Record) -> str:
@@ -191,8 +202,8 @@ def _not_applicable(report: AuditReport) -> list[Record]:
 
 
 def _rows(report: AuditReport) -> list[tuple[str, ...]]:
-    return [(r.formula, r.section, r.oracle, str(r.samples) if r.samples else "—", _format_rel(r),
-             r.tolerance or "—", _verdict(r)) for r in report.records]
+    return [(r.formula, r.section, _checks(r), r.oracle, str(r.samples) if r.samples else "—",
+             _format_rel(r), r.tolerance or "—", _verdict(r)) for r in report.records]
 
 
 def format_table(report: AuditReport, *, failures: bool = True) -> str:
@@ -200,10 +211,9 @@ def format_table(report: AuditReport, *, failures: bool = True) -> str:
     first failing and inconclusive cases' reports; the summary line."""
     rows = [COLUMNS] + _rows(report)
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    right = {3, 4}
 
     def line(row: tuple[str, ...]) -> str:
-        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        cells = [c.rjust(w) if i in _RIGHT else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
         return "  ".join(cells).rstrip()
 
     out = [line(rows[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in rows[1:]]
@@ -259,7 +269,7 @@ def to_markdown(report: AuditReport) -> str:
     first report, the summary."""
     out = [f"# backprop-ref audit: {report.verdict.upper()}", "", f"**{report.summary()}**", "",
            "| " + " | ".join(COLUMNS) + " |",
-           "| " + " | ".join("---:" if i in (3, 4) else "---" for i in range(len(COLUMNS))) + " |"]
+           "| " + " | ".join("---:" if i in _RIGHT else "---" for i in range(len(COLUMNS))) + " |"]
     for row in _rows(report):
         out.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
     if report.failures:
@@ -321,7 +331,7 @@ def to_junit_xml(report: AuditReport) -> str:
         })
         if r.verdict == FAIL:
             failure = ET.SubElement(case, "failure", {
-                "message": f"{_cited(r)} fails the {r.oracle} check; "
+                "message": f"{_cited(r)} fails the {r.oracle} check of {_checks(r)}; "
                            f"worst rel err {_format_rel(r)}",
             })
             failure.text = r.failure
@@ -336,7 +346,8 @@ def to_junit_xml(report: AuditReport) -> str:
             ET.SubElement(case, "skipped", {"message": r.note + (f": {r.reason}" if r.reason else "")})
         else:
             out = ET.SubElement(case, "system-out")
-            out.text = f"{r.samples} samples, worst rel err {_format_rel(r)}, tolerance {r.tolerance}"
+            out.text = (f"{_checks(r)}: {r.samples} samples, worst rel err {_format_rel(r)}, "
+                        f"tolerance {r.tolerance}")
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)

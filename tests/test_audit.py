@@ -230,6 +230,9 @@ def test_the_table_has_the_columns_and_a_summary_line_last(full_report):
     assert lines[-1] == full_report.summary() and "seed 0" in lines[-1]
     assert any(line.startswith("himmelblau") and "Backward Propagation Algorithm §7.8" in line
                for line in lines)
+    # each row names what it checked: an MLP's every weight and bias, whatever the drawn depth
+    assert any(line.startswith("mlp ") and " ∂/∂(W1, b1, …, WL, bL) " in line for line in lines)
+    assert any(line.startswith("himmelblau ") and " ∂/∂x " in line for line in lines)
 
 
 def test_json_report_parses_and_holds_every_record():

@@ -123,7 +123,7 @@ def test_audit_passes_and_prints_the_table_and_the_seed():
     assert code == 0, out + err
     assert "seed 4" in err
     lines = out.strip().splitlines()
-    assert lines[0].split()[:3] == ["formula", "section", "oracle"]
+    assert lines[0].split()[:4] == ["formula", "section", "checks", "oracle"]
     assert lines[-1].startswith("PASS:") and "seed 4" in lines[-1]
     assert sum(line.startswith("relu ") for line in lines) == 3
 

@@ -144,6 +144,45 @@ def test_a_user_layer_is_checked_by_the_tape_through_its_twin(tf):
         ("central", "pass"), ("complex", "pass"), ("tape", "pass")], format_table(report)
 
 
+# ---- what each record checks: named in every output, and a backward that outgrows wrt is an error -----
+
+def test_the_table_and_the_json_name_the_arguments_each_record_checks():
+    report = run_audit(list(RIGHT.values()), samples=1, oracles=("central",), use_tf=False)
+    rows = format_table(report).splitlines()
+    assert rows[0].split()[:4] == ["formula", "section", "checks", "oracle"]
+    checks = {"squared_error": "∂/∂(w, b)", "cube": "∂/∂t", "row_scaled": "∂/∂z", "my_dense": "∂/∂(x, W, b)"}
+    assert [line.split()[0] for line in rows[2:6]] == list(checks)
+    for line, checked in zip(rows[2:6], checks.values()):
+        assert re.search(rf"\s{re.escape(checked)}\s+central\s", line), line
+    records = json.loads(to_json(report))["records"]
+    assert [r["wrt"] for r in records] == [["w", "b"], ["t"], ["z"], ["x", "W", "b"]]
+
+
+def test_a_layer_whose_domain_forgets_wrt_fails_naming_what_it_checked_and_what_to_give():
+    # Domain.wrt defaults to (0,): this layer's backward returns dx, dW and db, and only x would be checked
+    forgot = Domain(args=LAYER.args, sizes=LAYER.sizes, cotangent=LAYER.cotangent)
+    record = dataclasses.replace(RIGHT["vjp"], name="my_dense_forgot", domain=forgot)
+    report = run_audit([record], samples=2, use_tf=False)
+    assert [(r.oracle, r.verdict) for r in report.records][:2] == [("central", "fail"), ("complex", "fail")]
+    says = ("raised ValueError: my_dense_forgot: dense_backward returned 3 arrays, but the case "
+            "differentiates 1 argument, x (wrt=(0,)); give the domain wrt=(0, 1, 2) to check x, W, b")
+    assert says in report.records[0].failure, report.records[0].failure
+    assert "∂/∂x " in format_table(report).splitlines()[2]
+
+
+@pytest.mark.parametrize("wrt, says", [
+    ((), "domain.wrt must name at least one argument"),
+    ((0, 4), "domain.wrt must be indices of the domain's 4 arguments (0 w, 1 b, 2 x, 3 y), got (0, 4)"),
+    ((1, 1), "domain.wrt names b twice"),
+    (("w",), "domain.wrt must be indices of the domain's 4 arguments (0 w, 1 b, 2 x, 3 y), got ('w',)"),
+])
+def test_a_domain_whose_wrt_names_no_argument_is_an_error(wrt, says):
+    domain = dataclasses.replace(SCALARS, wrt=wrt)
+    with pytest.raises(ValueError, match=re.escape(f"Formula 'r': {says}")):
+        Formula(name="r", kind="gradient", forward=squared_error, derivative=squared_error_grads,
+                domain=domain)
+
+
 # ---- a forward the complex step cannot see through: that oracle does not apply -------------------
 
 def squares_summed(t):                      # float() keeps the real part only

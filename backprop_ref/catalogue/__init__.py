@@ -28,6 +28,9 @@ The fields (required: name, kind, forward, derivative, domain):
 - `domain`: a `backprop_ref.domains.Domain` (named arrays `Arg(name, dims, values)`, the dimensions'
   `sizes`, keyword constants `kwargs`, the differentiated arguments `wrt` — (0,), the first one, by
   default: name every argument checked — and, for "vjp", the `Cotangent` dy) or an `MLPDomain`.
+  A derivative returns one array per wrt argument: a layer's backward that returns dx, dW, db under
+  the default wrt is an error naming the wrt to give, and every report names the arguments each
+  record checked (`Formula.differentiated`: "∂/∂(x, W, b)").
 - `specials`: `Case`s checked besides the random draws (saturation, kinks, a worked example); ().
 - `kinks`, `smooth`, `tape_scale`: see `Formula`.
 A record is checked as it is built: a wrong field is a TypeError or ValueError naming the record and the
@@ -125,6 +128,16 @@ class Formula:
     def derivative_name(self) -> str:
         return getattr(self.derivative, "__name__", self.name + " derivative")
 
+    @property
+    def differentiated(self) -> tuple[str, ...]:
+        """The names of the arguments whose derivatives the record claims, in argument order: those of
+        the domain's wrt and of its specials'; an MLP's every weight and bias, whatever the depth drawn."""
+        if isinstance(self.domain, MLPDomain):
+            return ("W1", "b1", "…", "WL", "bL")
+        names = [a.name for a in self.domain.args]
+        wrt = set(self.domain.wrt).union(*(c.wrt for c in self.specials))
+        return tuple(names[i] for i in sorted(wrt) if i < len(names))
+
 
 def _check_fields(r: Formula) -> None:
     """Each field of `r` but its name, as `Formula` declares it; lists of specials and kinks as tuples."""
@@ -138,6 +151,8 @@ def _check_fields(r: Formula) -> None:
     if not isinstance(r.domain, (Domain, MLPDomain)):
         raise TypeError(f"domain must be a backprop_ref.domains.Domain or MLPDomain, got "
                         f"{type(r.domain).__name__}")
+    if isinstance(r.domain, Domain):
+        _check_wrt(r.domain)
     if r.kind == "vjp" and not (isinstance(r.domain, Domain) and r.domain.cotangent is not None):
         raise ValueError('kind "vjp" needs a domain with a cotangent: Domain(..., cotangent=Cotangent(...))')
     for field in ("specials", "kinks"):
@@ -165,6 +180,24 @@ _REFUSAL = "method='complex' needs an f that"
 def _complex(x: Any) -> bool:
     """Whether the checker called f at a complex point (x an array, or a dict of them for a VJP)."""
     return any(np.iscomplexobj(v) for v in (x.values() if isinstance(x, dict) else (x,)))
+
+
+def _check_wrt(domain: Domain) -> None:
+    """The domain's wrt names each of its arguments at most once, and at least one."""
+    names = [a.name for a in domain.args]
+    wrt = domain.wrt
+    def index(i: Any) -> bool:
+        return isinstance(i, (int, np.integer)) and not isinstance(i, bool) and 0 <= i < len(names)
+
+    if not (isinstance(wrt, (tuple, list)) and all(index(i) for i in wrt)):
+        where = ", ".join(f"{i} {n}" for i, n in enumerate(names))
+        raise ValueError(f"domain.wrt must be indices of the domain's {len(names)} arguments ({where}), "
+                         f"got {wrt!r}")
+    if not wrt:
+        raise ValueError("domain.wrt must name at least one argument, got ()")
+    twice = [names[i] for i in wrt if list(wrt).count(i) > 1]
+    if twice:
+        raise ValueError(f"domain.wrt names {twice[0]} twice: {tuple(wrt)}")
 
 
 @dataclass(frozen=True)
@@ -230,7 +263,22 @@ def derivatives(formula: Formula, case: Case) -> tuple[Array, ...]:
         out = formula.derivative(*case.args, case.cotangent, **case.kwargs)
     else:
         out = formula.derivative(*case.args, **case.kwargs)
-    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    claimed = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    if len(claimed) != len(case.wrt):   # zip would check the first len(wrt) and drop the rest unseen
+        raise ValueError(_misaligned(formula, case, len(claimed)))
+    return claimed
+
+
+def _misaligned(formula: Formula, case: Case, returned: int) -> str:
+    """Why a derivative that returned `returned` arrays does not align with the case's wrt."""
+    names = _arg_names(formula, case)
+    checked = ", ".join(names[i] for i in case.wrt)
+    n = len(case.wrt)
+    text = (f"{formula.name}: {formula.derivative_name} returned {returned} arrays, but the case "
+            f"differentiates {n} argument{'' if n == 1 else 's'}, {checked} (wrt={tuple(case.wrt)})")
+    if returned == len(names):   # one array per argument: the domain meant every one
+        return text + f"; give the domain wrt={tuple(range(returned))} to check {', '.join(names)}"
+    return text + "; a derivative returns one array per argument in the domain's wrt"
 
 
 # A ReLU pre-activation within 1e-6 of 0 counts as at the kink: the central steps (6e-6·max(|θ|, 1))
