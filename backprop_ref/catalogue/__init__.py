@@ -186,8 +186,9 @@ def _check_wrt(domain: Domain) -> None:
     """The domain's wrt names each of its arguments at most once, and at least one."""
     names = [a.name for a in domain.args]
     wrt = domain.wrt
+
     def index(i: Any) -> bool:
-        return isinstance(i, (int, np.integer)) and not isinstance(i, bool) and 0 <= i < len(names)
+        return isinstance(i, (int, np.integer)) and not isinstance(i, bool) and 0 <= int(i) < len(names)
 
     if not (isinstance(wrt, (tuple, list)) and all(index(i) for i in wrt)):
         where = ", ".join(f"{i} {n}" for i, n in enumerate(names))
