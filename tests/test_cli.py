@@ -250,6 +250,36 @@ def test_no_tf_with_tensorflow_installed_reads_disabled(tf, tmp_path):
     assert json.loads((tmp_path / "a.json").read_text())["tensorflow_status"] == "disabled"
 
 
+def _samples(page):
+    """The audit runs a page shows: (argv, table lines) for each ```text block that starts with
+    `$ backprop-ref audit --only ...`."""
+    blocks = page.read_text(encoding="utf-8").split("```text\n")[1:]
+    out = []
+    for block in blocks:
+        lines = block.split("```")[0].splitlines()
+        if lines and lines[0].startswith("$ backprop-ref audit --only "):
+            out.append((lines[0].split()[2:], [line for line in lines[1:] if "  " in line]))
+    return out
+
+
+@pytest.mark.parametrize("page", [ROOT / "README.md", ROOT / "docs" / "audit.md"], ids=lambda p: p.name)
+def test_the_pages_audit_samples_are_the_audits_output(page, tf):
+    # what each row names and decides; its figures (two digits of an error) are the run's own
+    samples = _samples(page)
+    assert samples, f"{page.name} shows no audit run"
+    for argv, shown in samples:
+        _, out, _ = run(*argv, "--quiet")
+        table = [line for line in out.splitlines() if "  " in line]
+        assert len(table) == len(shown), (argv, out)
+
+        def named(line):
+            cells = line.split("  ")
+            cells = [c.strip() for c in cells if c.strip()]
+            return cells[:5] + cells[-1:]
+
+        assert [named(line) for line in shown] == [named(line) for line in table], argv
+
+
 def test_audit_output_is_deterministic_for_a_seed():
     def table():
         _, out, _ = run("audit", "--only", "mlp", "softmax", "--samples", "3", "--seed", "9", "--no-tf")
