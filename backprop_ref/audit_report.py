@@ -174,10 +174,12 @@ def _verdict(r: Record) -> str:
 
 
 def _replay(report: AuditReport) -> str:
-    """The command that replays the failing and inconclusive records' formulas."""
+    """The command that replays the failing and inconclusive records' formulas (with --no-tf where the
+    run left TensorFlow out though it is installed: the same oracles, the same rows)."""
     names = dict.fromkeys(r.formula for r in report.failures + report.inconclusive)
     spec = "".join(f" --catalogue {c}" for c in report.catalogues)
-    return (f"backprop-ref audit{spec} --seed {report.seed} --samples {report.samples} --only "
+    no_tf = " --no-tf" if report.tf_disabled else ""
+    return (f"backprop-ref audit{spec} --seed {report.seed} --samples {report.samples}{no_tf} --only "
             + " ".join(names))
 
 

@@ -305,7 +305,8 @@ def test_the_table_shows_the_inconclusive_record_its_report_and_the_replay(undec
     assert ("INCONCLUSIVE heaviside [Backward Propagation Algorithm §7.3.2] by central "
             "(ReLU′(x) = 1 for x ≥ 0, 0 for x < 0): 1 of 3 cases could not be judged; the first:") in text
     assert "    case 'kink at 0', heaviside_grad (∂/∂x):" in text and "FAILED" not in text
-    assert "replay: backprop-ref audit --seed 5 --samples 2 --only heaviside" in text
+    no_tf = " --no-tf" if tf_twins.available() else ""   # use_tf=False with TensorFlow installed
+    assert f"replay: backprop-ref audit --seed 5 --samples 2{no_tf} --only heaviside" in text
     assert text.splitlines()[-1] == undecided_report.summary()
     assert undecided_report.summary().startswith(
         "INCONCLUSIVE: 3 passed, 0 failed, 1 inconclusive, 2 skipped (2 formulas × 3 oracles")
@@ -325,7 +326,8 @@ def test_markdown_report_has_an_inconclusive_section(undecided_report):
     assert md.startswith("# backprop-ref audit: INCONCLUSIVE")
     assert "## Inconclusive" in md and "### heaviside — central" in md and "## Failures" not in md
     assert "1 of 3 cases could not be judged; the first:" in md
-    assert "Replay: `backprop-ref audit --seed 5 --samples 2 --only heaviside`" in md
+    no_tf = " --no-tf" if tf_twins.available() else ""
+    assert f"Replay: `backprop-ref audit --seed 5 --samples 2{no_tf} --only heaviside`" in md
 
 
 def test_junit_xml_writes_an_inconclusive_record_as_skipped_with_its_reason(undecided_report):
