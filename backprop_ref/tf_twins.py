@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_ref.catalogue import Formula, derivatives
+from backprop_ref.catalogue import Formula, arg_names, derivatives
 from backprop_ref.domains import Case
 from backprop_ref.tolerances import Agreement, agree
 
@@ -148,9 +148,10 @@ def compare(formula: Formula, case: Case) -> list[Comparison]:
     out = [Comparison("forward vs twin forward", ours_f, theirs_f, None,
                       agree(ours_f, theirs_f, forward_scale=scale))]
     mask = ~np.isin(case.args[0], formula.kinks) if formula.kinks else None
+    names = arg_names(formula, case)
     for i, ours, theirs in zip(case.wrt, derivatives(formula, case), tape_derivatives(formula, case)):
         ours = np.asarray(ours, dtype=np.float64)
-        out.append(Comparison(f"{formula.derivative_name} w.r.t. argument {i} vs tape", ours, theirs, mask,
+        out.append(Comparison(f"{formula.derivative_name} ∂/∂{names[i]} vs tape", ours, theirs, mask,
                               agree(ours, theirs, forward_scale=scale, mask=mask)))
     return out
 

@@ -75,7 +75,7 @@ from backprop_ref.domains import AnyDomain, Case, Domain, MLPDomain, Reals, mlp_
 
 __all__ = [
     "Formula", "KINDS", "CheckTask", "ComplexStepRefused", "CATALOGUE", "BY_NAME", "get", "check_tasks",
-    "derivatives", "at_kink",
+    "derivatives", "arg_names", "at_kink",
 ]
 
 Array = NDArray[Any]
@@ -272,7 +272,7 @@ def derivatives(formula: Formula, case: Case) -> tuple[Array, ...]:
 
 def _misaligned(formula: Formula, case: Case, returned: int) -> str:
     """Why a derivative that returned `returned` arrays does not align with the case's wrt."""
-    names = _arg_names(formula, case)
+    names = arg_names(formula, case)
     checked = ", ".join(names[i] for i in case.wrt)
     n = len(case.wrt)
     text = (f"{formula.name}: {formula.derivative_name} returned {returned} arrays, but the case "
@@ -332,7 +332,7 @@ def _block_jacobian(blocks: Array) -> Array:
 def check_tasks(formula: Formula, case: Case) -> list[CheckTask]:
     """The checker tasks that verify `formula`'s derivative at `case`, one per wrt argument."""
     claimed = derivatives(formula, case)
-    names = _arg_names(formula, case)
+    names = arg_names(formula, case)
     if formula.kind in ("elementwise", "jacobian"):   # the derivative named, and the argument (x's entries)
         label = f"{formula.derivative_name} (∂/∂{names[0]})"
         x = case.args[0]
@@ -359,7 +359,9 @@ def check_tasks(formula: Formula, case: Case) -> list[CheckTask]:
     ]
 
 
-def _arg_names(formula: Formula, case: Case) -> list[str]:
+def arg_names(formula: Formula, case: Case) -> list[str]:
+    """The names of `case`'s positional arguments, as the domain declares them (W1, b1, …, X, Y for an
+    MLP): how reports name the argument a derivative is taken by."""
     if isinstance(formula.domain, Domain):
         return [a.name for a in formula.domain.args]
     layers, _, _ = mlp_unpack(case.args)
