@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -195,3 +197,80 @@ def test_the_adjoint_bound_is_the_products_rounding_level():
     assert bad.verdict == "fail"
     with pytest.raises(ValueError, match="pairs must be an integer ≥ 1"):
         check_adjoint(lambda x: A @ x, np.zeros(20), lambda u: A.T @ u, lambda v: A @ v, pairs=0)
+
+
+# ---- f working in float32, under every rule --------------------------------------------------------
+
+def dense32(X, W, b):
+    return np.tanh(X.astype(np.float32) @ W.astype(np.float32) + b.astype(np.float32))
+
+
+def test_a_float32_forward_is_judged_at_float32s_precision_by_check_vjp_and_check_jvp():
+    # ⟨u, f(x)⟩ formed in float64 from a float32 y is no float32 number: the rule passes f's dtype on,
+    # and a right backward (computed in float64) passes where float64's bounds would fail it
+    r = check_vjp(dense32, (X, W, B), dense_vjp, seed=2)
+    assert r.verdict == "pass", str(r)
+    assert all("f works in float32" in s.tolerance_reason for s in r.by_argument.values())
+    bad = check_vjp(dense32, (X, W, B), lambda u: (dense_vjp(u)[0], dense_vjp(u)[1] * 1.05, dense_vjp(u)[2]),
+                    seed=2)
+    assert [k for k, s in bad.by_argument.items() if not s.passed] == ["W"]
+    j = check_jvp(dense32, (X, W, B), dense_jvp, seed=2)
+    assert j.verdict == "pass", str(j)
+    assert check_jvp(dense32, (X, W, B), lambda v: dense_jvp(v) * 1.05, seed=2).verdict == "fail"
+
+
+# ---- check_adjoint: what it evaluates, replays and raises -----------------------------------------
+
+LIN = RNG.normal(size=(7, 4))
+
+
+def lin(x):
+    return LIN @ x
+
+
+def test_the_adjoint_test_evaluates_f_before_each_product_and_replays_its_seed():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return LIN @ x
+
+    r = check_adjoint(f, np.ones(4), lambda u: LIN.T @ u, lambda v: LIN @ v, pairs=3, seed=4)
+    # f(x) once, then per pair before the vjp and before each argument's jvp (one argument here)
+    assert r.passed and r.n_checked == 3 and r.n_evals == len(calls) == 1 + 3 * 2
+    again = check_adjoint(lin, np.ones(4), lambda u: LIN.T @ u, lambda v: LIN @ v, pairs=3, seed=4)
+    np.testing.assert_array_equal(r.analytic, again.analytic)
+    np.testing.assert_array_equal(r.numerical, again.numerical)
+    np.testing.assert_allclose(r.analytic, r.numerical, rtol=1e-12)
+    assert r.seed == 4
+
+
+def test_the_users_tolerance_replaces_the_adjoint_bound():
+    off = LIN.copy()
+    off[2, 1] *= 1 + 1e-6
+    loose = check_adjoint(lin, np.ones(4), lambda u: off.T @ u, lambda v: LIN @ v, seed=1, rtol=1e-3)
+    tight = check_adjoint(lin, np.ones(4), lambda u: off.T @ u, lambda v: LIN @ v, seed=1, rtol=1e-12)
+    assert loose.verdict == "pass" and tight.verdict == "fail"
+    assert loose.user_tolerance and tight.user_tolerance
+
+
+def test_assert_adjoint_raises_on_a_vjp_that_is_not_the_adjoint():
+    from backprop_ref.gradcheck.rules import assert_adjoint
+
+    assert assert_adjoint(lin, np.ones(4), lambda u: LIN.T @ u, lambda v: LIN @ v, seed=0).passed
+    with pytest.raises(AssertionError, match="check FAILED"):
+        assert_adjoint(lin, np.ones(4), lambda u: 2 * LIN.T @ u, lambda v: LIN @ v, seed=0)
+
+
+@pytest.mark.parametrize("vjp, jvp, says", [
+    (lambda u: LIN.T @ u, lambda v: (LIN @ v)[:3], "jvp(v) has shape (3,) but f(x) has shape (7,)"),
+    (lambda u: (LIN.T @ u)[:2], lambda v: LIN @ v, "vjp(u) has shape (2,) but must have shape (4,)"),
+])
+def test_the_adjoint_test_names_what_is_malformed(vjp, jvp, says):
+    with pytest.raises(ValueError, match=re.escape(says)):
+        check_adjoint(lin, np.ones(4), vjp, jvp, seed=0)
+
+
+def test_a_vjp_that_is_not_finite_fails_the_adjoint_test():
+    r = check_adjoint(lin, np.ones(4), lambda u: LIN.T @ u * np.nan, lambda v: LIN @ v, seed=0)
+    assert r.verdict == "fail"

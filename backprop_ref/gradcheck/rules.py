@@ -15,7 +15,7 @@ layer.backward)``. A tuple or dict x has each checked argument judged and named 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -286,8 +286,11 @@ def _adjoint_result(ps: list[_Pair], label: str, user: Any, seed: int, n_evals: 
               is not None else f"rounding of the two products: {param('safety'):g} × (n_x + n_y) × eps × "
               "(Σ|u∘Jv| + Σ|Jᵀu∘v|)")
     j = Judged("adjoint", bw, v, fw.shape, [], [], reason, None, None)
-    return build_result(j, method="dot product", seed=seed, n_evals=n_evals, jacobian=False, user=None,
-                        x_shape=fw.shape, taylor=None, label=label, kind="adjoint", dims={})
+    # (the bound above is already the user's where given: build_result must not reword it, but the
+    # result says whose bound decided)
+    r = build_result(j, method="dot product", seed=seed, n_evals=n_evals, jacobian=False, user=None,
+                     x_shape=fw.shape, taylor=None, label=label, kind="adjoint", dims={})
+    return replace(r, user_tolerance=user is not None)
 
 
 def assert_adjoint(f: Callable[..., Any], x: Any, vjp: Callable[[Array], Any], jvp: Callable[[Any], Any],
