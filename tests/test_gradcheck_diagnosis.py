@@ -70,3 +70,16 @@ def test_the_rules_compare_within_the_tolerance_given():
     assert diagnose(wobbly, N, tight, failing, {}) is None
     said = diagnose(wobbly, N, loose, failing, {})
     assert said is not None and said.startswith("ratio claim/numerical 2 in all 3 failing entries")
+
+
+def test_a_float32_accurate_claim_in_float64_is_told_to_declare_its_precision():
+    # a gradient computed in float32 and held in float64 fails at float64's precision; every value of
+    # it is a float32 number and it lies within float32's rounding: the diagnosis names claim_dtype
+    x = np.random.default_rng(11).normal(size=8)
+    g = np.cos(x).astype(np.float32).astype(np.float64)
+    r = check_grad(lambda v: np.sum(np.sin(v)), x, g)
+    assert r.verdict == "fail" and "claim_dtype=np.float32" in r.diagnosis
+    assert check_grad(lambda v: np.sum(np.sin(v)), x, g, claim_dtype=np.float32).verdict == "pass"
+    # an error far beyond float32's rounding is not excused so (its ratio rule still speaks)
+    bad = check_grad(lambda v: np.sum(np.sin(v)), x, (g * 1.01).astype(np.float32).astype(np.float64))
+    assert bad.diagnosis is None or "claim_dtype" not in bad.diagnosis

@@ -4,6 +4,9 @@ Each rule compares the claim with a transform of the numerical values under the 
 tolerance, so a pattern is named only where the numbers hold it within their error:
 
 - zero: the claim is 0 in every failing entry and the numerical value is not (a term not propagated);
+- float32: every value of the claim is a float32 number and the failing ones lie within float32's
+  rounding of the numerical values (a gradient computed in float32 and held in float64: declare it
+  with claim_dtype);
 - a constant ratio c = claim/numerical over the failing entries (at least two): c = −1 is a flipped
   sign, another c a missing or extra factor, named when c or 1/c is a dimension of an argument or of
   the output (the batch size N of a mean);
@@ -20,6 +23,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from backprop_ref.gradcheck.error_model import claimed_rounding
 
 __all__ = ["diagnose", "swapped"]
 
@@ -47,6 +52,19 @@ def _dimension(c: float, dims: Mapping[str, tuple[int, ...]]) -> str:
                 return (f"; {how}{d} is a dimension of {name} (shape {tuple(shape)}): a mean or sum over "
                         "that axis taken or missed?")
     return ""
+
+
+def _float32_accurate(A: Array, N: Array, tol: Array, failing: Mask) -> bool:
+    """Every finite claim value a float32 number (not all 0), and each failing entry within its bound plus
+    a float32 claim's rounding, analytic_rounding·eps32·(|a_i| + max|a|) (error_model.claimed_rounding)."""
+    finite = A[np.isfinite(A)]
+    if not finite.size or not finite.any() or not np.array_equal(finite.astype(np.float32), finite):
+        return False
+    eps32 = float(np.finfo(np.float32).eps)
+    top = float(np.max(np.abs(finite)))
+    allowed = tol + claimed_rounding(eps32, np.abs(A) + top)
+    with np.errstate(all="ignore"):
+        return bool((np.abs(A - N) <= allowed)[failing].all())
 
 
 def _ratio(A: Array, N: Array, tol: Array, failing: Mask, dims: Mapping[str, tuple[int, ...]],
@@ -80,6 +98,10 @@ def diagnose(A: Array, N: Array, tol: Array, failing: Mask, dims: Mapping[str, t
     if k and (A[nz] == 0).all() and k == failing.sum():
         which = f"all {k} failing {unit}" if k > 1 else f"the failing {ONE[unit]}"
         return f"the claim is 0 in {which}, where the numerical value is not: a term not propagated"
+    if _float32_accurate(A, N, tol, failing):
+        return ("the claim's values are all float32 numbers and the failing ones lie within float32's "
+                "rounding of the numerical values: if it was computed in float32, pass "
+                "claim_dtype=np.float32")
     ratio = _ratio(A, N, tol, failing, dims, unit)
     if ratio:
         return ratio
