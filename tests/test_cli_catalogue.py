@@ -7,6 +7,7 @@ import json
 import re
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from cli_helpers import one_line_error, run
@@ -187,3 +188,42 @@ def test_audit_catalogue_is_repeatable(course):
     assert code == 0
     assert [line.split()[0] for line in out.splitlines()] == ["softplus_a", "softplus_b", "dense_a",
                                                               "dense_b"]
+
+
+# ---- the README's own user catalogue, as a reader would copy it --------------------------------------
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_block(first_line):
+    """The README's ```python block whose first line is `first_line` (a file name comment)."""
+    blocks = README.read_text(encoding="utf-8").split("```python\n")[1:]
+    found = [b.split("```")[0] for b in blocks if b.startswith(first_line + "\n")]
+    assert len(found) == 1, first_line
+    return found[0]
+
+
+@pytest.fixture
+def mycourse(tmp_path, monkeypatch):
+    package = tmp_path / "mycourse"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name in ("derivations", "layers"):
+        (package / f"{name}.py").write_text(readme_block(f"# mycourse/{name}.py"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    yield package
+    for name in ("mycourse", "mycourse.derivations", "mycourse.layers"):
+        sys.modules.pop(name, None)
+
+
+def test_the_readmes_user_catalogue_passes_and_a_planted_bug_in_it_is_named(mycourse):
+    code, out, _ = run("audit", "--catalogue", "mycourse.derivations:CATALOGUE", "--catalogue",
+                       "mycourse.layers:CATALOGUE", "--samples", "3", "--no-tf", "--quiet")
+    assert code == 0, out
+    layers = mycourse / "layers.py"
+    layers.write_text(layers.read_text().replace("dy.sum(axis=0)", "dy.mean(axis=0)"))
+    sys.modules.pop("mycourse.layers", None)
+    code, out, _ = run("audit", "--catalogue", "mycourse.layers:CATALOGUE", "--samples", "3", "--no-tf",
+                       "--quiet")
+    assert code == 1 and "FAILED dense [HW3 Q1] by central" in out and "VJP check FAILED for b" in out
