@@ -64,7 +64,8 @@ The layout, one module per step of the algorithm; each imports only the ones abo
                   tolerance (UserTolerance), the seed
     kinks         KinkEvidence, the gap, suspect, steady-slopes and interval rules, for both modes
     verdict       judge(): the one pass/fail rule; Verdict
-    stencils      one probe level of central or Richardson differences and its statistics
+    stencils      one probe level of central or Richardson differences and its statistics; keeping a
+                  coordinate's stencil inside f's domain
     report        the report: the first line that stands alone, the worst entries, by argument
     diagnosis     what a failure's pattern says (a factor, a sign, a transpose, a swap, ...)
     result        GradCheckResult, Kink, TaylorResult (frozen), Judged → build_result(), combine()

@@ -42,7 +42,7 @@ from backprop_ref.gradcheck.error_model import (
 from backprop_ref.gradcheck.evaluation import Evaluator, UserTolerance, working_precision
 from backprop_ref.gradcheck.kinks import KinkEvidence, above_noise, steady, suspect
 from backprop_ref.gradcheck.result import Judged, Kink, model_reason
-from backprop_ref.gradcheck.stencils import Level, probe_level
+from backprop_ref.gradcheck.stencils import Level, inside_domain, probe_level
 from backprop_ref.gradcheck.ties import entry_name as _name
 from backprop_ref.gradcheck.ties import pair_name, ties
 from backprop_ref.gradcheck.verdict import band_reason, judge, within_band
@@ -142,7 +142,7 @@ def probe_real(ev: Evaluator, x: Array, f0: Array, method: str, G: Array | None 
     out_notes: dict[int, str] = {}
     if not lv.finite.all():
         first = h0.copy()
-        lv, h0 = _inside_domain(ev, x, f0, method, lv, h0, out_notes, bad)
+        lv, h0 = inside_domain(ev, x, f0, method, lv, h0, out_notes, bad)
         if G is not None:
             # an entry whose stencil shrank to stay in f's domain probes a neighbourhood of x of scale
             # h/step, not max(|x_i|, 1): f moves by no more than that times |g_i| there (√x at 1e-10:
@@ -258,31 +258,6 @@ def _curvature(lv: Level, e: Array, h0: Array) -> Array:
     return np.where(above_noise(lv.gap1, e / h0[:, None]) & lv.finite, np.abs(lv.gap1) / h0[:, None], 0.0)
 
 
-def _inside_domain(ev: Evaluator, x: Array, f0: Array, method: str, lv: Level, h0: Array,
-                   notes: dict[int, str], bad: list[str]) -> tuple[Level, Array]:
-    """Entries whose stencil left f's domain (a value not finite, or f raised) are probed again with
-    steps refine_factor, … times smaller (refine_levels_max at most) until every stencil point is
-    finite: the first such level replaces the first one for them, with a note; an entry no step
-    keeps inside stays a problem, named with its step."""
-    h0 = h0.copy()
-    rows = np.flatnonzero(~lv.finite.all(1))
-    fields = {name: getattr(lv, name).copy() for name in lv.__dataclass_fields__ if name != "values"}
-    for level in range(1, int(param("refine_levels_max")) + 1):
-        if rows.size == 0:
-            break
-        h = h0[rows] / param("refine_factor") ** level
-        fine, _ = probe_level(ev, x, f0, rows, h, method)
-        ok = fine.finite.all(1)
-        for name, arr in fields.items():
-            arr[rows[ok]] = getattr(fine, name)[ok]
-        for r in np.flatnonzero(ok):
-            i = int(rows[r])
-            notes[i] = (f"the step shrank from {float(h0[i]):.3g} to {float(h[r]):.3g} to keep the stencil "
-                        f"inside f's domain ({bad[i] or 'f not finite'})")
-            bad[i] = ""
-            h0[i] = h[r]
-        rows = rows[~ok]
-    return Level(**fields, values=lv.values), h0
 
 
 def _grow(ev: Evaluator, x: Array, f0: Array, method: str, GT: Array, out: Probed, h0: Array, best: Array,

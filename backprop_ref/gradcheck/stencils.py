@@ -3,7 +3,8 @@
 A level's estimate D(h) errs by truncation, measured from the two step sizes (|D(h) − D(2h)|/3 for
 central, |R(h) − R(2h)|/15 for Richardson), plus rounding e_f·coef/h; the one-sided slopes and their gap
 feed the kink rules, the fourth difference of f sees noise the model misses. Full mode probes every
-coordinate with them; the directional Richardson probe and bisection probe one direction each.
+coordinate with them; the directional Richardson probe and bisection probe one direction each. Where
+a coordinate's stencil leaves f's domain, `inside_domain` shrinks its step until it stays inside.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from numpy.typing import NDArray
 from backprop_ref.gradcheck.error_model import MULTIPLES, param
 from backprop_ref.gradcheck.evaluation import MUTATED, Evaluator
 
-__all__ = ["Level", "level_stats", "probe_level"]
+__all__ = ["Level", "level_stats", "probe_level", "inside_domain"]
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
@@ -125,3 +126,30 @@ def _first_nonfinite(fp: Array, fm: Array, mults: tuple[float, ...], h: float, x
                 v = vals[~np.isfinite(vals)][0]
                 return f"f(x {sign} {h * mult:.3g}·e_i) = {v} at x_i = {xi:.6g}"
     return "the difference overflowed"
+
+
+def inside_domain(ev: Evaluator, x: Array, f0: Array, method: str, lv: Level, h0: Array,
+                  notes: dict[int, str], bad: list[str]) -> tuple[Level, Array]:
+    """Entries whose stencil left f's domain (a value not finite, or f raised) are probed again with
+    steps refine_factor, … times smaller (refine_levels_max at most) until every stencil point is
+    finite: the first such level replaces the first one for them, with a note; an entry no step
+    keeps inside stays a problem, named with its step."""
+    h0 = h0.copy()
+    rows = np.flatnonzero(~lv.finite.all(1))
+    fields = {name: getattr(lv, name).copy() for name in lv.__dataclass_fields__ if name != "values"}
+    for level in range(1, int(param("refine_levels_max")) + 1):
+        if rows.size == 0:
+            break
+        h = h0[rows] / param("refine_factor") ** level
+        fine, _ = probe_level(ev, x, f0, rows, h, method)
+        ok = fine.finite.all(1)
+        for name, arr in fields.items():
+            arr[rows[ok]] = getattr(fine, name)[ok]
+        for r in np.flatnonzero(ok):
+            i = int(rows[r])
+            notes[i] = (f"the step shrank from {float(h0[i]):.3g} to {float(h[r]):.3g} to keep the stencil "
+                        f"inside f's domain ({bad[i] or 'f not finite'})")
+            bad[i] = ""
+            h0[i] = h[r]
+        rows = rows[~ok]
+    return Level(**fields, values=lv.values), h0
