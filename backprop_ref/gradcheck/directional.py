@@ -279,8 +279,8 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     x_rms = rms(x)
     scale = max(1.0, x_rms)   # rms_scale(x), from the rms that ‖x‖ is also read from
     cl = Claim.of(G, eps_g, gnorm, x_rms * math.sqrt(n), f0, own)
-    # f's working precision: its dtype's, or float32's (float16's) where every value it returned is a
-    # number of that dtype (f computed in float32 and returned as a float): probed again in its eps
+    # f's working precision: its dtype's; or, where a direction fails on values that are all float32
+    # numbers, float32's (float16's) as the values at float32's steps show: probed again in its eps
     eps_f = ev.out_eps if method != "complex" else EPS
     dr = probe(ev, x, f0, cl, method, scale, k, seed, eps_f=eps_f)
     if eps_f == EPS and method != "complex" and float32_numbers(f0, dr) and not judge(

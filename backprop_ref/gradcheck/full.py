@@ -258,8 +258,6 @@ def _curvature(lv: Level, e: Array, h0: Array) -> Array:
     return np.where(above_noise(lv.gap1, e / h0[:, None]) & lv.finite, np.abs(lv.gap1) / h0[:, None], 0.0)
 
 
-
-
 def _grow(ev: Evaluator, x: Array, f0: Array, method: str, GT: Array, out: Probed, h0: Array, best: Array,
           noise: Callable[[Level, NDArray[np.intp]], Array],
           smooth_rounding: Callable[[Level, Array], Array]) -> None:
@@ -350,11 +348,10 @@ def judge_full(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float, metho
         steps: object = h.reshape(x_shape)
     else:
         pr = probe_real(ev, x, f0, method, G)
-        if not pr.repeated and _doubtful(G, pr, claim_rounding(eps_g, np.abs(G) + g_max(G)[:, None],
-                                                               claim_floor(G, f0)), user):
+        if not pr.repeated and _doubtful(G, pr, ana_rnd, user):
             # a claim the probes doubt: is f noisy beyond what one fourth difference per entry showed?
             # (f·(1 + 1e-10·ξ) seen at 6e-14 along its clean entries failed a right claim); a
-            # deterministic f repeats itself exactly and costs nothing more
+            # deterministic f repeats itself exactly: 2 evaluations, and no second probe
             repeats = repeat_noise(ev, x, f0)
             if repeats.any():
                 pr = probe_real(ev, x, f0, method, G, repeats)
