@@ -140,7 +140,9 @@ def compare(formula: Formula, case: Case) -> list[Comparison]:
 
     Entries exactly at one of the formula's kinks are left out of the derivative comparisons: the
     conventions differ there by design (tests/test_kink_conventions.py pins both). The absolute
-    bound's scale is the forward's size, floored by the record's `tape_scale` override.
+    bound's scale is the forward's size, floored by the record's `tape_scale` override; for a backward
+    pass ("vjp") also the cotangent's, whose entries are the terms a VJP sums (db = Σ_t dy_t cancels to
+    a rounding of their size where every value of the case is 0).
     """
     ours_f = np.asarray(formula.forward(*case.args, **case.kwargs), dtype=np.float64)
     scale = np.maximum(np.abs(ours_f), formula.tape_scale[0])
@@ -149,6 +151,9 @@ def compare(formula: Formula, case: Case) -> list[Comparison]:
                       agree(ours_f, theirs_f, forward_scale=scale))]
     mask = ~np.isin(case.args[0], formula.kinks) if formula.kinks else None
     names = arg_names(formula, case)
+    if formula.kind == "vjp" and case.cotangent is not None:
+        dy = np.abs(np.asarray(case.cotangent, dtype=np.float64))
+        scale = np.maximum(np.max(scale, initial=0.0), np.max(dy[np.isfinite(dy)], initial=0.0))
     for i, ours, theirs in zip(case.wrt, derivatives(formula, case), tape_derivatives(formula, case)):
         ours = np.asarray(ours, dtype=np.float64)
         out.append(Comparison(f"{formula.derivative_name} ∂/∂{names[i]} vs tape", ours, theirs, mask,

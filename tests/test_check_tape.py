@@ -82,3 +82,21 @@ def test_importing_tensorflow_through_the_python_api_prints_nothing(tf, tmp_path
                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "oneDNN" not in proc.stderr and "absl" not in proc.stderr, proc.stderr
+
+
+def test_a_backward_whose_terms_cancel_exactly_is_compared_at_the_cotangents_scale(tf):
+    # Found by benchmarks/flakiness.py (hypothesis seed 2081206201): the RNN at all-zero arguments with a
+    # cotangent summing to 0. db = Σ_t dy_t is 0 exactly, ours 4.4e-16 (the rounding of a sum of O(1)
+    # terms), the tape's 0; every value of the case is 0 or rounding, so the bound relative to them
+    # (1e-28) failed a right backward. A backward's terms are of the cotangent's size: its absolute
+    # floor counts max|dy| too
+    from backprop_ref import catalogue
+    from backprop_ref.domains import Case
+
+    rnn = catalogue.get("rnn")
+    zeros = (np.zeros((1, 8, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1))
+    dy = np.array([0.0, 2.0, 2.5, -1.0, -1.4999999999999996, 1.0, -1.25, -1.75]).reshape(1, 8, 1)
+    case = Case(zeros, {}, (0, 1, 2, 3, 4), cotangent=dy)
+    assert abs(float(np.sum(catalogue.derivatives(rnn, case)[4]))) > 0   # the rounding is there
+    bad = [c for c in tf_twins.compare(rnn, case) if not c.agreement.passed]
+    assert bad == [], [f"{c.label}: {c.agreement}" for c in bad]
