@@ -22,7 +22,17 @@ from numpy.typing import NDArray
 
 from backprop_ref.gradcheck.bisection import bisect
 from backprop_ref.gradcheck.directional_steps import buried, float32_numbers, grow, inside_domain
-from backprop_ref.gradcheck.directions import Claim, Probes, norms, probe, replay, scratch, signs, unchanged
+from backprop_ref.gradcheck.directions import (
+    Claim,
+    Probes,
+    direction_name,
+    norms,
+    probe,
+    replay,
+    scratch,
+    signs,
+    unchanged,
+)
 from backprop_ref.gradcheck.error_model import (
     EPS,
     claim_rounding,
@@ -120,14 +130,6 @@ def _conditioned(ev: Evaluator, x: Array, cl: Claim, dr: Probes, failing: NDArra
     dr.tol = model_bound(dr.trunc, dr.rnd, dr.ana_rnd)
 
 
-
-
-
-
-
-
-
-
 def _not_analytic(ev: Evaluator, x: Array, f0: Array, cl: Claim, dr: Probes, v: Verdict,
                   judged: NDArray[np.bool_], scale: float, k: int, seed: int, user: UserTolerance | None,
                   jacobian: bool) -> tuple[NDArray[np.bool_], list[str]]:
@@ -145,7 +147,7 @@ def _not_analytic(ev: Evaluator, x: Array, f0: Array, cl: Claim, dr: Probes, v: 
     hit = ~v.ok & agrees & apart & (judged & finite)[:, None]
     if hit.any():   # shown along one direction, f's complex step is suspect along the others it fails
         hit |= ~v.ok & agrees & (judged & finite)[:, None]
-    why = [f"direction {int(j)}{f' (output {int(c)})' if jacobian else ''}: f is not complex-analytic here "
+    why = [f"{direction_name(int(j), int(c), jacobian)}: f is not complex-analytic here "
            f"(the complex step gives {float(dr.numerical[j, c]):.6g}, central differences "
            f"{float(real.numerical[j, c]):.6g}); use method='central'" for j, c in zip(*np.nonzero(hit))]
     return hit, why
@@ -364,7 +366,7 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
     undecided, inconclusive = undecided | mangled, inconclusive + mangled_why
     if leaps.any():
         undecided |= leaps > 0
-        inconclusive += [f"direction {int(j)}{f' (output {int(c)})' if jacobian else ''}: f jumps along it "
+        inconclusive += [f"{direction_name(int(j), int(c), jacobian)}: f jumps along it "
                          f"at x by {float(leaps[j, c]):.3g} (its one-sided differences keep their size as "
                          f"the step shrinks {param('refine_factor'):g}×): no derivative"
                          for j, c in zip(*np.nonzero(leaps > 0))]
@@ -381,10 +383,9 @@ def judge_directional(ev: Evaluator, x: Array, f0: Array, G: Array, eps_g: float
             continue
         undecided[j, c] = True
         lo, hi = sorted((float(found.left[j, c]), float(found.right[j, c])))
-        output = f" (output {int(c)})" if jacobian else ""
         claim = float(dr.analytic[j, c])
-        head = (f"direction {int(j)}{output}: several kinks along it: the claim {claim:.6g} lies outside "
-                f"its one-sided slopes [{lo:.6g}, {hi:.6g}]")
+        head = (f"{direction_name(int(j), int(c), jacobian)}: several kinks along it: the claim {claim:.6g} "
+                f"lies outside its one-sided slopes [{lo:.6g}, {hi:.6g}]")
         told = (" but within those of every block of entries probed alone" if why == "several" else
                 f"; splitting it stopped at {int(param('kink_split_blocks'))} blocks")
         inconclusive.append(head + told + "; separate kinks (any subgradient of each) add up beyond the "

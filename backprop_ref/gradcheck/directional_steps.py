@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop_ref.gradcheck.directions import Claim, Probes, probe
+from backprop_ref.gradcheck.directions import Claim, Probes, direction_name, probe
 from backprop_ref.gradcheck.error_model import EPS, TINY, model_bound, param, step
 from backprop_ref.gradcheck.evaluation import Evaluator
 from backprop_ref.gradcheck.verdict import Verdict
@@ -123,7 +123,7 @@ def buried(dr: Probes, v: Verdict, judged: NDArray[np.bool_], eps_f: float, meth
     limit = np.maximum(own, eps_f ** param("judge_power") * top)
     buried = (judged[:, None] & v.ok & ~v.kink & (dr.rnd > dr.trunc) & (dr.tol - dr.ana_rnd > limit)
               & (np.maximum(own, top) >= param("flush_floor") * TINY))
-    why = [f"direction {int(j)}{f' (output {int(c)})' if jacobian else ''}: its effect on f is below f's "
+    why = [f"{direction_name(int(j), int(c), jacobian)}: its effect on f is below f's "
            f"rounding at every admissible step (bound {float(dr.tol[j, c]):.3g} at step "
            f"{float(dr.steps[j]):.3g}, above the claim {float(dr.analytic[j, c]):.3g}, the estimate "
            f"{float(dr.numerical[j, c]):.3g} and the claim's scale {top:.3g})"

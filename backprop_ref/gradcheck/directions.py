@@ -37,7 +37,7 @@ from backprop_ref.gradcheck.evaluation import MUTATED, Evaluator
 from backprop_ref.gradcheck.stencils import level_stats
 
 __all__ = ["SCRATCH_MAX", "scratch", "replay", "replay_next", "signs", "norms", "Claim", "Probes", "probe",
-           "unchanged"]
+           "unchanged", "direction_name"]
 
 Array = NDArray[np.float64]
 
@@ -158,6 +158,11 @@ def _overflowed(ana: Array, cl: Claim, v: Array | None, d: Array | None, c: floa
             ana[r] = top * (((gs @ v) / (2.0 * c) - 0.5 * gs.sum()) * (2.0 * c_unit))
         else:
             ana[r] = top * float(gs @ d)
+
+
+def direction_name(j: int, out: int, jacobian: bool) -> str:
+    """Direction j as the reasons name it, with its output for a Jacobian: "direction 3 (output 1)"."""
+    return f"direction {j}" + (f" (output {out})" if jacobian else "")
 
 
 def unchanged(passed: Array, expected: Array) -> None:
